@@ -1,0 +1,2 @@
+/** actions: executes a Plan through the client. */
+export {};

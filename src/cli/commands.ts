@@ -1,0 +1,56 @@
+/** The `reflex` commands: name, one-line summary, usage and implementation. */
+
+/** A command's implementation: gets its arguments, returns the exit code. */
+export type CommandRun = (args: string[], io: CommandIO) => Promise<number>;
+
+/** Where a command writes; tests capture it. */
+export interface CommandIO {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Undefined while the command is not built yet: running it says so and exits 2. */
+  run?: CommandRun;
+}
+
+export const commands: Command[] = [
+  {
+    name: 'run',
+    summary: 'run the automation daemon against a cluster',
+    usage: 'reflex run [--config FILE] [--kubeconfig FILE] [--context NAME] [--rules PATH…] [--dry-run=client|server]',
+  },
+  {
+    name: 'validate',
+    summary: 'check rule files: schema and JSONata compile; errors as file:line:col',
+    usage: 'reflex validate PATH…',
+  },
+  {
+    name: 'dry-run',
+    summary: 'plan the actions of rules against local manifests, no cluster needed',
+    usage: 'reflex dry-run --rules PATH… --manifests PATH… [--now RFC3339] [--event E] [--output text|json|yaml]',
+  },
+  {
+    name: 'test',
+    summary: 'run rule tests (kind RuleTest): objects, a clock, events, expected actions',
+    usage: 'reflex test PATH…',
+  },
+  {
+    name: 'explain',
+    summary: 'evaluate one rule against one live or local object, step by step',
+    usage: 'reflex explain --rules PATH --rule NAME (--object KIND/NS/NAME | --manifests PATH…)',
+  },
+  {
+    name: 'rbac',
+    summary: 'print the least-privilege ClusterRole the given rules need',
+    usage: 'reflex rbac PATH…',
+  },
+  {
+    name: 'tail',
+    summary: 'stream decision traces from a running daemon',
+    usage: 'reflex tail [--url ws://HOST:PORT/traces]',
+  },
+];

@@ -1,0 +1,6 @@
+/** core: the shared vocabulary of Reflex (objects, keys, clock, backoff, base errors, the logger port). Imports nothing. */
+export * from './errors.js';
+export * from './clock.js';
+export * from './backoff.js';
+export * from './logger.js';
+export * from './object.js';

@@ -1,0 +1,2 @@
+/** informers: list+watch state machine, stores with indexes, shared informer factory, resync, handlers. */
+export {};

@@ -1,0 +1,2 @@
+/** queue: work queue (dedup, one worker per key), delaying queue, rate limiters, lanes. */
+export {};
