@@ -71,7 +71,7 @@ export function ensureBinary(log: (line: string) => void = (l) => process.stderr
   const started = Date.now();
   const res = spawnSync('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', tmp, '.'], {
     cwd: moduleDir,
-    env: { ...process.env, GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+    env: { ...process.env, GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'local', CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
     encoding: 'utf8',
     stdio: ['ignore', 'inherit', 'pipe'],
   });
