@@ -1,0 +1,102 @@
+/**
+ * The helm CLI of the chart tests: built from its Go module (test/helm pins the
+ * version) the way the control plane is built, cached outside the repository
+ * under the same cache root, and run as a child process.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { cacheDir, repoRoot } from './control-plane.js';
+
+const moduleDir = join(repoRoot, 'test', 'helm');
+
+/** The helm release test/helm/go.mod pins, e.g. `v3.20.2`. */
+export function helmVersion(): string {
+  const mod = readFileSync(join(moduleDir, 'go.mod'), 'utf8');
+  const m = /^\s*(?:require\s+)?helm\.sh\/helm\/v3\s+(v\S+)/m.exec(mod);
+  if (!m) throw new HelmError('test/helm/go.mod does not require helm.sh/helm/v3');
+  return m[1];
+}
+
+/** Cache key part: a hash of the Go module's files, so an edit of go.mod/go.sum rebuilds. */
+function sourceHash(): string {
+  const h = createHash('sha256');
+  for (const f of readdirSync(moduleDir).filter((n) => /\.(go|mod|sum)$/.test(n)).sort()) {
+    h.update(f).update(readFileSync(join(moduleDir, f)));
+  }
+  return h.digest('hex').slice(0, 12);
+}
+
+/** The cached helm binary's path (it may not exist yet). */
+export function helmPath(): string {
+  return join(cacheDir(), 'helm', `${helmVersion()}-${sourceHash()}`, 'helm');
+}
+
+/** A failure to build or run helm; its message is one line saying why. */
+export class HelmError extends Error {
+  override name = 'HelmError';
+}
+
+/**
+ * Returns the helm binary, building it when it is not cached yet (`go build` of
+ * `helm.sh/helm/v3/cmd/helm` in test/helm, CGO off, GOTOOLCHAIN=local unless set).
+ * Go's module and build caches are reused; a cold build takes a few minutes.
+ */
+export function ensureHelm(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {
+  const bin = helmPath();
+  if (existsSync(bin)) return bin;
+  const go = spawnSync('go', ['version'], { encoding: 'utf8' });
+  if (go.error || go.status !== 0) {
+    throw new HelmError('cannot build helm for the chart tests: Go is not installed (go not found on PATH); install Go');
+  }
+  const version = helmVersion();
+  mkdirSync(dirname(bin), { recursive: true });
+  const tmp = `${bin}.tmp-${process.pid}`;
+  const ldflags = `-s -w -X helm.sh/helm/v3/internal/version.version=${version}`;
+  log(`building helm ${version} from its Go module into ${dirname(bin)}; a cold build takes a few minutes…`);
+  const started = Date.now();
+  const res = spawnSync('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', tmp, 'helm.sh/helm/v3/cmd/helm'], {
+    cwd: moduleDir,
+    env: { ...process.env, GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'local', CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+    encoding: 'utf8',
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  if (res.status !== 0) {
+    rmSync(tmp, { force: true });
+    const last = (res.stderr ?? '').trim().split('\n').slice(-5).join(' | ');
+    throw new HelmError(`cannot build helm (go build in test/helm failed): ${last}`);
+  }
+  renameSync(tmp, bin);
+  log(`built helm ${version} in ${Math.round((Date.now() - started) / 1000)} s`);
+  return bin;
+}
+
+/** What one helm run printed. */
+export interface HelmResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built helm with `args`; throws a HelmError naming the command and helm's last lines on failure. */
+export function helm(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): HelmResult {
+  const bin = ensureHelm();
+  const res = spawnSync(bin, args, {
+    cwd: options.cwd ?? repoRoot,
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 60_000,
+    // helm keeps caches and config in these; a test run must not touch the user's.
+    env: {
+      ...process.env,
+      HELM_CACHE_HOME: join(cacheDir(), 'helm', 'home', 'cache'),
+      HELM_CONFIG_HOME: join(cacheDir(), 'helm', 'home', 'config'),
+      HELM_DATA_HOME: join(cacheDir(), 'helm', 'home', 'data'),
+    },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (res.error || res.status !== 0) {
+    const why = res.error?.message ?? (res.stderr || res.stdout).trim().split('\n').slice(-5).join(' | ');
+    throw new HelmError(`helm ${args.join(' ')} failed: ${why}`);
+  }
+  return { stdout: res.stdout, stderr: res.stderr };
+}
