@@ -1,2 +1,36 @@
 /** client: our dynamic Kubernetes client over undici (kubeconfig, auth, discovery, REST verbs, watch, typed errors). */
 export type * from './types.js';
+export { createClient, type ClientOptions, DEFAULT_QPS, DEFAULT_BURST, DEFAULT_TIMEOUT_MS } from './create-client.js';
+export { DynamicClient, PARTIAL_METADATA_ACCEPT, PARTIAL_METADATA_LIST_ACCEPT } from './client.js';
+export { loadConfig, loadKubeconfig, inClusterConfig, SERVICE_ACCOUNT_DIR, type LoadConfigOptions } from './load-config.js';
+export { kubeconfigFiles, mergeKubeconfigs, resolveContext, type MergedKubeconfig, type KubeconfigLocation } from './kubeconfig.js';
+export type { ConnectionConfig, AuthConfig, ExecConfig, TLSConfig, Impersonation } from './config.js';
+export { Discovery, AGGREGATED_DISCOVERY_ACCEPT, type DiscoveryOptions } from './discovery.js';
+export type { PoolStatsSnapshot, TransportOptions } from './transport.js';
+export type { RetryPolicy } from './request.js';
+export { TokenBucket, requestLimiter, unlimited, type RequestLimiter } from './rate-limiter.js';
+export { parseWarnings } from './warnings.js';
+export {
+  KubeApiError,
+  KubeNetworkError,
+  KubeconfigError,
+  ConfigError,
+  ExecPluginError,
+  WatchStalledError,
+  WatchDecodeError,
+  UnknownKindError,
+  type Status,
+  type StatusDetails,
+  type NetworkFailure,
+  isNotFound,
+  isConflict,
+  isAlreadyExists,
+  isGone,
+  isExpired,
+  isForbidden,
+  isUnauthorized,
+  isInvalid,
+  isTooManyRequests,
+  isServerTimeout,
+  isKubeApiError,
+} from './errors.js';

@@ -1,0 +1,229 @@
+/** DynamicClient: the KubeClient for any resource the server serves, resolved through discovery. */
+import { type Clock, type KubeList, type KubeObject, type Logger, parseApiVersion, ReflexError } from '../core/index.js';
+import type { ConnectionConfig } from './config.js';
+import { WatchStalledError } from './errors.js';
+import type { Discovery } from './discovery.js';
+import { describeResource, resourcePath } from './paths.js';
+import type { Requester, RequestSpec } from './request.js';
+import type { PoolStatsSnapshot, Transport } from './transport.js';
+import type * as T from './types.js';
+import { decodeWatch } from './watch-decoder.js';
+import type { WarningHandler } from './warnings.js';
+
+export const PARTIAL_METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+export const PARTIAL_METADATA_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+
+const PATCH_CONTENT_TYPES: Record<T.PatchType, string> = {
+  json: 'application/json-patch+json',
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
+
+export interface ClientParts {
+  config: ConnectionConfig;
+  requester: Requester;
+  discovery: Discovery;
+  transport: Transport;
+  warnings: WarningHandler;
+  clock: Clock;
+  logger: Logger;
+}
+
+const writeQuery = (o: T.WriteOptions = {}) => ({ dryRun: o.dryRun ? 'All' : undefined, fieldManager: o.fieldManager });
+
+/** The KubeClient of design §1, plus its configuration, discovery and pool statistics. */
+export class DynamicClient implements T.KubeClient {
+  constructor(private readonly p: ClientParts) {}
+
+  get server(): string {
+    return this.p.config.server;
+  }
+  get namespace(): string {
+    return this.p.config.namespace;
+  }
+  /** The resolved configuration (holds credentials: never log it). */
+  get config(): ConnectionConfig {
+    return this.p.config;
+  }
+  get discovery(): Discovery {
+    return this.p.discovery;
+  }
+  /** Connection counts of the ordinary-request and the watch pools. */
+  poolStats(): { requests: PoolStatsSnapshot; watches: PoolStatsSnapshot } {
+    return this.p.transport.poolStats();
+  }
+
+  resolve(apiVersion: string, kind: string, options: T.CallOptions = {}): Promise<T.ResourceInfo> {
+    return this.p.discovery.resolve(apiVersion, kind, options.signal);
+  }
+
+  private async target(t: T.ResourceTarget, signal: AbortSignal | undefined, objectLevel: boolean) {
+    if (!t.apiVersion || !t.kind) throw new ReflexError('a request needs apiVersion and kind', { code: 'ERR_KUBE_TARGET' });
+    const info = await this.resolve(t.apiVersion, t.kind, { signal });
+    const ns = info.namespaced ? t.namespace || (objectLevel ? this.namespace : undefined) : undefined;
+    return { info, ns };
+  }
+
+  private call<R>(spec: Omit<RequestSpec, 'resource'> & { resource: string }): Promise<R> {
+    return this.p.requester.json<R>(spec);
+  }
+
+  async get<R extends KubeObject = KubeObject>(t: T.ObjectTarget, o: T.CallOptions & { subresource?: string } = {}): Promise<R> {
+    const { info, ns } = await this.target(t, o.signal, true);
+    return this.call<R>({ verb: 'get', resource: describeResource(info, ns, t.name, o.subresource), method: 'GET', path: resourcePath(info, ns, t.name, o.subresource), signal: o.signal });
+  }
+
+  async list<R extends KubeObject = KubeObject>(t: T.ResourceTarget, o: T.ListOptions = {}): Promise<KubeList<R>> {
+    const { info, ns } = await this.target(t, o.signal, false);
+    const list = await this.call<KubeList<R>>({
+      verb: 'list',
+      resource: describeResource(info, ns),
+      method: 'GET',
+      path: resourcePath(info, ns),
+      accept: o.metadataOnly ? PARTIAL_METADATA_LIST_ACCEPT : undefined,
+      query: {
+        labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, continue: o.continue,
+        resourceVersion: o.resourceVersion, resourceVersionMatch: o.resourceVersionMatch,
+      },
+      signal: o.signal,
+    });
+    // Items of a list carry no apiVersion/kind on the wire; fill them in as client-go's unstructured decoder does.
+    const apiVersion = o.metadataOnly ? 'meta.k8s.io/v1' : t.apiVersion;
+    const kind = o.metadataOnly ? 'PartialObjectMetadata' : info.gvk.kind;
+    list.items ??= [];
+    for (const item of list.items) {
+      item.apiVersion ??= apiVersion;
+      item.kind ??= kind;
+    }
+    return list;
+  }
+
+  async *watch<R extends KubeObject = KubeObject>(t: T.ResourceTarget, o: T.WatchOptions = {}): AsyncIterable<T.WatchEvent<R>> {
+    if (o.signal?.aborted) return;
+    const { info, ns } = await this.target(t, o.signal, false);
+    const spec: RequestSpec = {
+      verb: 'watch',
+      resource: describeResource(info, ns),
+      method: 'GET',
+      path: resourcePath(info, ns),
+      accept: o.metadataOnly ? PARTIAL_METADATA_ACCEPT : undefined,
+      query: {
+        watch: 1, labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, resourceVersion: o.resourceVersion,
+        resourceVersionMatch: o.resourceVersionMatch, allowWatchBookmarks: o.allowWatchBookmarks || undefined,
+        timeoutSeconds: o.timeoutSeconds, sendInitialEvents: o.sendInitialEvents,
+      },
+    };
+    const ctx = this.p.requester.ctx(spec);
+    const ctrl = new AbortController();
+    const onAbort = () => ctrl.abort(o.signal?.reason);
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    const clock = this.p.clock;
+    let stalled = false;
+    let timer: ReturnType<Clock['setTimer']> | undefined;
+    const arm = () => {
+      if (!o.idleTimeoutMs) return;
+      if (timer) clock.clearTimer(timer);
+      timer = clock.setTimer(() => {
+        stalled = true;
+        ctrl.abort(new WatchStalledError(ctx, o.idleTimeoutMs ?? 0));
+      }, o.idleTimeoutMs);
+    };
+    let res: Awaited<ReturnType<Requester['open']>> | undefined;
+    try {
+      arm();
+      try {
+        res = await this.p.requester.open({ ...spec, signal: ctrl.signal });
+      } catch (err) {
+        if (stalled) throw new WatchStalledError(ctx, o.idleTimeoutMs ?? 0);
+        if (o.signal?.aborted) return;
+        throw err;
+      }
+      try {
+        for await (const ev of decodeWatch(res.body, ctx, arm)) yield ev as T.WatchEvent<R>;
+      } catch (err) {
+        if (stalled) throw new WatchStalledError(ctx, o.idleTimeoutMs ?? 0);
+        if (o.signal?.aborted) return;
+        throw this.p.requester.networkError(err, ctx, undefined);
+      }
+    } finally {
+      if (timer) clock.clearTimer(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      res?.destroy();
+      if (!ctrl.signal.aborted) ctrl.abort();
+    }
+  }
+
+  async create<R extends KubeObject = KubeObject>(object: R, o: T.WriteOptions = {}): Promise<R> {
+    const { info, ns } = await this.target(this.of(object), o.signal, true);
+    const path = o.subresource ? resourcePath(info, ns, object.metadata?.name, o.subresource) : resourcePath(info, ns);
+    const name = object.metadata?.name ?? object.metadata?.generateName;
+    return this.call<R>({ verb: 'create', resource: describeResource(info, ns, name, o.subresource), method: 'POST', path, body: object, query: writeQuery(o), signal: o.signal });
+  }
+
+  async update<R extends KubeObject = KubeObject>(object: R, o: T.WriteOptions = {}): Promise<R> {
+    const t = this.of(object);
+    const { info, ns } = await this.target(t, o.signal, true);
+    const name = object.metadata?.name ?? '';
+    return this.call<R>({ verb: 'update', resource: describeResource(info, ns, name, o.subresource), method: 'PUT', path: resourcePath(info, ns, name, o.subresource), body: object, query: writeQuery(o), signal: o.signal });
+  }
+
+  async patch<R extends KubeObject = KubeObject>(t: T.ObjectTarget, patch: unknown, o: T.PatchOptions = {}): Promise<R> {
+    const type = o.type ?? 'merge';
+    if (type === 'apply' && !o.fieldManager) throw new ReflexError('server-side apply needs a fieldManager', { code: 'ERR_KUBE_TARGET' });
+    if (o.force && type !== 'apply') throw new ReflexError('force applies only to server-side apply (type: apply)', { code: 'ERR_KUBE_TARGET' });
+    const { info, ns } = await this.target(t, o.signal, true);
+    return this.call<R>({
+      verb: 'patch',
+      resource: describeResource(info, ns, t.name, o.subresource),
+      method: 'PATCH',
+      path: resourcePath(info, ns, t.name, o.subresource),
+      contentType: PATCH_CONTENT_TYPES[type],
+      body: patch,
+      query: { ...writeQuery(o), force: type === 'apply' && o.force ? true : undefined },
+      signal: o.signal,
+    });
+  }
+
+  async delete(t: T.ObjectTarget, o: T.DeleteOptions = {}): Promise<KubeObject> {
+    const { info, ns } = await this.target(t, o.signal, true);
+    return this.call({ verb: 'delete', resource: describeResource(info, ns, t.name), method: 'DELETE', path: resourcePath(info, ns, t.name), body: deleteBody(o), query: writeQuery(o), signal: o.signal });
+  }
+
+  async deleteCollection(t: T.ResourceTarget, o: T.DeleteCollectionOptions = {}): Promise<KubeObject> {
+    const { info, ns } = await this.target(t, o.signal, true);
+    return this.call({
+      verb: 'deletecollection',
+      resource: describeResource(info, ns),
+      method: 'DELETE',
+      path: resourcePath(info, ns),
+      body: deleteBody(o),
+      query: { ...writeQuery(o), labelSelector: o.labelSelector, fieldSelector: o.fieldSelector },
+      signal: o.signal,
+    });
+  }
+
+  onWarning(listener: (warning: T.ServerWarning) => void): () => void {
+    return this.p.warnings.on(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.p.transport.close();
+  }
+
+  private of(object: KubeObject): T.ResourceTarget {
+    if (!object.apiVersion || !object.kind) throw new ReflexError('the object needs apiVersion and kind', { code: 'ERR_KUBE_TARGET' });
+    parseApiVersion(object.apiVersion);
+    return { apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata?.namespace };
+  }
+}
+
+/** The DeleteOptions body of a delete or deletecollection. */
+function deleteBody(o: T.DeleteOptions): KubeObject | undefined {
+  const body: KubeObject = { apiVersion: 'v1', kind: 'DeleteOptions' };
+  if (o.propagationPolicy) body.propagationPolicy = o.propagationPolicy;
+  if (o.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = o.gracePeriodSeconds;
+  if (o.preconditions) body.preconditions = o.preconditions;
+  if (o.dryRun) body.dryRun = ['All'];
+  return Object.keys(body).length > 2 ? body : undefined;
+}
