@@ -1,2 +1,41 @@
 /** informers: list+watch state machine, stores with indexes, shared informer factory, resync, handlers. */
-export {};
+export { watcher, step, type WatcherEvent, type WatcherConfig, type WatcherState } from './watcher.js';
+export { withBackoff, type WatcherBackoffOptions } from './backoff.js';
+export { reflect, type ReflectorEvent } from './reflector.js';
+export {
+  createStore,
+  stripManagedFields,
+  NAMESPACE_INDEX,
+  type Store,
+  type Writer,
+  type StoreChange,
+  type StoreOptions,
+  type IndexFunc,
+  type Transform,
+} from './store.js';
+export { createLister, type Lister } from './lister.js';
+export { parseLabelSelector, LabelSelectorError, type LabelSelector, type Requirement } from './label-selector.js';
+export {
+  listWatcherFor,
+  describeTarget,
+  type ListerWatcher,
+  type InformerTarget,
+  type ListPageOptions,
+  type WatchFromOptions,
+} from './list-watcher.js';
+export {
+  SharedInformer,
+  type InformerHandler,
+  type HandlerOptions,
+  type SharedInformerOptions,
+  type InformerStats,
+} from './shared-informer.js';
+export { SharedInformerFactory, informerKey, type SharedInformerFactoryOptions } from './factory.js';
+export {
+  WatchdogTimeoutError,
+  WatchStatusError,
+  WatchClosedEarlyError,
+  ListFailedError,
+  WatchFailedError,
+  isResourceExpired,
+} from './errors.js';

@@ -1,0 +1,72 @@
+/** ListerWatcher: the two calls an informer makes, bound to one resource and selector. */
+import type { KubeList, KubeObject } from '../core/index.js';
+import type { KubeClient, WatchEvent } from '../client/index.js';
+
+export interface ListPageOptions {
+  limit?: number;
+  continue?: string;
+  signal?: AbortSignal;
+}
+
+export interface WatchFromOptions {
+  resourceVersion: string;
+  allowWatchBookmarks: boolean;
+  timeoutSeconds: number;
+  signal?: AbortSignal;
+}
+
+/** ListerWatcher lists and watches one resource (client-go's `cache.ListerWatcher`). */
+export interface ListerWatcher<T extends KubeObject = KubeObject> {
+  /** Human name for logs and errors, e.g. `v1 ConfigMap in ns1 (app=web)`. */
+  readonly description: string;
+  /** The apiVersion and kind of listed items (list items omit them). */
+  readonly apiVersion: string;
+  readonly kind: string;
+  /** One page of a consistent list (no resourceVersion: read from storage). */
+  list(options: ListPageOptions): Promise<KubeList<T>>;
+  /** Watches from `resourceVersion`; the stream ends when the server closes it or the signal aborts. */
+  watch(options: WatchFromOptions): AsyncIterable<WatchEvent<T>>;
+}
+
+/** What one informer watches: the sharing key of the factory. */
+export interface InformerTarget {
+  apiVersion: string;
+  kind: string;
+  /** One namespace; omit or '' for all namespaces (and for cluster-scoped kinds). */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Cache PartialObjectMetadata (metadata only) instead of whole objects. Default false. */
+  metadataOnly?: boolean;
+}
+
+/** Describes a target for logs: `v1 ConfigMap in ns (app=web)`. */
+export function describeTarget(t: InformerTarget): string {
+  const where = t.namespace ? ` in ${t.namespace}` : '';
+  const sel = [t.labelSelector, t.fieldSelector].filter(Boolean).join('; ');
+  return `${t.apiVersion} ${t.kind}${t.metadataOnly ? ' (metadata)' : ''}${where}${sel ? ` (${sel})` : ''}`;
+}
+
+/** A ListerWatcher over a KubeClient for `target`. */
+export function listWatcherFor<T extends KubeObject = KubeObject>(client: KubeClient, target: InformerTarget): ListerWatcher<T> {
+  const resource = { apiVersion: target.apiVersion, kind: target.kind, namespace: target.namespace || undefined };
+  const selectors = {
+    labelSelector: target.labelSelector || undefined,
+    fieldSelector: target.fieldSelector || undefined,
+    metadataOnly: target.metadataOnly || undefined,
+  };
+  return {
+    description: describeTarget(target),
+    apiVersion: target.apiVersion,
+    kind: target.kind,
+    list: (o) => client.list<T>(resource, { ...selectors, limit: o.limit, continue: o.continue, signal: o.signal }),
+    watch: (o) =>
+      client.watch<T>(resource, {
+        ...selectors,
+        resourceVersion: o.resourceVersion,
+        allowWatchBookmarks: o.allowWatchBookmarks,
+        timeoutSeconds: o.timeoutSeconds,
+        signal: o.signal,
+      }),
+  };
+}

@@ -1,0 +1,214 @@
+/** Store: the informer cache, split into a read-only `Store` and the single `Writer` that fills it. */
+import { objectKey, type KubeObject } from '../core/index.js';
+
+/** An index function: the values under which an object is filed (none to leave it out). */
+export type IndexFunc<T extends KubeObject = KubeObject> = (obj: Readonly<T>) => string[];
+
+/** Transforms an object before it is stored (and before handlers see it). Must not mutate its input. */
+export type Transform<T extends KubeObject = KubeObject> = (obj: T) => T;
+
+/** The name of the built-in index of objects by namespace (cluster-scoped objects file under ''). */
+export const NAMESPACE_INDEX = 'namespace';
+
+/**
+ * Store: read access to a cache. Objects handed out are shared with every other
+ * reader and must not be mutated. Reads never block.
+ */
+export interface Store<T extends KubeObject = KubeObject> {
+  /** The object with key `namespace/name` (or `name` when cluster-scoped). */
+  get(key: string): Readonly<T> | undefined;
+  /** Every object, in no particular order. */
+  list(): Readonly<T>[];
+  keys(): string[];
+  /** Objects filed under `value` in index `indexName` (`namespace` is built in); throws on an unknown index. */
+  byIndex(indexName: string, value: string): Readonly<T>[];
+  readonly size: number;
+  /** The resourceVersion the cache reflects, as of the last list or watch event ('' before the first list). */
+  readonly resourceVersion: string;
+}
+
+/** A change the writer made, in the vocabulary handlers receive. */
+export type StoreChange<T extends KubeObject = KubeObject> =
+  | { type: 'add'; object: Readonly<T>; isInitialList: boolean }
+  | { type: 'update'; old: Readonly<T>; object: Readonly<T> }
+  | { type: 'delete'; object: Readonly<T> };
+
+/** Writer: the one owner allowed to change a store. Each method returns what changed. */
+export interface Writer<T extends KubeObject = KubeObject> {
+  /** Adds or replaces one object; no change when the stored copy has the same resourceVersion. */
+  apply(obj: T): StoreChange<T> | undefined;
+  /** Removes one object; the change carries the event's final state. No change when the cache did not hold it. */
+  delete(obj: T): StoreChange<T> | undefined;
+  /**
+   * Swaps in a complete listing at once: adds new objects, updates the ones whose
+   * resourceVersion changed, deletes the ones that vanished, and leaves unchanged
+   * objects alone (no delete-and-re-add). Adds carry `isInitialList` on the first listing only.
+   */
+  replace(objs: T[], resourceVersion: string): StoreChange<T>[];
+  /** Records the resourceVersion of a bookmark or watch event. */
+  setResourceVersion(resourceVersion: string): void;
+}
+
+export interface StoreOptions<T extends KubeObject = KubeObject> {
+  /** Extra indexes by name; `namespace` is always present. Default none. */
+  indexers?: Record<string, IndexFunc<T>>;
+  /** Applied to every object before it is stored. Default `stripManagedFields`. */
+  transform?: Transform<T>;
+}
+
+/** The default transform: drops `metadata.managedFields`, which is large and rarely read. */
+export function stripManagedFields<T extends KubeObject>(obj: T): T {
+  if (!obj.metadata || obj.metadata.managedFields === undefined) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
+class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
+  private readonly items = new Map<string, T>();
+  private readonly indices = new Map<string, Map<string, Set<string>>>();
+  private readonly indexers: Record<string, IndexFunc<T>>;
+  private readonly transform: Transform<T>;
+  private rv = '';
+  private listed = false;
+
+  constructor(options: StoreOptions<T>) {
+    this.indexers = { [NAMESPACE_INDEX]: (o) => [o.metadata?.namespace ?? ''], ...options.indexers };
+    this.transform = options.transform ?? stripManagedFields;
+    for (const name of Object.keys(this.indexers)) this.indices.set(name, new Map());
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  get resourceVersion(): string {
+    return this.rv;
+  }
+
+  get(key: string): Readonly<T> | undefined {
+    return this.items.get(key);
+  }
+
+  list(): Readonly<T>[] {
+    return [...this.items.values()];
+  }
+
+  keys(): string[] {
+    return [...this.items.keys()];
+  }
+
+  byIndex(indexName: string, value: string): Readonly<T>[] {
+    const index = this.indices.get(indexName);
+    if (!index) throw new RangeError(`no index named ${JSON.stringify(indexName)} (have: ${[...this.indices.keys()].join(', ')})`);
+    const out: T[] = [];
+    for (const key of index.get(value) ?? []) {
+      const obj = this.items.get(key);
+      if (obj) out.push(obj);
+    }
+    return out;
+  }
+
+  apply(raw: T): StoreChange<T> | undefined {
+    const obj = this.transform(raw);
+    const key = objectKey(obj);
+    const old = this.items.get(key);
+    this.trackRv(obj);
+    if (old && sameVersion(old, obj)) return undefined;
+    this.put(key, obj, old);
+    return old ? { type: 'update', old, object: obj } : { type: 'add', object: obj, isInitialList: false };
+  }
+
+  delete(raw: T): StoreChange<T> | undefined {
+    const obj = this.transform(raw);
+    const key = objectKey(obj);
+    const old = this.items.get(key);
+    this.trackRv(obj);
+    if (!old) return undefined;
+    this.remove(key, old);
+    return { type: 'delete', object: obj };
+  }
+
+  replace(raws: T[], resourceVersion: string): StoreChange<T>[] {
+    const initial = !this.listed;
+    this.listed = true;
+    const changes: StoreChange<T>[] = [];
+    const seen = new Set<string>();
+    for (const raw of raws) {
+      const obj = this.transform(raw);
+      const key = objectKey(obj);
+      seen.add(key);
+      const old = this.items.get(key);
+      if (old && sameVersion(old, obj)) continue;
+      this.put(key, obj, old);
+      changes.push(old ? { type: 'update', old, object: obj } : { type: 'add', object: obj, isInitialList: initial });
+    }
+    for (const [key, old] of [...this.items]) {
+      if (seen.has(key)) continue;
+      this.remove(key, old);
+      changes.push({ type: 'delete', object: old });
+    }
+    this.rv = resourceVersion;
+    return changes;
+  }
+
+  setResourceVersion(resourceVersion: string): void {
+    if (resourceVersion) this.rv = resourceVersion;
+  }
+
+  private trackRv(obj: T): void {
+    const rv = obj.metadata?.resourceVersion;
+    if (rv) this.rv = rv;
+  }
+
+  private put(key: string, obj: T, old: T | undefined): void {
+    if (old) this.unindex(key, old);
+    this.items.set(key, obj);
+    for (const [name, fn] of Object.entries(this.indexers)) {
+      const index = this.indices.get(name)!;
+      for (const value of fn(obj)) {
+        let keys = index.get(value);
+        if (!keys) index.set(value, (keys = new Set()));
+        keys.add(key);
+      }
+    }
+  }
+
+  private remove(key: string, old: T): void {
+    this.unindex(key, old);
+    this.items.delete(key);
+  }
+
+  private unindex(key: string, old: T): void {
+    for (const [name, fn] of Object.entries(this.indexers)) {
+      const index = this.indices.get(name)!;
+      for (const value of fn(old)) {
+        const keys = index.get(value);
+        keys?.delete(key);
+        if (keys?.size === 0) index.delete(value);
+      }
+    }
+  }
+}
+
+function sameVersion(a: KubeObject, b: KubeObject): boolean {
+  const rv = a.metadata?.resourceVersion;
+  return rv !== undefined && rv !== '' && rv === b.metadata?.resourceVersion;
+}
+
+/** Creates an empty cache: the read-only store for everyone, and its single writer for the reflector. */
+export function createStore<T extends KubeObject = KubeObject>(options: StoreOptions<T> = {}): [Store<T>, Writer<T>] {
+  const cache = new IndexedCache<T>(options);
+  const store: Store<T> = {
+    get: (key) => cache.get(key),
+    list: () => cache.list(),
+    keys: () => cache.keys(),
+    byIndex: (name, value) => cache.byIndex(name, value),
+    get size() {
+      return cache.size;
+    },
+    get resourceVersion() {
+      return cache.resourceVersion;
+    },
+  };
+  return [store, cache];
+}

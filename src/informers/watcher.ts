@@ -1,0 +1,234 @@
+/**
+ * watcher: the list → watch → relist state machine (kube-rs `watcher`), as an async
+ * iterable of events that say what a cache must do. Failures travel as `Error`
+ * events and the machine carries on; it ends only when its signal aborts.
+ */
+import { realClock, type Clock, type KubeList, type KubeObject } from '../core/index.js';
+import type { WatchEvent } from '../client/index.js';
+import {
+  ListFailedError,
+  WatchClosedEarlyError,
+  WatchFailedError,
+  WatchdogTimeoutError,
+  WatchStatusError,
+  isResourceExpired,
+} from './errors.js';
+import type { ListerWatcher } from './list-watcher.js';
+
+/**
+ * What the consumer must do. A (re)list is `Init`, one `InitApply` per object,
+ * then `InitDone`: the InitApply set replaces the cache at once. `Apply` and
+ * `Delete` are watch changes. `Bookmark` moves the resourceVersion only.
+ * `WatchStarted` and `Error` are for logs and metrics; an Error never ends the stream.
+ */
+export type WatcherEvent<T extends KubeObject = KubeObject> =
+  | { type: 'Init' }
+  | { type: 'InitApply'; object: T }
+  | { type: 'InitDone'; resourceVersion: string }
+  | { type: 'Apply'; object: T }
+  | { type: 'Delete'; object: T }
+  | { type: 'Bookmark'; resourceVersion: string }
+  | { type: 'WatchStarted'; resourceVersion: string }
+  | { type: 'Error'; error: Error };
+
+export interface WatcherConfig {
+  /** Page size of lists. Default 500 (client-go's reflector). */
+  pageSize?: number;
+  /**
+   * Server-side watch timeout, picked at random in [min, max] seconds for each watch,
+   * so that many watches opened together do not all reconnect together.
+   * Default [300, 600] (client-go: 5 min, × 1–2).
+   */
+  watchTimeoutSeconds?: [number, number];
+  /**
+   * Watchdog: a stream silent (no event, no bookmark) for this long is restarted.
+   * Default 150 000 ms: the API server sends a bookmark to idle watches about every
+   * minute, so 2.5 minutes of silence means the connection is dead.
+   */
+  watchdogMs?: number;
+  /** A watch closed cleanly sooner than this with no event counts as a failure (backed off). Default 1000 ms. */
+  minWatchMs?: number;
+  /** Time source (watchdog). Default `realClock`. */
+  clock?: Clock;
+  /** Randomness for watch timeouts, in [0, 1). Default Math.random. */
+  random?: () => number;
+}
+
+/** The states of the machine, as a discriminated union. */
+export type WatcherState<T extends KubeObject = KubeObject> =
+  | { phase: 'Empty' }
+  | { phase: 'InitPage'; continueToken?: string }
+  | { phase: 'InitListed'; resourceVersion: string }
+  | {
+      phase: 'Watching';
+      resourceVersion: string;
+      stream: AsyncIterator<WatchEvent<T>>;
+      abort: AbortController;
+      openedAt: number;
+      events: number;
+    };
+
+export interface StepResult<T extends KubeObject> {
+  events: WatcherEvent<T>[];
+  next: WatcherState<T>;
+}
+
+type Ctx<T extends KubeObject> = Required<Omit<WatcherConfig, 'clock' | 'random'>> & {
+  lw: ListerWatcher<T>;
+  clock: Clock;
+  random: () => number;
+  signal: AbortSignal;
+};
+
+/** Advances the machine by one step: one list page, one watch open, or one watch event. */
+export async function step<T extends KubeObject>(state: WatcherState<T>, ctx: Ctx<T>): Promise<StepResult<T>> {
+  switch (state.phase) {
+    case 'Empty':
+      return { events: [{ type: 'Init' }], next: { phase: 'InitPage' } };
+    case 'InitPage':
+      return listPage(state, ctx);
+    case 'InitListed':
+      return openWatch(state.resourceVersion, ctx);
+    case 'Watching':
+      return readWatch(state, ctx);
+  }
+}
+
+async function listPage<T extends KubeObject>(state: { continueToken?: string }, ctx: Ctx<T>): Promise<StepResult<T>> {
+  let page: KubeList<T>;
+  try {
+    page = await ctx.lw.list({ limit: ctx.pageSize, continue: state.continueToken, signal: ctx.signal });
+  } catch (err) {
+    const error = new ListFailedError(ctx.lw.description, err);
+    // An expired continue token means the snapshot is gone: start the list over.
+    const next: WatcherState<T> = isResourceExpired(err) ? { phase: 'Empty' } : { phase: 'InitPage', continueToken: state.continueToken };
+    return { events: [{ type: 'Error', error }], next };
+  }
+  const itemKind = page.kind?.endsWith('List') ? page.kind.slice(0, -4) : ctx.lw.kind;
+  const itemApiVersion = page.apiVersion ?? ctx.lw.apiVersion;
+  const events: WatcherEvent<T>[] = page.items.map((item) => ({
+    type: 'InitApply',
+    object: item.kind ? item : ({ apiVersion: itemApiVersion, kind: itemKind, ...item } as T),
+  }));
+  const token = page.metadata?.continue;
+  if (token) return { events, next: { phase: 'InitPage', continueToken: token } };
+  const resourceVersion = page.metadata?.resourceVersion ?? '';
+  events.push({ type: 'InitDone', resourceVersion });
+  return { events, next: { phase: 'InitListed', resourceVersion } };
+}
+
+async function openWatch<T extends KubeObject>(resourceVersion: string, ctx: Ctx<T>): Promise<StepResult<T>> {
+  const abort = new AbortController();
+  const onAbort = () => abort.abort(ctx.signal.reason);
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  abort.signal.addEventListener('abort', () => ctx.signal.removeEventListener('abort', onAbort), { once: true });
+  const [min, max] = ctx.watchTimeoutSeconds;
+  const timeoutSeconds = Math.round(min + (max - min) * ctx.random());
+  try {
+    const iterable = ctx.lw.watch({ resourceVersion, allowWatchBookmarks: true, timeoutSeconds, signal: abort.signal });
+    const stream = iterable[Symbol.asyncIterator]();
+    return {
+      events: [{ type: 'WatchStarted', resourceVersion }],
+      next: { phase: 'Watching', resourceVersion, stream, abort, openedAt: ctx.clock.now(), events: 0 },
+    };
+  } catch (err) {
+    abort.abort();
+    return watchFailed(err, resourceVersion, ctx);
+  }
+}
+
+function watchFailed<T extends KubeObject>(err: unknown, resourceVersion: string, ctx: Ctx<T>): StepResult<T> {
+  const error = err instanceof WatchStatusError || err instanceof WatchdogTimeoutError ? err : new WatchFailedError(ctx.lw.description, err);
+  const next: WatcherState<T> = isResourceExpired(err) ? { phase: 'Empty' } : { phase: 'InitListed', resourceVersion };
+  return { events: [{ type: 'Error', error }], next };
+}
+
+/** The next stream result, or 'stalled' when nothing arrives within `ms` on `clock`. */
+async function nextWithin<E>(stream: AsyncIterator<E>, ms: number, clock: Clock): Promise<IteratorResult<E> | 'stalled'> {
+  const pending = stream.next();
+  pending.catch(() => undefined); // a stalled read may reject after we gave up on it
+  let handle;
+  const stalled = new Promise<'stalled'>((resolve) => {
+    handle = clock.setTimer(() => resolve('stalled'), ms);
+  });
+  try {
+    return await Promise.race([pending, stalled]);
+  } finally {
+    if (handle) clock.clearTimer(handle);
+  }
+}
+
+async function readWatch<T extends KubeObject>(state: Extract<WatcherState<T>, { phase: 'Watching' }>, ctx: Ctx<T>): Promise<StepResult<T>> {
+  const rv = state.resourceVersion;
+  let result: IteratorResult<WatchEvent<T>> | 'stalled';
+  try {
+    result = await nextWithin(state.stream, ctx.watchdogMs, ctx.clock);
+  } catch (err) {
+    state.abort.abort();
+    return watchFailed(err, rv, ctx);
+  }
+  if (result === 'stalled') {
+    state.abort.abort();
+    return watchFailed(new WatchdogTimeoutError(ctx.lw.description, ctx.watchdogMs), rv, ctx);
+  }
+  if (result.done) {
+    state.abort.abort();
+    const lived = ctx.clock.now() - state.openedAt;
+    if (state.events === 0 && lived < ctx.minWatchMs && !ctx.signal.aborted) {
+      return watchFailed(new WatchClosedEarlyError(ctx.lw.description, lived), rv, ctx);
+    }
+    return { events: [], next: { phase: 'InitListed', resourceVersion: rv } };
+  }
+  const ev = result.value;
+  const objRv = ev.object?.metadata?.resourceVersion ?? rv;
+  const next: WatcherState<T> = { ...state, resourceVersion: objRv, events: state.events + 1 };
+  switch (ev.type) {
+    case 'ADDED':
+    case 'MODIFIED':
+      return { events: [{ type: 'Apply', object: ev.object }], next };
+    case 'DELETED':
+      return { events: [{ type: 'Delete', object: ev.object }], next };
+    case 'BOOKMARK':
+      return { events: [{ type: 'Bookmark', resourceVersion: objRv }], next };
+    case 'ERROR':
+      state.abort.abort();
+      return watchFailed(new WatchStatusError(ctx.lw.description, ev.object), rv, ctx);
+  }
+  // Malformed stream data is an error, never silently skipped.
+  state.abort.abort();
+  const unknownType = String((ev as { type?: unknown }).type);
+  return watchFailed(new Error(`unknown watch event type ${JSON.stringify(unknownType)}`), rv, ctx);
+}
+
+/**
+ * The watcher as an async iterable: runs `step` until `signal` aborts, then closes
+ * any open watch and ends. Errors are yielded, never thrown.
+ */
+export async function* watcher<T extends KubeObject>(
+  lw: ListerWatcher<T>,
+  config: WatcherConfig,
+  signal: AbortSignal,
+): AsyncGenerator<WatcherEvent<T>> {
+  const ctx: Ctx<T> = {
+    lw,
+    signal,
+    pageSize: config.pageSize ?? 500,
+    watchTimeoutSeconds: config.watchTimeoutSeconds ?? [300, 600],
+    watchdogMs: config.watchdogMs ?? 150_000,
+    minWatchMs: config.minWatchMs ?? 1000,
+    clock: config.clock ?? realClock,
+    random: config.random ?? Math.random,
+  };
+  let state: WatcherState<T> = { phase: 'Empty' };
+  try {
+    while (!signal.aborted) {
+      const result: StepResult<T> = await step(state, ctx);
+      const events = result.events;
+      state = result.next;
+      if (signal.aborted) return;
+      yield* events;
+    }
+  } finally {
+    if (state.phase === 'Watching') state.abort.abort();
+  }
+}
