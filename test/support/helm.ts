@@ -19,9 +19,27 @@ export function helmVersion(): string {
   return m[1];
 }
 
-/** Cache key part: a hash of the Go module's files, so an edit of go.mod/go.sum rebuilds. */
+/**
+ * The linker flags of the build, as helm's Makefile sets them: the version, and the Kubernetes
+ * version `helm template` assumes without a cluster (from the client-go it is built with, v0.N → 1.N).
+ */
+function ldflags(): string {
+  const mod = readFileSync(join(moduleDir, 'go.mod'), 'utf8');
+  const minor = /k8s\.io\/client-go v0\.(\d+)\./.exec(mod)?.[1];
+  if (!minor) throw new HelmError('test/helm/go.mod does not require k8s.io/client-go');
+  return [
+    '-s -w',
+    `-X helm.sh/helm/v3/internal/version.version=${helmVersion()}`,
+    '-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1',
+    `-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=${minor}`,
+    '-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1',
+    `-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=${minor}`,
+  ].join(' ');
+}
+
+/** Cache key part: a hash of the Go module's files and the linker flags, so an edit rebuilds. */
 function sourceHash(): string {
-  const h = createHash('sha256');
+  const h = createHash('sha256').update(ldflags());
   for (const f of readdirSync(moduleDir).filter((n) => /\.(go|mod|sum)$/.test(n)).sort()) {
     h.update(f).update(readFileSync(join(moduleDir, f)));
   }
@@ -53,10 +71,9 @@ export function ensureHelm(log: (line: string) => void = (l) => process.stderr.w
   const version = helmVersion();
   mkdirSync(dirname(bin), { recursive: true });
   const tmp = `${bin}.tmp-${process.pid}`;
-  const ldflags = `-s -w -X helm.sh/helm/v3/internal/version.version=${version}`;
   log(`building helm ${version} from its Go module into ${dirname(bin)}; a cold build takes a few minutes…`);
   const started = Date.now();
-  const res = spawnSync('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', tmp, 'helm.sh/helm/v3/cmd/helm'], {
+  const res = spawnSync('go', ['build', '-trimpath', '-ldflags', ldflags(), '-o', tmp, 'helm.sh/helm/v3/cmd/helm'], {
     cwd: moduleDir,
     env: { ...process.env, GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'local', CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
     encoding: 'utf8',

@@ -1,0 +1,101 @@
+{{/* Chart name, truncated to 63 characters (DNS-1123 label). */}}
+{{- define "reflex.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Fully qualified app name: release-chart, or the release name when it already contains the chart name. */}}
+{{- define "reflex.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "reflex.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels of every object of the release. */}}
+{{- define "reflex.labels" -}}
+helm.sh/chart: {{ include "reflex.chart" . }}
+{{ include "reflex.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* Labels that select the daemon's pods; never change them on upgrade. */}}
+{{- define "reflex.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "reflex.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "reflex.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "reflex.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "reflex.image" -}}
+{{- $tag := .Values.image.tag | default .Chart.AppVersion }}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository $tag }}
+{{- end }}
+{{- end }}
+
+{{/* The lease the replicas elect a leader with. */}}
+{{- define "reflex.leaseName" -}}
+{{- default (include "reflex.fullname" .) .Values.leaderElection.leaseName }}
+{{- end }}
+
+{{/*
+The generated RBAC of the bundled rules (files/rbac.yaml, the output of `reflex rbac rules/`),
+as a dict kind -> document. Regenerate the file whenever rules/ changes (docs/deploy.md).
+*/}}
+{{- define "reflex.generatedRbac" -}}
+{{- $out := dict }}
+{{- range $doc := regexSplit "(?m)^---\\s*$" ($.Files.Get "files/rbac.yaml") -1 }}
+{{- $d := fromYaml $doc }}
+{{- if and $d (hasKey $d "kind") }}
+{{- $_ := set $out $d.kind $d }}
+{{- end }}
+{{- end }}
+{{- toYaml $out }}
+{{- end }}
+
+{{/*
+The daemon's reflex.yaml: the chart's settings, with .Values.config merged over them.
+Rule ConfigMaps are read from the release namespace.
+*/}}
+{{- define "reflex.config" -}}
+{{- $paths := list }}
+{{- if .Values.bundledRules.enabled }}
+{{- $paths = append $paths "/app/rules" }}
+{{- end }}
+{{- $cfg := dict
+  "rules" (dict
+    "paths" $paths
+    "configMaps" (dict "namespaces" (list .Release.Namespace) "labelSelector" "reflex.dev/rules=true"))
+  "dryRun" .Values.dryRun
+  "leaderElection" (dict
+    "enabled" .Values.leaderElection.enabled
+    "leaseName" (include "reflex.leaseName" .)
+    "leaseNamespace" .Release.Namespace
+    "leaseDuration" .Values.leaderElection.leaseDuration
+    "renewDeadline" .Values.leaderElection.renewDeadline
+    "retryPeriod" .Values.leaderElection.retryPeriod)
+  "metrics" (dict "address" (printf ":%v" .Values.metrics.port))
+  "health" (dict "address" (printf ":%v" .Values.health.port))
+  "log" (dict "level" .Values.log.level "format" .Values.log.format)
+}}
+{{- toYaml (mergeOverwrite $cfg (deepCopy .Values.config)) }}
+{{- end }}
