@@ -1,2 +1,2 @@
 /** daemon: wiring of rule sources, informers, queue, engine and actions; leader election; health and metrics. */
-export {};
+export * from './rule-files.js';

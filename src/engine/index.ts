@@ -1,2 +1,22 @@
 /** engine: rule model, schema, loader, JSONata expressions and templates, evaluation to a Plan. No I/O. */
-export {};
+export * from './types.js';
+export * from './errors.js';
+export type { CompiledRule, CompiledAction } from './rule.js';
+export { RULE_DEFAULTS } from './rule.js';
+export { loadRules, type RuleSource, type LoadOptions, type LoadResult } from './loader.js';
+export { evaluate, selects, renderUpdate, sortPlan, refOf, type EvaluationContext } from './evaluate.js';
+export { Expression, ExpressionSyntaxError, ExpressionRuntimeError, DEFAULT_LIMITS, truthy, type ExpressionLimits } from './expression.js';
+export { splitTemplate } from './template.js';
+export {
+  LabelSelector,
+  FieldSelector,
+  SelectorSyntaxError,
+  parseLabelSelector,
+  parseFieldSelector,
+  labelSelectorFromSpec,
+  toLabelSelector,
+} from './selectors.js';
+export { CronSchedule, parseDuration, isValidTimeZone } from './schedule.js';
+export { stampOwnership, MANAGED_BY_LABEL, MANAGED_BY_VALUE, RULE_ANNOTATION } from './ownership.js';
+export { BUILTIN_KINDS, builtinKind, type BuiltinKind } from './kinds.js';
+export { RULE_SCHEMA } from './schema.js';

@@ -1,0 +1,57 @@
+/** executor: runs one planned action through the client and says what happened; never throws for an action's own failure. */
+import type { PlannedAction } from '../engine/index.js';
+import { runEvent, runLog, runWebhook } from './notify.js';
+import { ActionError, ActionErrorCode, type ActionResult, type ExecuteOptions } from './types.js';
+import { runApply, runCreate, runDelete, runPatch, runUpdate } from './writes.js';
+
+/**
+ * Executes `planned`. In audit mode nothing is written and no webhook is called: the action is
+ * logged as what would be done and reported `done` with `audit: true` (log actions still log).
+ * Resolves to the outcome; an action's failure is a `failed` result carrying a typed ActionError.
+ */
+export async function executeAction(planned: PlannedAction, options: ExecuteOptions): Promise<ActionResult> {
+  if (options.mode === 'audit' && planned.action !== 'log') {
+    options.logger?.info(`audit: would ${planned.action} ${planned.target.kind} ${planned.target.namespace ? `${planned.target.namespace}/` : ''}${planned.target.name}`, {
+      rule: planned.rule,
+      planned,
+    });
+    return { status: 'done', action: planned.action, target: planned.target, audit: true };
+  }
+  switch (planned.action) {
+    case 'apply':
+      return runApply(planned, options);
+    case 'create':
+      return runCreate(planned, options);
+    case 'update':
+      return runUpdate(planned, options);
+    case 'patch':
+      return runPatch(planned, options);
+    case 'delete':
+      return runDelete(planned, options);
+    case 'event':
+      return runEvent(planned, options);
+    case 'log':
+      return runLog(planned, options);
+    case 'webhook':
+      return runWebhook(planned, options);
+    default: {
+      const p = planned as PlannedAction;
+      const cause = new ActionError(`unknown action "${String(p.action)}"`, p.action, p.target, { code: ActionErrorCode.invalid, terminal: true });
+      return { status: 'failed', action: p.action, target: p.target, cause };
+    }
+  }
+}
+
+/**
+ * Executes a rule's planned actions in order; the first failure stops the rest (design.md §3: the
+ * whole rule is retried). `options.current` is ignored (use `lookup`). Resolves to the results of the actions that ran.
+ */
+export async function executePlan(plan: PlannedAction[], options: ExecuteOptions): Promise<ActionResult[]> {
+  const results: ActionResult[] = [];
+  for (const p of plan) {
+    const r = await executeAction(p, { ...options, current: undefined });
+    results.push(r);
+    if (r.status === 'failed') break;
+  }
+  return results;
+}

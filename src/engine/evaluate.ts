@@ -1,0 +1,235 @@
+/**
+ * evaluate: one rule, one event, one object → a Plan. Pure: reads only the object, its previous
+ * state, the clock and the read-only lister of the context. Deterministic for a given input.
+ */
+import { realClock, type Clock, type KubeObject } from '../core/index.js';
+import { RuleEvaluationError } from './errors.js';
+import { bindingsFor, truthy, type EvaluationScope } from './expression.js';
+import { stampOwnership } from './ownership.js';
+import type { CompiledAction, CompiledRule } from './rule.js';
+import { plain, renderTemplate, run, type TemplateNode } from './template.js';
+import { emptyLister, type KindScope, type ObjectLister, type Plan, type PlannedAction, type PlannedRef, type RuleEvent } from './types.js';
+
+/** What an evaluation reads besides the object. */
+export interface EvaluationContext {
+  /** Source of `$now()` and `$millis()`. Default the real clock. */
+  clock?: Clock;
+  /** Cached objects for `$get`, `$list`, namespaceSelector and update's `$target`. Default: none. */
+  lister?: ObjectLister;
+  /** Scope of a kind, to place a target given without namespace. Default: unknown (no namespace). */
+  scopeOf?: (apiVersion: string, kind: string) => KindScope | undefined;
+}
+
+/** What the engine remembers about a planned update, to render it again against a fresher `$target`. */
+interface UpdateOrigin {
+  rule: CompiledRule;
+  action: CompiledAction;
+  scope: EvaluationScope;
+  object: KubeObject;
+}
+const updates = new WeakMap<PlannedAction, UpdateOrigin>();
+
+/** The reference of an object as the planned-action JSON writes it. */
+export function refOf(obj: KubeObject): PlannedRef {
+  const ref: PlannedRef = { apiVersion: String(obj.apiVersion ?? ''), kind: String(obj.kind ?? ''), name: String(obj.metadata?.name ?? '') };
+  const ns = obj.metadata?.namespace;
+  return ns ? { apiVersion: ref.apiVersion, kind: ref.kind, namespace: ns, name: ref.name } : ref;
+}
+
+/** Whether the rule's watch selects the object: kind, namespaces, label, field and namespace selectors. */
+export async function selects(rule: CompiledRule, obj: KubeObject, context: EvaluationContext = {}): Promise<boolean> {
+  const w = rule.watch;
+  if (obj.apiVersion !== w.apiVersion || obj.kind !== w.kind) return false;
+  const isNamespace = obj.apiVersion === 'v1' && obj.kind === 'Namespace';
+  const ns = obj.metadata?.namespace ?? (isNamespace ? obj.metadata?.name : undefined);
+  if (w.namespaces && (ns === undefined || !w.namespaces.includes(ns))) return false;
+  if (w.labelSelector && !w.labelSelector.matches(obj.metadata?.labels)) return false;
+  if (w.fieldSelector && !w.fieldSelector.matches(obj)) return false;
+  if (w.namespaceSelector) {
+    if (isNamespace) return w.namespaceSelector.matches(obj.metadata?.labels);
+    if (ns === undefined) return true;
+    const nsObj = await (context.lister ?? emptyLister).get('v1', 'Namespace', undefined, ns);
+    if (!nsObj || !w.namespaceSelector.matches(nsObj.metadata?.labels)) return false;
+  }
+  return true;
+}
+
+function scopeFor(rule: CompiledRule, event: RuleEvent, old: KubeObject | undefined, context: EvaluationContext): EvaluationScope {
+  const meta = rule.document.metadata;
+  return {
+    clock: context.clock ?? realClock,
+    lister: context.lister ?? emptyLister,
+    event,
+    old,
+    rule: { ...meta, ...(rule.description !== undefined ? { description: rule.description } : {}), mode: rule.mode },
+  };
+}
+
+/**
+ * Evaluates `rule` for `event` on `object` (for `delete`, its last state) with previous state `old`.
+ * Resolves to the planned actions in action order (forEach items in their order); an empty plan when
+ * the rule is suspended, does not listen to the event, does not select the object, `changes` saw no
+ * change, or `when` is falsy. Rejects with RuleEvaluationError when an expression fails.
+ */
+export async function evaluate(
+  rule: CompiledRule,
+  event: RuleEvent,
+  object: KubeObject,
+  old: KubeObject | undefined,
+  context: EvaluationContext = {},
+): Promise<Plan> {
+  if (rule.suspend || !rule.on.includes(event)) return [];
+  if (!(await selects(rule, object, context))) return [];
+  const scope = scopeFor(rule, event, old, context);
+  const bindings = bindingsFor(scope);
+  if (event === 'update' && rule.changes && old) {
+    const now = plain(await run(rule.changes, object, bindings, rule.name, 'changes'));
+    const before = plain(await run(rule.changes, old, bindingsFor({ ...scope, old: undefined }), rule.name, 'changes'));
+    if (JSON.stringify(now) === JSON.stringify(before)) return [];
+  }
+  if (rule.when !== undefined) {
+    const ok = typeof rule.when === 'boolean' ? rule.when : truthy(await run(rule.when, object, bindings, rule.name, 'when'));
+    if (!ok) return [];
+  }
+  const plan: Plan = [];
+  const trigger = { ...refOf(object), event };
+  for (const action of rule.actions) {
+    const items = action.forEach ? toItems(await run(action.forEach, object, bindings, rule.name, `actions[${action.index}].forEach`)) : [undefined];
+    for (const item of items) {
+      const itemScope = action.forEach ? { ...scope, item } : scope;
+      plan.push(await planAction(rule, action, trigger, object, itemScope, context));
+    }
+  }
+  return plan;
+}
+
+function toItems(v: unknown): unknown[] {
+  if (v === undefined || v === null) return [];
+  return Array.isArray(v) ? (plain(v) as unknown[]) : [plain(v)];
+}
+
+/** The sub-template of field `key` of an action's fields. */
+function field(node: TemplateNode, key: string): TemplateNode | undefined {
+  if (node.t === 'lit') {
+    const v = (node.v as Record<string, unknown> | null)?.[key];
+    return v === undefined ? undefined : { t: 'lit', v };
+  }
+  if (node.t === 'obj') return node.entries.find(([k]) => k === key)?.[1];
+  return undefined;
+}
+
+async function renderField(rule: CompiledRule, action: CompiledAction, key: string, object: KubeObject, scope: EvaluationScope): Promise<unknown> {
+  const node = field(action.fields, key);
+  return node ? renderTemplate(node, object, bindingsFor(scope), rule.name) : undefined;
+}
+
+function resolveTarget(raw: unknown, trigger: PlannedRef, context: EvaluationContext): PlannedRef {
+  if (raw === undefined) return { ...trigger };
+  const t = raw as Partial<PlannedRef>;
+  const apiVersion = String(t.apiVersion ?? trigger.apiVersion);
+  const kind = String(t.kind ?? trigger.kind);
+  let namespace = t.namespace === undefined || t.namespace === null ? undefined : String(t.namespace);
+  if (t.namespace === undefined) {
+    const same = apiVersion === trigger.apiVersion && kind === trigger.kind;
+    const scope = same ? undefined : context.scopeOf?.(apiVersion, kind);
+    if (same || scope === 'Namespaced') namespace = trigger.namespace;
+  }
+  return namespace ? { apiVersion, kind, namespace, name: String(t.name ?? '') } : { apiVersion, kind, name: String(t.name ?? '') };
+}
+
+const OPTION_FIELDS: Record<string, string[]> = {
+  apply: ['force'],
+  create: ['ifExists'],
+  update: [],
+  patch: ['type', 'subresource', 'ignoreMissing'],
+  delete: ['propagationPolicy', 'gracePeriodSeconds', 'ignoreMissing'],
+  event: [],
+  log: ['level'],
+  webhook: ['timeout'],
+};
+
+async function planAction(
+  rule: CompiledRule,
+  action: CompiledAction,
+  trigger: PlannedAction['trigger'],
+  object: KubeObject,
+  scope: EvaluationScope,
+  context: EvaluationContext,
+): Promise<PlannedAction> {
+  const f = (key: string) => renderField(rule, action, key, object, scope);
+  const triggerRef: PlannedRef = { ...trigger };
+  delete (triggerRef as { event?: unknown }).event;
+  const options: Record<string, unknown> = {};
+  for (const key of OPTION_FIELDS[action.kind]) {
+    const v = await f(key);
+    if (v !== undefined) options[key] = v;
+  }
+  const out = (target: PlannedRef, body: unknown): PlannedAction => ({ rule: rule.name, trigger, action: action.kind, target, body, options });
+  switch (action.kind) {
+    case 'apply':
+    case 'create': {
+      const obj = asObject(await f('object'), rule, action, 'object');
+      const stamped = stampOwnership(obj, rule.name);
+      return out(refOf(stamped), stamped);
+    }
+    case 'update': {
+      const target = resolveTarget(await f('target'), triggerRef, context);
+      const current = await scope.lister.get(target.apiVersion, target.kind, target.namespace, target.name);
+      const body = current ? asObject(await renderField(rule, action, 'object', object, { ...scope, target: current }), rule, action, 'object') : null;
+      const planned = out(target, body);
+      updates.set(planned, { rule, action, scope, object });
+      return planned;
+    }
+    case 'patch':
+      return out(resolveTarget(await f('target'), triggerRef, context), (await f('patch')) ?? null);
+    case 'delete':
+      return out(resolveTarget(await f('target'), triggerRef, context), null);
+    case 'event': {
+      const body = { type: (await f('type')) ?? 'Normal', reason: await f('reason'), message: await f('message') };
+      return out(resolveTarget(await f('target'), triggerRef, context), body);
+    }
+    case 'log':
+      return out(triggerRef, (await f('message')) ?? '');
+    case 'webhook': {
+      const request: Record<string, unknown> = { method: (await f('method')) ?? 'POST', url: await f('url') };
+      const headers = await f('headers');
+      const body = await f('body');
+      if (headers !== undefined) request.headers = headers;
+      if (body !== undefined) request.body = body;
+      return out(triggerRef, request);
+    }
+  }
+}
+
+function asObject(v: unknown, rule: CompiledRule, action: CompiledAction, key: string): KubeObject {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new RuleEvaluationError(rule.name, `${action.where}.${key}`, '', `expected the ${key} to render to a mapping; got ${JSON.stringify(v) ?? 'undefined'}`);
+  }
+  return v as KubeObject;
+}
+
+/**
+ * Renders a planned `update`'s object again with `$target` = `current` (the object as fetched just
+ * before the write). For plans not made by `evaluate` (e.g. read back from JSON) returns the planned
+ * body with current's resourceVersion.
+ */
+export async function renderUpdate(planned: PlannedAction, current: KubeObject): Promise<KubeObject> {
+  const origin = updates.get(planned);
+  if (!origin) {
+    const body = (planned.body ?? {}) as KubeObject;
+    return { ...body, metadata: { ...(body.metadata ?? {}), resourceVersion: current.metadata?.resourceVersion } };
+  }
+  const { rule, action, scope, object } = origin;
+  return asObject(await renderField(rule, action, 'object', object, { ...scope, target: current }), rule, action, 'object');
+}
+
+/** Sorts planned actions by rule name, then trigger namespace and name; stable, so action order is kept. */
+export function sortPlan(plan: Plan): Plan {
+  const key = (p: PlannedAction) => [p.rule, p.trigger.namespace ?? '', p.trigger.name];
+  return [...plan].sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
+    return 0;
+  });
+}

@@ -1,0 +1,232 @@
+/**
+ * loader: rule sources (`{ file, text }`) → compiled rules plus every problem found, each naming
+ * file, document, line and column. A bad document never spoils the good ones beside it.
+ */
+import { RuleLoadError } from './errors.js';
+import { Expression, type ExpressionLimits } from './expression.js';
+import { RULE_DEFAULTS, type CompiledAction, type CompiledRule } from './rule.js';
+import { validateRuleSchema } from './schema.js';
+import { describeSchemaErrors } from './schema-errors.js';
+import { CronSchedule, parseDuration } from './schedule.js';
+import { parseFieldSelector, SelectorSyntaxError, toLabelSelector, type LabelSelector } from './selectors.js';
+import { compileTemplate } from './template.js';
+import { ACTION_KINDS, type ActionKind, type LabelSelectorSpec, type RuleDocument, type RuleEvent } from './types.js';
+import { parseYamlDocuments, type LineCol, type PositionMap } from './yaml-source.js';
+
+/** A rule source: a file name (for messages) and its text. */
+export interface RuleSource {
+  file: string;
+  text: string;
+}
+
+export interface LoadOptions {
+  /** Guard rails compiled into every expression. Default DEFAULT_LIMITS. */
+  limits?: ExpressionLimits;
+}
+
+/** What a load produced: the good rules and every problem. */
+export interface LoadResult {
+  rules: CompiledRule[];
+  errors: RuleLoadError[];
+}
+
+/** Loads every document of every source. Duplicate rule names (across all sources) are errors on the later ones. */
+export function loadRules(sources: RuleSource[], options: LoadOptions = {}): LoadResult {
+  const rules: CompiledRule[] = [];
+  const errors: RuleLoadError[] = [];
+  const seen = new Map<string, string>();
+  for (const src of sources) {
+    for (const doc of parseYamlDocuments(src.text, src.file)) {
+      const problem = (at: LineCol, message: string, rule?: string, cause?: unknown) =>
+        errors.push(new RuleLoadError({ file: src.file, document: doc.index, line: at.line, column: at.column }, message, { rule, cause }));
+      if (doc.error) {
+        problem(doc.error.at, `document ${doc.index + 1}: invalid YAML: ${doc.error.message}`);
+        continue;
+      }
+      if (doc.value === null || doc.value === undefined) continue;
+      const rule = compileDocument(doc.value, doc.positions, src.file, doc.index, options, (at, msg, cause) => {
+        const name = ruleName(doc.value);
+        problem(at, `${name ? `rule "${name}"` : `document ${doc.index + 1}`}: ${msg}`, name, cause);
+      });
+      if (!rule) continue;
+      const first = seen.get(rule.name);
+      if (first !== undefined) {
+        problem(doc.positions.at('/metadata/name'), `rule "${rule.name}": duplicate rule name; first defined at ${first}`, rule.name);
+        continue;
+      }
+      const at = doc.positions.at('/metadata/name');
+      seen.set(rule.name, `${src.file}:${at.line}:${at.column}`);
+      rules.push(rule);
+    }
+  }
+  const order = new Map(sources.map((s, i) => [s.file, i]));
+  errors.sort(
+    (a, b) =>
+      (order.get(a.location.file) ?? 0) - (order.get(b.location.file) ?? 0) ||
+      a.location.line - b.location.line ||
+      a.location.column - b.location.column,
+  );
+  return { rules, errors };
+}
+
+function ruleName(v: unknown): string | undefined {
+  const name = (v as { metadata?: { name?: unknown } })?.metadata?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+type Report = (at: LineCol, message: string, cause?: unknown) => void;
+
+/** Validates and compiles one document; undefined when it had any problem (all of them reported). */
+function compileDocument(
+  value: unknown,
+  pos: PositionMap,
+  file: string,
+  document: number,
+  options: LoadOptions,
+  report: Report,
+): CompiledRule | undefined {
+  let failed = false;
+  const fail: Report = (at, message, cause) => {
+    failed = true;
+    report(at, message, cause);
+  };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    fail(pos.at(''), `expected a mapping with apiVersion: reflex.dev/v1alpha1 and kind: Rule; got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`);
+    return undefined;
+  }
+  checkActionKeys(value, pos, fail);
+  if (!validateRuleSchema(value)) {
+    for (const p of describeSchemaErrors(validateRuleSchema.errors ?? [], pos)) fail(p.at, p.message);
+  }
+  // Past this point the document may still be invalid: every check below guards its own types, so
+  // one pass reports schema problems and expression, selector and schedule problems together.
+  const doc = value as unknown as RuleDocument;
+  const spec = (isMap(doc.spec) ? doc.spec : {}) as RuleDocument['spec'];
+  const limits = options.limits ?? {};
+  const expr = (source: string, pointer: string, what: string): Expression | undefined => {
+    try {
+      return new Expression(source, limits);
+    } catch (err) {
+      const index = (err as { index?: number }).index ?? 0;
+      fail(pos.inScalar(pointer, index), `${what}: ${(err as Error).message}`, err);
+      return undefined;
+    }
+  };
+  const sel = (s: string | LabelSelectorSpec | undefined, pointer: string, what: string): LabelSelector | undefined => {
+    if (typeof s !== 'string' && !isMap(s)) return undefined;
+    try {
+      return toLabelSelector(s);
+    } catch (err) {
+      const at = typeof s === 'string' && err instanceof SelectorSyntaxError ? pos.inScalar(pointer, err.position) : pos.at(pointer);
+      fail(at, `${what}: invalid label selector: ${(err as Error).message}`, err);
+      return undefined;
+    }
+  };
+  const w = (isMap(spec.watch) ? spec.watch : {}) as RuleDocument['spec']['watch'];
+  const namespaceSelector = sel(w.namespaceSelector, '/spec/watch/namespaceSelector', 'spec.watch.namespaceSelector');
+  const labelSelector = sel(w.labelSelector, '/spec/watch/labelSelector', 'spec.watch.labelSelector');
+  let fieldSelector;
+  if (typeof w.fieldSelector === 'string') {
+    try {
+      fieldSelector = parseFieldSelector(w.fieldSelector);
+    } catch (err) {
+      const at = err instanceof SelectorSyntaxError ? pos.inScalar('/spec/watch/fieldSelector', err.position) : pos.at('/spec/watch/fieldSelector');
+      fail(at, `spec.watch.fieldSelector: ${(err as Error).message}`, err);
+    }
+  }
+  const on: RuleEvent[] = Array.isArray(spec.on) ? spec.on : (spec.schedule !== undefined ? RULE_DEFAULTS.onWithSchedule : RULE_DEFAULTS.on);
+  const timezone = typeof spec.timezone === 'string' ? spec.timezone : RULE_DEFAULTS.timezone;
+  let schedule: CronSchedule | undefined;
+  if (typeof spec.schedule === 'string') {
+    try {
+      schedule = CronSchedule.parse(spec.schedule, timezone);
+    } catch (err) {
+      const tzProblem = /time zone/.test((err as Error).message);
+      fail(pos.at(tzProblem && spec.timezone !== undefined ? '/spec/timezone' : '/spec/schedule'), `${tzProblem ? 'spec.timezone' : 'spec.schedule'}: ${(err as Error).message}`, err);
+    }
+  } else if (spec.timezone !== undefined) {
+    fail(pos.keyAt('/spec/timezone'), 'spec.timezone: set without spec.schedule; a time zone only applies to a cron schedule');
+  }
+  if (on.includes('schedule') && spec.schedule === undefined) fail(pos.at('/spec/on'), 'spec.on: includes "schedule" but spec.schedule is not set');
+  if (spec.schedule !== undefined && !on.includes('schedule')) fail(pos.at('/spec/on'), 'spec.on: spec.schedule is set but on does not include "schedule"; add it or drop the schedule');
+  if (on.includes('resync') && spec.on !== undefined && spec.resync === undefined) {
+    fail(pos.at('/spec/on'), 'spec.on: includes "resync" but spec.resync (a period such as 10m) is not set');
+  }
+  const resyncMs = typeof spec.resync === 'string' ? parseDuration(spec.resync) : undefined;
+  if (resyncMs === 0) fail(pos.at('/spec/resync'), 'spec.resync: expected a period greater than zero');
+  const when = typeof spec.when === 'string' ? expr(spec.when, '/spec/when', 'spec.when') : spec.when;
+  const changes = typeof spec.changes === 'string' ? expr(spec.changes, '/spec/changes', 'spec.changes') : undefined;
+  const actions = (Array.isArray(spec.actions) ? spec.actions : []).map((item, index) => compileAction(item, index, pos, limits, fail));
+  if (failed) return undefined;
+  return {
+    name: doc.metadata.name,
+    source: { file, document },
+    document: doc,
+    description: spec.description,
+    suspend: spec.suspend ?? false,
+    mode: spec.mode ?? RULE_DEFAULTS.mode,
+    watch: { apiVersion: w.apiVersion, kind: w.kind, namespaces: w.namespaces, namespaceSelector, labelSelector, fieldSelector },
+    on,
+    changes,
+    resyncMs,
+    schedule,
+    timezone,
+    when,
+    limits: {
+      actionsPerObjectPerMinute: spec.limits?.actionsPerObjectPerMinute ?? RULE_DEFAULTS.actionsPerObjectPerMinute,
+      maxActionsPerRun: spec.limits?.maxActionsPerRun ?? RULE_DEFAULTS.maxActionsPerRun,
+    },
+    actions: actions as CompiledAction[],
+  };
+}
+
+/** Each action item has exactly one action key (plus forEach); unknown keys are left to the schema. */
+function checkActionKeys(value: object, pos: PositionMap, fail: Report): void {
+  const actions = (value as { spec?: { actions?: unknown } }).spec?.actions;
+  if (!Array.isArray(actions)) return;
+  actions.forEach((item, i) => {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) return;
+    const keys = Object.keys(item).filter((k) => (ACTION_KINDS as string[]).includes(k));
+    const path = `/spec/actions/${i}`;
+    if (keys.length > 1) {
+      fail(pos.keyAt(`${path}/${keys[1]}`), `spec.actions[${i}]: two action keys (${keys.join(', ')}); each item has exactly one action key (split it into ${keys.length} items)`);
+    } else if (keys.length === 0 && Object.keys(item).every((k) => k === 'forEach')) {
+      fail(pos.at(path), `spec.actions[${i}]: no action key; expected exactly one of ${ACTION_KINDS.join(', ')}`);
+    }
+  });
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function compileAction(item: Record<string, unknown>, index: number, pos: PositionMap, limits: ExpressionLimits, fail: Report): CompiledAction | undefined {
+  if (!isMap(item)) return undefined;
+  const kinds = Object.keys(item).filter((k) => (ACTION_KINDS as string[]).includes(k));
+  if (kinds.length !== 1) return undefined;
+  const kind = kinds[0] as ActionKind;
+  const base = `/spec/actions/${index}`;
+  const where = `actions[${index}].${kind}`;
+  const onError = (pointer: string, at: number, message: string, cause: unknown) =>
+    fail(pos.inScalar(pointer, at), `spec.${where}: ${message}`, cause);
+  let forEach: Expression | undefined;
+  if (typeof item.forEach === 'string') {
+    const node = compileTemplate(item.forEach, `${base}/forEach`, `actions[${index}].forEach`, limits, onError);
+    if (node.t === 'expr') forEach = node.e;
+    else if (node.t === 'lit') fail(pos.at(`${base}/forEach`), `spec.actions[${index}].forEach: expected exactly one {{ expression }} yielding an array`);
+  }
+  const fields = compileTemplate(item[kind] ?? {}, `${base}/${kind}`, where, limits, onError);
+  if (kind === 'apply' || kind === 'create') checkStaticObject(item[kind], `${base}/${kind}/object`, `spec.${where}.object`, pos, fail);
+  return { index, kind, forEach, fields, where };
+}
+
+/** A static object to create or apply must say what it is. */
+function checkStaticObject(fields: unknown, pointer: string, what: string, pos: PositionMap, fail: Report): void {
+  const obj = (fields as { object?: unknown })?.object;
+  if (obj === null || typeof obj !== 'object') return;
+  const o = obj as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; generateName?: unknown } };
+  for (const f of ['apiVersion', 'kind'] as const) {
+    if (o[f] === undefined) fail(pos.at(pointer), `${what}: missing ${f}; the object to write needs apiVersion, kind and metadata.name`);
+  }
+  if (o.metadata?.name === undefined && o.metadata?.generateName === undefined) {
+    fail(pos.at(pointer), `${what}: missing metadata.name; the object to write needs apiVersion, kind and metadata.name`);
+  }
+}

@@ -1,0 +1,59 @@
+/** rule: a loaded, validated and compiled rule, ready to evaluate. */
+import type { Expression } from './expression.js';
+import type { FieldSelector, LabelSelector } from './selectors.js';
+import type { CronSchedule } from './schedule.js';
+import type { TemplateNode } from './template.js';
+import type { ActionKind, RuleDocument, RuleEvent } from './types.js';
+
+/** Defaults of the rule format (design.md §2). */
+export const RULE_DEFAULTS = {
+  on: ['sync', 'create', 'update', 'resync'] as RuleEvent[],
+  onWithSchedule: ['schedule'] as RuleEvent[],
+  mode: 'enforce' as const,
+  timezone: 'UTC',
+  actionsPerObjectPerMinute: 10,
+  maxActionsPerRun: 100,
+};
+
+/** One compiled action of a rule. */
+export interface CompiledAction {
+  /** Position in `spec.actions`. */
+  index: number;
+  kind: ActionKind;
+  /** `forEach: "{{ expr }}"`: the action repeats for every element, bound to `$item`. */
+  forEach?: Expression;
+  /** The action's fields, as a template (rendered per evaluation). */
+  fields: TemplateNode;
+  /** Where this action is, for messages: `actions[2].patch`. */
+  where: string;
+}
+
+/** A rule after loading: defaults filled, selectors parsed, expressions compiled. */
+export interface CompiledRule {
+  name: string;
+  /** Where it came from. */
+  source: { file: string; document: number };
+  /** The document as written. */
+  document: RuleDocument;
+  description?: string;
+  suspend: boolean;
+  mode: 'enforce' | 'audit';
+  watch: {
+    apiVersion: string;
+    kind: string;
+    namespaces?: string[];
+    namespaceSelector?: LabelSelector;
+    labelSelector?: LabelSelector;
+    fieldSelector?: FieldSelector;
+  };
+  on: RuleEvent[];
+  changes?: Expression;
+  /** Resync period in ms. */
+  resyncMs?: number;
+  schedule?: CronSchedule;
+  timezone: string;
+  /** Undefined means true. */
+  when?: Expression | boolean;
+  limits: { actionsPerObjectPerMinute: number; maxActionsPerRun: number };
+  actions: CompiledAction[];
+}

@@ -1,0 +1,93 @@
+/** The rule model (design.md §2) after loading, the planned-action contract, and the ports the engine reads through. */
+import type { KubeObject } from '../core/index.js';
+
+/** Events a rule sees. */
+export type RuleEvent = 'sync' | 'create' | 'update' | 'delete' | 'resync' | 'schedule';
+export const RULE_EVENTS: readonly RuleEvent[] = ['sync', 'create', 'update', 'delete', 'resync', 'schedule'];
+
+/** Action keys, in the order of design.md's table. */
+export type ActionKind = 'apply' | 'create' | 'update' | 'patch' | 'delete' | 'event' | 'log' | 'webhook';
+export const ACTION_KINDS: readonly ActionKind[] = ['apply', 'create', 'update', 'patch', 'delete', 'event', 'log', 'webhook'];
+
+/** A label selector in structured form; the string form is parsed into this. */
+export interface LabelSelectorSpec {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+}
+
+/** A rule document exactly as written (after schema validation). */
+export interface RuleDocument {
+  apiVersion: 'reflex.dev/v1alpha1';
+  kind: 'Rule';
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: {
+    description?: string;
+    suspend?: boolean;
+    mode?: 'enforce' | 'audit';
+    watch: {
+      apiVersion: string;
+      kind: string;
+      namespaces?: string[];
+      namespaceSelector?: string | LabelSelectorSpec;
+      labelSelector?: string | LabelSelectorSpec;
+      fieldSelector?: string;
+    };
+    on?: RuleEvent[];
+    changes?: string;
+    resync?: string;
+    schedule?: string;
+    timezone?: string;
+    when?: string | boolean;
+    limits?: { actionsPerObjectPerMinute?: number; maxActionsPerRun?: number };
+    actions: Record<string, unknown>[];
+  };
+}
+
+/** Reference to an object, as in the planned-action JSON: cluster-scoped objects have no `namespace` key. */
+export interface PlannedRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+/** The object and event that triggered a rule. */
+export interface PlannedTrigger extends PlannedRef {
+  event: RuleEvent;
+}
+
+/**
+ * PlannedAction: one action the engine decided on; the dry-run output and the contract between
+ * engine and actions. Plain JSON, keys in this order.
+ */
+export interface PlannedAction {
+  rule: string;
+  trigger: PlannedTrigger;
+  action: ActionKind;
+  target: PlannedRef;
+  /** The rendered object, patch, event, message or request; null for delete. */
+  body: unknown;
+  /** The remaining fields of the action as written and rendered (patch `type`, `subresource`, …). */
+  options: Record<string, unknown>;
+}
+
+/** A Plan: the planned actions of one evaluation, in action order (forEach items in their order). */
+export type Plan = PlannedAction[];
+
+/**
+ * ObjectLister: read-only access to cached objects, for `$get`, `$list`, namespaceSelector and
+ * `update`'s `$target`. The daemon adapts its informer caches to it; dry-run serves manifests.
+ * A result may be a promise (a cache started on first use).
+ */
+export interface ObjectLister {
+  /** The cached object, or undefined. `namespace` is undefined for cluster-scoped kinds. */
+  get(apiVersion: string, kind: string, namespace: string | undefined, name: string): KubeObject | undefined | Promise<KubeObject | undefined>;
+  /** Cached objects of a kind; `namespace` undefined means all namespaces. Label filtering is the engine's job. */
+  list(apiVersion: string, kind: string, namespace: string | undefined): KubeObject[] | Promise<KubeObject[]>;
+}
+
+/** Scope of a kind: used to give a defaulted target the right namespace. */
+export type KindScope = 'Namespaced' | 'Cluster';
+
+/** A lister that knows nothing: every get is undefined, every list empty. */
+export const emptyLister: ObjectLister = { get: () => undefined, list: () => [] };
