@@ -7,7 +7,7 @@ import { ExecCredentialPlugin, type ExecPluginOptions } from './exec-plugin.js';
 
 /** Authenticator produces the auth headers of a request and reacts to a 401. */
 export interface Authenticator {
-  headers(): Promise<Record<string, string>>;
+  headers(): Promise<Record<string, string | string[]>>;
   /** After a 401: drops cached credentials; true when retrying once may help (a fresh exec credential). */
   unauthorized(): boolean;
 }
@@ -46,14 +46,14 @@ export class TokenFile {
   }
 }
 
-function impersonationHeaders(imp: Impersonation | undefined): Record<string, string> {
-  const h: Record<string, string> = {};
+function impersonationHeaders(imp: Impersonation | undefined): Record<string, string | string[]> {
+  const h: Record<string, string | string[]> = {};
   if (!imp) return h;
   if (imp.user) h['impersonate-user'] = imp.user;
   if (imp.uid) h['impersonate-uid'] = imp.uid;
-  // Several groups: undici joins an array header into one comma-separated line, which the server splits.
-  if (imp.groups?.length) h['impersonate-group'] = imp.groups.join(', ');
-  for (const [k, v] of Object.entries(imp.extra ?? {})) h[`impersonate-extra-${encodeURIComponent(k)}`] = v.join(', ');
+  // One header line per group or extra value: the server does not split on commas.
+  if (imp.groups?.length) h['impersonate-group'] = imp.groups;
+  for (const [k, v] of Object.entries(imp.extra ?? {})) h[`impersonate-extra-${encodeURIComponent(k)}`] = v;
   return h;
 }
 

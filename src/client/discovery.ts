@@ -70,6 +70,17 @@ export function parseResourceList(groupVersion: string, doc: Dict): ResourceInfo
   return [...byName.values()];
 }
 
+/** Settles like `p`, or rejects with the signal's reason when it aborts first. */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 const key = (apiVersion: string, kind: string) => `${apiVersion}|${kind}`;
 
 export interface DiscoveryOptions {
@@ -111,24 +122,26 @@ export class Discovery {
     return info;
   }
 
-  /** Reloads discovery; concurrent calls share one load, and loads are at least `minRefreshIntervalMs` apart. */
+  /**
+   * Reloads discovery; concurrent calls share one load, and loads are at least
+   * `minRefreshIntervalMs` apart. A caller's signal abandons its wait, not the shared load.
+   */
   refresh(signal?: AbortSignal): Promise<void> {
     this.refreshing ??= (async () => {
       const wait = this.lastRefresh + this.minInterval - this.clock.now();
-      if (wait > 0) await sleep(this.clock, wait, signal);
+      if (wait > 0) await sleep(this.clock, wait);
       try {
-        const all = await this.load(signal);
+        const all = await this.load();
         this.byKind = new Map(all.map((r) => [key(formatApiVersion(r.gvk.group, r.gvk.version), r.gvk.kind), r]));
       } finally {
         this.lastRefresh = this.clock.now();
       }
     })().finally(() => (this.refreshing = undefined));
-    return this.refreshing;
+    return abortable(this.refreshing, signal);
   }
 
-  private async load(signal?: AbortSignal): Promise<ResourceInfo[]> {
-    const get = (path: string, accept?: string) =>
-      this.req.json<Dict>({ verb: 'get', resource: `discovery ${path}`, method: 'GET', path, accept, signal });
+  private async load(): Promise<ResourceInfo[]> {
+    const get = (path: string, accept?: string) => this.req.json<Dict>({ verb: 'get', resource: `discovery ${path}`, method: 'GET', path, accept });
     const [core, groups] = await Promise.all([get('/api', AGGREGATED_DISCOVERY_ACCEPT), get('/apis', AGGREGATED_DISCOVERY_ACCEPT)]);
     if (core.kind === 'APIGroupDiscoveryList' && groups.kind === 'APIGroupDiscoveryList') {
       this.aggregated = true;

@@ -125,7 +125,7 @@ export class Requester {
       await d.limiter.wait(spec.signal);
       const timeout = spec.watch ? undefined : AbortSignal.timeout(d.timeoutMs);
       const signal = timeout && spec.signal ? AbortSignal.any([spec.signal, timeout]) : (timeout ?? spec.signal);
-      const headers: Record<string, string> = {
+      const headers: Record<string, string | string[]> = {
         ...(await d.auth.headers()),
         accept: spec.accept ?? 'application/json',
         'user-agent': d.userAgent,

@@ -11,7 +11,8 @@ export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path and query, e.g. `/api/v1/namespaces/x/configmaps?limit=10`. */
   path: string;
-  headers: Record<string, string>;
+  /** An array value is sent as one header line per element. */
+  headers: Record<string, string | string[]>;
   body?: string;
   signal?: AbortSignal;
   /** A long-lived watch: sent through the watch pool, with no body timeout. */

@@ -12,6 +12,8 @@ export interface Recorded {
   path: string;
   url: URL;
   headers: IncomingMessage['headers'];
+  /** Every header with each of its lines. */
+  distinct: IncomingMessage['headersDistinct'];
   body: string;
 }
 
@@ -88,7 +90,7 @@ export class FakeApiServer {
     let body = '';
     for await (const c of req) body += (c as Buffer).toString();
     const url = new URL(req.url ?? '/', this.url);
-    const rec: Recorded = { method: req.method ?? '', path: url.pathname, url, headers: req.headers, body };
+    const rec: Recorded = { method: req.method ?? '', path: url.pathname, url, headers: req.headers, distinct: req.headersDistinct, body };
     this.requests.push(rec);
     for (const h of this.handlers) if ((await h(rec, res)) !== false) return;
     if (url.pathname === '/api' || url.pathname === '/apis') {

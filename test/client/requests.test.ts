@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MemoryLogger } from '../../src/core/index.js';
+import { FakeClock, MemoryLogger } from '../../src/core/index.js';
 import {
   AGGREGATED_DISCOVERY_ACCEPT,
   createClient,
@@ -12,6 +12,7 @@ import {
   PARTIAL_METADATA_LIST_ACCEPT,
 } from '../../src/client/index.js';
 import { FakeApiServer, json, status } from './fake-server.js';
+import { until } from './helpers.js';
 
 const CM = { apiVersion: 'v1', kind: 'ConfigMap' };
 
@@ -143,6 +144,24 @@ describe('DynamicClient request shapes', () => {
     server.on((r, res) => (r.path.includes('configmaps') ? (++n < 3 ? json(res, 429, status(429, 'TooManyRequests', 'slow down'), 'application/json', { 'retry-after': '0' }) : json(res, 200, { metadata: {} })) : false));
     await client.get({ ...CM, namespace: 'n', name: 'a' });
     expect(n).to.equal(3);
+  });
+
+  it('waits as long as Retry-After says before retrying', async () => {
+    const clock = new FakeClock(Date.now());
+    const c2 = await createClient({ config: server.config(), qps: 0, clock });
+    await c2.resolve('v1', 'ConfigMap');
+    let n = 0;
+    server.on((r, res) => (r.path.includes('configmaps') ? (++n === 1 ? json(res, 429, status(429, 'TooManyRequests', 'later'), 'application/json', { 'retry-after': '2' }) : json(res, 200, { metadata: {} })) : false));
+    const done = c2.get({ ...CM, namespace: 'n', name: 'a' });
+    await until(() => n === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    clock.advance(1999);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(n).to.equal(1);
+    clock.advance(1);
+    await done;
+    await c2.close();
+    expect(n).to.equal(2);
   });
 
   it('does not retry a 429 on a POST', async () => {

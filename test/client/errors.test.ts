@@ -1,0 +1,50 @@
+import { expect } from 'chai';
+import {
+  isAlreadyExists, isConflict, isExpired, isForbidden, isGone, isInvalid, isNotFound, isServerTimeout, isTooManyRequests, isUnauthorized,
+  KubeApiError, parseWarnings,
+} from '../../src/client/index.js';
+
+const ctx = { verb: 'get', resource: 'configmaps "a"', server: 'https://s' };
+const err = (code: number, reason: string) => new KubeApiError(ctx, code, { kind: 'Status', code, reason, message: 'm' });
+
+describe('API error predicates', () => {
+  it('classify by reason and status code', () => {
+    expect(isNotFound(err(404, 'NotFound'))).to.equal(true);
+    expect(isConflict(err(409, 'Conflict'))).to.equal(true);
+    expect(isConflict(err(409, 'AlreadyExists'))).to.equal(false);
+    expect(isAlreadyExists(err(409, 'AlreadyExists'))).to.equal(true);
+    expect(isForbidden(err(403, 'Forbidden'))).to.equal(true);
+    expect(isUnauthorized(err(401, 'Unauthorized'))).to.equal(true);
+    expect(isInvalid(err(422, 'Invalid'))).to.equal(true);
+    expect(isTooManyRequests(err(429, 'TooManyRequests'))).to.equal(true);
+    expect(isServerTimeout(err(504, 'Timeout'))).to.equal(true);
+    expect(isServerTimeout(err(500, 'ServerTimeout'))).to.equal(true);
+    expect(isNotFound(new Error('404 NotFound'))).to.equal(false);
+  });
+
+  it('treat 410 Gone and reason Expired alike, as informers relist on both', () => {
+    for (const e of [err(410, 'Gone'), err(410, 'Expired'), err(500, 'Expired')]) {
+      expect([isGone(e), isExpired(e)]).to.deep.equal([true, true]);
+    }
+  });
+
+  it('synthesize the reason of a bare status and name verb, resource and server', () => {
+    const e = new KubeApiError(ctx, 403, { kind: 'Status' });
+    expect(e.reason).to.equal('Forbidden');
+    expect(e.message).to.equal('get configmaps "a" on https://s: Forbidden (403)');
+  });
+});
+
+describe('parseWarnings', () => {
+  it('reads several warnings, escaped quotes and dates', () => {
+    expect(parseWarnings(['299 - "a \\"quoted\\" text"', '299 kube-apiserver "one" "Sat, 21 Nov 2026 00:00:00 GMT", 299 - "two"'])).to.deep.equal([
+      { code: 299, agent: '-', text: 'a "quoted" text' },
+      { code: 299, agent: 'kube-apiserver', text: 'one' },
+      { code: 299, agent: '-', text: 'two' },
+    ]);
+  });
+
+  it('keeps a value that does not parse as its text', () => {
+    expect(parseWarnings('not a warning')).to.deep.equal([{ code: 299, agent: '-', text: 'not a warning' }]);
+  });
+});
