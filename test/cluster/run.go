@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -49,6 +50,8 @@ type state struct {
 }
 
 const readyTimeout = 120 * time.Second
+
+var childMu sync.Mutex
 
 func run(opts options) error {
 	// The apiserver command installs the process's signal handler; build it first
@@ -85,7 +88,10 @@ func run(opts options) error {
 	if err != nil {
 		return fmt.Errorf("etcd: %w", err)
 	}
-	defer etcd.Close()
+	defer func() {
+		etcd.Close()
+		logf("shutdown: etcd closed")
+	}()
 
 	cmd.SetArgs(apiserverArgs(dir, keys, st))
 	served := make(chan error, 1)
@@ -105,10 +111,31 @@ func run(opts options) error {
 	}
 	fmt.Println(st.AdminKubeconfig)
 
-	if err := <-served; err != nil && ctx.Err() == nil {
+	// On a signal: stop the controller-manager (a client) at once, while the
+	// apiserver drains; a watchdog bounds the whole shutdown.
+	go func() {
+		<-ctx.Done()
+		logf("shutdown: signal received; stopping kube-controller-manager")
+		stopChild(kcmProc)
+		logf("shutdown: kube-controller-manager stopped")
+		time.Sleep(shutdownTimeout)
+		logf("shutdown: not finished after %s; exiting", shutdownTimeout)
+		os.Exit(1)
+	}()
+	err = <-served
+	logf("shutdown: kube-apiserver stopped")
+	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("kube-apiserver stopped: %w (see %s)", err, logPath)
 	}
 	return nil
+}
+
+// shutdownTimeout bounds a graceful stop; past it the process exits anyway.
+const shutdownTimeout = 20 * time.Second
+
+// logf writes one line to the component log (stderr is redirected there).
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "reflex-cluster %s: %s\n", time.Now().UTC().Format(time.RFC3339Nano), fmt.Sprintf(format, args...))
 }
 
 func stateDir(dir string) (string, error) {
@@ -297,8 +324,11 @@ func startControllerManager(st *state, logPath string) (*exec.Cmd, error) {
 	return cmd, cmd.Start()
 }
 
+// stopChild stops the child with SIGTERM, then SIGKILL after 5 s. Safe to call twice.
 func stopChild(cmd *exec.Cmd) {
-	if cmd.Process == nil {
+	childMu.Lock()
+	defer childMu.Unlock()
+	if cmd.Process == nil || cmd.ProcessState != nil {
 		return
 	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)

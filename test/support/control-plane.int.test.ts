@@ -69,4 +69,18 @@ describe('test control plane', function () {
     await fx.admin.ok('DELETE', `${base}/owner`);
     await fx.admin.eventually(async () => (await fx.admin.call('GET', `${base}/dependent`)).status === 404, 50_000, 'the dependent to be collected');
   });
+
+  it('restarts on the same port with its data kept', async function () {
+    this.timeout(120_000);
+    const base = `/api/v1/namespaces/${fx.ns}/configmaps`;
+    await fx.admin.ok('POST', base, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kept' }, data: { a: '1' } });
+    const server = fx.cp.server;
+    await fx.cp.restart();
+    expect(fx.cp.server).to.equal(server);
+    const kept = await fx.admin.eventually(async () => {
+      const res = await fx.admin.call<{ data?: Record<string, string> }>('GET', `${base}/kept`).catch(() => undefined);
+      return res?.status === 200 ? res.body : undefined;
+    }, 30_000, 'the ConfigMap after the restart');
+    expect(kept.data).to.deep.equal({ a: '1' });
+  });
 });

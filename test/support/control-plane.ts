@@ -67,7 +67,7 @@ export function ensureBinary(log: (line: string) => void = (l) => process.stderr
     `-X k8s.io/component-base/version.gitMinor=${minor}`,
     `-X k8s.io/client-go/pkg/version.gitVersion=${KUBERNETES_VERSION}`,
   ].join(' ');
-  log(`building the test control plane (Kubernetes ${KUBERNETES_VERSION}) into ${dirname(bin)}; a cold build takes 10-20 minutes…`);
+  log(`building the test control plane (Kubernetes ${KUBERNETES_VERSION}) into ${dirname(bin)}; a cold build takes about 5 minutes on 2 cores…`);
   const started = Date.now();
   const res = spawnSync('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', tmp, '.'], {
     cwd: moduleDir,
