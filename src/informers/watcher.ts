@@ -138,7 +138,8 @@ async function openWatch<T extends KubeObject>(resourceVersion: string, ctx: Ctx
 }
 
 function watchFailed<T extends KubeObject>(err: unknown, resourceVersion: string, ctx: Ctx<T>): StepResult<T> {
-  const error = err instanceof WatchStatusError || err instanceof WatchdogTimeoutError ? err : new WatchFailedError(ctx.lw.description, err);
+  const own = err instanceof WatchStatusError || err instanceof WatchdogTimeoutError || err instanceof WatchClosedEarlyError;
+  const error = own ? err : new WatchFailedError(ctx.lw.description, err);
   const next: WatcherState<T> = isResourceExpired(err) ? { phase: 'Empty' } : { phase: 'InitListed', resourceVersion };
   return { events: [{ type: 'Error', error }], next };
 }

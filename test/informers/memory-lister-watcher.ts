@@ -1,0 +1,189 @@
+/**
+ * MemoryListerWatcher: an in-memory resource with resourceVersions, paginated lists,
+ * watch history, compaction (410) and fault switches, for unit tests of informers.
+ */
+import type { KubeList, KubeObject } from '../../src/core/index.js';
+import { KubeApiError, type WatchEvent } from '../../src/client/index.js';
+import type { ListPageOptions, ListerWatcher, WatchFromOptions } from '../../src/informers/index.js';
+
+interface Stream {
+  queue: WatchEvent[];
+  wake?: () => void;
+  closed: boolean;
+}
+
+export function cm(namespace: string, name: string, data: Record<string, string> = {}, labels?: Record<string, string>): KubeObject {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace, name, labels }, data };
+}
+
+export class MemoryListerWatcher implements ListerWatcher {
+  readonly description = 'v1 ConfigMap (memory)';
+  readonly apiVersion = 'v1';
+  readonly kind = 'ConfigMap';
+  rv = 100;
+  compactedRv = 0;
+  readonly objects = new Map<string, KubeObject>();
+  readonly history: Array<{ rv: number; event: WatchEvent }> = [];
+  readonly listCalls: ListPageOptions[] = [];
+  readonly watchCalls: WatchFromOptions[] = [];
+  /** Errors the next list calls throw, in order. */
+  listErrors: unknown[] = [];
+  /** Errors the next watch calls throw, in order. */
+  watchErrors: unknown[] = [];
+  /** When set, open streams deliver nothing (a silent, stalled connection). */
+  stalled = false;
+  /** When set, list pages after the first wait for it to resolve. */
+  pageGate: Promise<void> | undefined;
+  private readonly streams = new Set<Stream>();
+  private snapshots = new Map<string, { items: KubeObject[]; rv: number }>();
+
+  private key(o: KubeObject): string {
+    return `${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
+  }
+
+  private record(type: WatchEvent['type'], obj: KubeObject): KubeObject {
+    const stored = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } };
+    const event = { type, object: stored };
+    this.history.push({ rv: this.rv, event });
+    for (const s of this.streams) {
+      s.queue.push(event);
+      s.wake?.();
+    }
+    return stored;
+  }
+
+  upsert(obj: KubeObject): KubeObject {
+    const k = this.key(obj);
+    const stored = this.record(this.objects.has(k) ? 'MODIFIED' : 'ADDED', obj);
+    this.objects.set(k, stored);
+    return stored;
+  }
+
+  remove(namespace: string, name: string): void {
+    const k = `${namespace}/${name}`;
+    const old = this.objects.get(k);
+    if (!old) return;
+    this.objects.delete(k);
+    this.record('DELETED', old);
+  }
+
+  /** Changes objects without telling open watches (as if the events were lost), and forgets history. */
+  silently(fn: () => void): void {
+    const streams = [...this.streams];
+    this.streams.clear();
+    fn();
+    for (const s of streams) this.streams.add(s);
+    this.compactedRv = this.rv;
+  }
+
+  /** Forgets history up to now: watches from older resourceVersions get 410 Expired. */
+  compact(): void {
+    this.compactedRv = this.rv;
+  }
+
+  /** Sends a bookmark to every open stream. */
+  bookmark(): void {
+    this.pushAll({ type: 'BOOKMARK', object: { kind: 'ConfigMap', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) } } });
+  }
+
+  /** Sends an ERROR event with a Status to every open stream. */
+  error(code: number, reason: string): void {
+    this.pushAll({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: reason } });
+  }
+
+  /** Ends every open stream cleanly, as the server does at the watch timeout. */
+  closeStreams(): void {
+    for (const s of this.streams) {
+      s.closed = true;
+      s.wake?.();
+    }
+  }
+
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  private pushAll(event: WatchEvent): void {
+    for (const s of this.streams) {
+      s.queue.push(event);
+      s.wake?.();
+    }
+  }
+
+  async list(o: ListPageOptions): Promise<KubeList> {
+    this.listCalls.push(o);
+    const err = this.listErrors.shift();
+    if (err) throw err;
+    let snap: { items: KubeObject[]; rv: number };
+    let offset = 0;
+    if (o.continue) {
+      if (this.pageGate) await this.pageGate;
+      const [id, off] = o.continue.split(':');
+      const found = this.snapshots.get(id);
+      if (!found) {
+        const ctx = { verb: 'list', resource: 'configmaps', server: 'memory' };
+        throw new KubeApiError(ctx, 410, { kind: 'Status', code: 410, reason: 'Expired', message: 'continue token expired' });
+      }
+      snap = found;
+      offset = Number(off);
+    } else {
+      snap = { items: [...this.objects.values()].sort((a, b) => (this.key(a) < this.key(b) ? -1 : 1)), rv: this.rv };
+      const id = String(this.snapshots.size + 1);
+      this.snapshots.set(id, snap);
+      (snap as { id?: string }).id = id;
+    }
+    const limit = o.limit ?? snap.items.length;
+    const items = snap.items.slice(offset, offset + limit).map((i) => {
+      const { apiVersion: _a, kind: _k, ...rest } = i;
+      return rest as KubeObject;
+    });
+    const more = offset + limit < snap.items.length;
+    const id = (snap as { id?: string }).id;
+    return {
+      apiVersion: 'v1',
+      kind: 'ConfigMapList',
+      metadata: { resourceVersion: String(snap.rv), continue: more ? `${id}:${offset + limit}` : undefined },
+      items,
+    };
+  }
+
+  /** Makes every outstanding continue token invalid. */
+  expireContinueTokens(): void {
+    this.snapshots = new Map();
+  }
+
+  async *watch(o: WatchFromOptions): AsyncIterable<WatchEvent> {
+    this.watchCalls.push(o);
+    const err = this.watchErrors.shift();
+    if (err) throw err;
+    const from = Number(o.resourceVersion);
+    if (from < this.compactedRv) {
+      yield { type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', code: 410, reason: 'Expired', message: 'too old resource version' } };
+      return;
+    }
+    const stream: Stream = { queue: this.history.filter((h) => h.rv > from).map((h) => h.event), closed: false };
+    this.streams.add(stream);
+    const onAbort = () => stream.wake?.();
+    o.signal?.addEventListener('abort', onAbort);
+    try {
+      for (;;) {
+        if (o.signal?.aborted || stream.closed) return;
+        const next = this.stalled ? undefined : stream.queue.shift();
+        if (next) {
+          yield next;
+          continue;
+        }
+        await new Promise<void>((resolve) => (stream.wake = resolve));
+      }
+    } finally {
+      o.signal?.removeEventListener('abort', onAbort);
+      this.streams.delete(stream);
+    }
+  }
+
+  /** Wakes stalled streams (after `stalled` is cleared). */
+  unstall(): void {
+    this.stalled = false;
+    for (const s of this.streams) s.wake?.();
+  }
+}
