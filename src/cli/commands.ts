@@ -1,4 +1,6 @@
 /** The `reflex` commands: name, one-line summary, usage and implementation. */
+import { runDryRun } from './dry-run.js';
+import { runValidate } from './validate.js';
 
 /** A command's implementation: gets its arguments, returns the exit code. */
 export type CommandRun = (args: string[], io: CommandIO) => Promise<number>;
@@ -27,11 +29,13 @@ export const commands: Command[] = [
     name: 'validate',
     summary: 'check rule files: schema and JSONata compile; errors as file:line:col',
     usage: 'reflex validate PATH…',
+    run: runValidate,
   },
   {
     name: 'dry-run',
     summary: 'plan the actions of rules against local manifests, no cluster needed',
     usage: 'reflex dry-run --rules PATH… --manifests PATH… [--now RFC3339] [--event E] [--output text|json|yaml]',
+    run: runDryRun,
   },
   {
     name: 'test',
