@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { KubeObject } from '../../src/core/index.js';
-import { createClient, type DynamicClient, isConflict, isNotFound, KubeApiError } from '../../src/client/index.js';
+import { createClient, type DynamicClient, isConflict, isNotFound, type KubeApiError } from '../../src/client/index.js';
 import { useCluster } from '../support/cluster.js';
 
 interface Kind {
