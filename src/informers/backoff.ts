@@ -1,5 +1,6 @@
 /** withBackoff: pauses a watcher after each Error event, so a failing server is never flooded. */
 import { ExponentialBackoff, realClock, sleep, type Backoff, type Clock, type KubeObject } from '../core/index.js';
+import { WatchdogTimeoutError } from './errors.js';
 import type { WatcherEvent } from './watcher.js';
 
 export interface WatcherBackoffOptions {
@@ -16,6 +17,7 @@ export interface WatcherBackoffOptions {
 /**
  * Passes every event through; after an `Error` event it waits the next backoff
  * delay before pulling the next event (the watcher does no work meanwhile).
+ * A watchdog timeout is retried at once: the watchdog interval already spaced it.
  * Ends when `signal` aborts during a wait or when the source ends.
  */
 export async function* withBackoff<T extends KubeObject>(
@@ -31,6 +33,10 @@ export async function* withBackoff<T extends KubeObject>(
     yield ev;
     if (ev.type !== 'Error') continue;
     const now = clock.now();
+    if (ev.error instanceof WatchdogTimeoutError) {
+      lastError = now;
+      continue;
+    }
     if (lastError !== undefined && now - lastError >= resetAfter) backoff.reset();
     const delay = backoff.next();
     options.onDelay?.(delay, ev.error);
