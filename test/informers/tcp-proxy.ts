@@ -17,21 +17,22 @@ export class LoopbackProxy {
   /** Connections accepted so far. */
   accepted = 0;
 
-  private constructor(
-    private readonly server: Server,
-    readonly port: number,
-  ) {}
+  private readonly server: Server;
+  /** The local port (set once listening). */
+  port = 0;
+
+  private constructor(host: string, port: number) {
+    this.server = createServer((client) => this.accept(client, host, port));
+  }
 
   /** Starts a proxy to `target` (an https:// or http:// URL on this machine). */
   static async start(target: string): Promise<LoopbackProxy> {
     const { hostname, port } = new URL(target);
-    const host = hostname.replace(/^\[|\]$/g, '');
-    let proxy!: LoopbackProxy;
-    const server = createServer((client) => proxy.accept(client, host, Number(port)));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
+    const proxy = new LoopbackProxy(hostname.replace(/^\[|\]$/g, ''), Number(port));
+    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+    const address = proxy.server.address();
     if (!address || typeof address === 'string') throw new Error('proxy has no TCP address');
-    proxy = new LoopbackProxy(server, address.port);
+    proxy.port = address.port;
     return proxy;
   }
 
