@@ -64,6 +64,10 @@ export function describeSchemaErrors(errors: SchemaError[], positions: PositionM
         out.push({ at: positions.at(path), message: `${field}: expected ${String(params.type)}; got ${show(e.data)}` });
         break;
       case 'pattern':
+        if (field === 'metadata.name') {
+          out.push({ at: positions.at(path), message: `${field}: expected a DNS-1123 name (lowercase letters, digits, "-" and "."); got ${show(e.data)}` });
+          break;
+        }
         out.push({ at: positions.at(path), message: `${field}: ${show(e.data)} does not match the expected form ${String(params.pattern)}` });
         break;
       default:

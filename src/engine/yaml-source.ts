@@ -236,10 +236,13 @@ function positionsOf(events: Event[], part: string, lines: LineIndex, base: numb
         nodes = new Map();
         stack.length = 0;
         break;
-      case EVENT_ID.SCALAR:
-        place(ev.valueStart, ev);
+      case EVENT_ID.SCALAR: {
+        // A quoted scalar's node starts at its opening quote (valueStart is just inside it).
+        const quoted = ev.style === SCALAR_STYLE.SINGLE_QUOTED || ev.style === SCALAR_STYLE.DOUBLE_QUOTED;
+        place(quoted ? ev.valueStart - 1 : ev.valueStart, ev);
         if (stack.length === 0) docStart = base + ev.valueStart;
         break;
+      }
       case EVENT_ID.ALIAS:
         place(ev.anchorStart);
         break;
