@@ -1,2 +1,4 @@
 /** daemon: wiring of rule sources, informers, queue, engine and actions; leader election; health and metrics. */
 export * from './rule-files.js';
+export * from './config.js';
+export * from './run-flags.js';

@@ -1,0 +1,166 @@
+/** config-schema: the shape of the daemon's configuration (design.md §4), its JSON Schema and its defaults. */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+
+/** Where writes go: `none` writes for real, `client` only plans and logs, `server` sends writes with dryRun=All. */
+export type DryRunMode = 'none' | 'client' | 'server';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** `auto`: JSON when stdout is not a terminal, readable coloured lines when it is. */
+export type LogFormat = 'auto' | 'json' | 'text';
+
+/** The daemon's configuration: every field is filled in (defaults, file, environment, flags). */
+export interface DaemonConfig {
+  /** Kubeconfig file. Default: the client's search ($KUBECONFIG, ~/.kube/config, then in-cluster). */
+  kubeconfig?: string;
+  /** Kubeconfig context. Default: the kubeconfig's current-context. */
+  context?: string;
+  /**
+   * The daemon's own namespace (rule ConfigMaps, the Lease). Default: $POD_NAMESPACE, else — left
+   * undefined here — the client's namespace (kubeconfig context or in-cluster namespace file).
+   */
+  namespace?: string;
+  rules: {
+    /** Rule files and directories (recursively, .yaml/.yml/.json). Default none. */
+    paths: string[];
+    configMaps: {
+      /** Load rules from labelled ConfigMaps. Default true. */
+      enabled: boolean;
+      /** Namespaces to watch; `['*']` means all. Default (undefined): the daemon's own namespace. */
+      namespaces?: string[];
+      /** Label selector of rule ConfigMaps. Default `reflex.dev/rules=true`. */
+      labelSelector: string;
+    };
+  };
+  /** Default `none`. */
+  dryRun: DryRunMode;
+  /** Workers taking keys from the queue. Default 4. */
+  workers: number;
+  /** Rate limits of the work queue (client-go's defaults). */
+  queue: {
+    /** Overall retry rate, keys/s. Default 10. */
+    qps: number;
+    /** Overall retry burst. Default 100. */
+    burst: number;
+    /** First per-key retry delay, ms; doubles per failure. Default 5. */
+    baseDelayMs: number;
+    /** Largest per-key retry delay, ms. Default 1 000 000 (1000 s). */
+    maxDelayMs: number;
+    /** Retries of one key before the daemon gives up (Warning Event + metric). Default 10. */
+    maxRetries: number;
+  };
+  /** Client-side limits towards the API server. */
+  client: {
+    /** Requests/s. Default 50. */
+    qps: number;
+    /** Burst above the rate. Default 100. */
+    burst: number;
+    /** Time limit of one ordinary request (not watches), ms. Default 30 000. */
+    timeoutMs: number;
+  };
+  leaderElection: {
+    /** Default: true inside a Pod ($KUBERNETES_SERVICE_HOST set), false elsewhere. */
+    enabled: boolean;
+    /** Lease name. Default `reflex`. */
+    leaseName: string;
+    /** Lease namespace. Default (undefined): the daemon's own namespace. */
+    leaseNamespace?: string;
+    /** How long a lease holds without renewal. Default 15. */
+    leaseDurationSeconds: number;
+    /** How long the leader keeps trying to renew before it gives up leading. Default 10. */
+    renewDeadlineSeconds: number;
+    /** Wait between attempts to acquire or renew. Default 2. */
+    retryPeriodSeconds: number;
+    /** This replica's holderIdentity. Default `HOSTNAME_PID-RANDOM`. */
+    identity: string;
+  };
+  /** Prometheus metrics and the trace WebSocket. Default address `:9090`. */
+  metrics: { address: string };
+  /** /healthz and /readyz. Default address `:8081`; the same address as metrics serves everything on one listener. */
+  health: { address: string };
+  /** The `/traces` WebSocket on the metrics address. Default enabled. */
+  traces: { enabled: boolean };
+  /** Default level `info`, format `auto`. */
+  log: { level: LogLevel; format: LogFormat };
+  /** Seconds in-flight work may take after SIGTERM before the daemon stops anyway. Default 25. */
+  shutdown: { gracePeriodSeconds: number };
+}
+
+/** A deep partial of DaemonConfig: what a file, the environment or flags may set. */
+export type DaemonConfigOverrides = DeepPartial<DaemonConfig>;
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+const str = { type: 'string' } as const;
+const nonEmpty = { type: 'string', minLength: 1 } as const;
+const posInt = { type: 'integer', minimum: 1 } as const;
+const posNum = { type: 'number', exclusiveMinimum: 0 } as const;
+const address = { type: 'string', pattern: '^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):[0-9]{1,5}$' } as const;
+const obj = (properties: Record<string, unknown>) => ({ type: 'object', additionalProperties: false, properties }) as const;
+
+/** The JSON Schema of the configuration file (and of the merged result). Unknown fields are errors. */
+export const DAEMON_CONFIG_SCHEMA = obj({
+  kubeconfig: nonEmpty,
+  context: nonEmpty,
+  namespace: nonEmpty,
+  rules: obj({
+    paths: { type: 'array', items: nonEmpty },
+    configMaps: obj({
+      enabled: { type: 'boolean' },
+      namespaces: { type: 'array', minItems: 1, uniqueItems: true, items: nonEmpty },
+      labelSelector: str,
+    }),
+  }),
+  dryRun: { enum: ['none', 'client', 'server'] },
+  workers: posInt,
+  queue: obj({
+    qps: posNum,
+    burst: posInt,
+    baseDelayMs: posInt,
+    maxDelayMs: posInt,
+    maxRetries: { type: 'integer', minimum: 0 },
+  }),
+  client: obj({ qps: { type: 'number', minimum: 0 }, burst: posInt, timeoutMs: posInt }),
+  leaderElection: obj({
+    enabled: { type: 'boolean' },
+    leaseName: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 253 },
+    leaseNamespace: nonEmpty,
+    leaseDurationSeconds: posNum,
+    renewDeadlineSeconds: posNum,
+    retryPeriodSeconds: posNum,
+    identity: nonEmpty,
+  }),
+  metrics: obj({ address }),
+  health: obj({ address }),
+  traces: obj({ enabled: { type: 'boolean' } }),
+  log: obj({ level: { enum: ['debug', 'info', 'warn', 'error'] }, format: { enum: ['auto', 'json', 'text'] } }),
+  shutdown: obj({ gracePeriodSeconds: { type: 'number', minimum: 0 } }),
+});
+
+/** The default identity: `HOSTNAME_PID-RANDOM` (a Pod's hostname is its name), unique per process. */
+export function defaultIdentity(): string {
+  return `${hostname()}_${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The defaults; the environment decides the namespace and whether leader election is on. */
+export function defaultConfig(env: NodeJS.ProcessEnv = {}): DaemonConfig {
+  return {
+    namespace: env.POD_NAMESPACE || undefined,
+    rules: { paths: [], configMaps: { enabled: true, labelSelector: 'reflex.dev/rules=true' } },
+    dryRun: 'none',
+    workers: 4,
+    queue: { qps: 10, burst: 100, baseDelayMs: 5, maxDelayMs: 1_000_000, maxRetries: 10 },
+    client: { qps: 50, burst: 100, timeoutMs: 30_000 },
+    leaderElection: {
+      enabled: Boolean(env.KUBERNETES_SERVICE_HOST),
+      leaseName: 'reflex',
+      leaseDurationSeconds: 15,
+      renewDeadlineSeconds: 10,
+      retryPeriodSeconds: 2,
+      identity: defaultIdentity(),
+    },
+    metrics: { address: ':9090' },
+    health: { address: ':8081' },
+    traces: { enabled: true },
+    log: { level: 'info', format: 'auto' },
+    shutdown: { gracePeriodSeconds: 25 },
+  };
+}
