@@ -120,6 +120,21 @@ describe('client authentication against the control plane', function () {
     }
   });
 
+  it('checks the server certificate against tls-server-name, and skips the check with insecure-skip-tls-verify', async () => {
+    const ca = `certificate-authority: ${join(fx.cp.dir, 'ca.crt')}`;
+    const named = await createClient({ kubeconfig: kubeconfig(`token: ${fx.cp.state.adminToken}`, { ca: `${ca}\n    tls-server-name: kubernetes.default` }), qps: 0 });
+    const wrong = await createClient({ kubeconfig: kubeconfig(`token: ${fx.cp.state.adminToken}`, { ca: `${ca}\n    tls-server-name: elsewhere.example` }), qps: 0 });
+    const insecure = await createClient({ kubeconfig: kubeconfig(`token: ${fx.cp.state.adminToken}`, { ca: 'insecure-skip-tls-verify: true' }), qps: 0 });
+    try {
+      expect(await whoami(named)).to.equal('reflex-admin');
+      const err = (await whoami(wrong).catch((e: unknown) => e)) as KubeNetworkError;
+      expect([err.failure, err.message.includes('elsewhere.example')]).to.deep.equal(['tls', true]);
+      expect(await whoami(insecure)).to.equal('reflex-admin');
+    } finally {
+      await Promise.all([named.close(), wrong.close(), insecure.close()]);
+    }
+  });
+
   describe('error messages', () => {
     it('names the server and the CA in use on a TLS failure', async () => {
       const ca = fixture('other-ca.crt');
