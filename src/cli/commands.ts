@@ -1,5 +1,6 @@
 /** The `reflex` commands: name, one-line summary, usage and implementation. */
 import { runDryRun } from './dry-run.js';
+import { runRbac } from './rbac.js';
 import { runValidate } from './validate.js';
 
 /** A command's implementation: gets its arguments, returns the exit code. */
@@ -51,6 +52,7 @@ export const commands: Command[] = [
     name: 'rbac',
     summary: 'print the least-privilege ClusterRole the given rules need',
     usage: 'reflex rbac PATH…',
+    run: runRbac,
   },
   {
     name: 'tail',

@@ -7,6 +7,8 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
+import { main } from '../../src/cli/main.js';
+import { repoRoot } from '../support/control-plane.js';
 import { useCluster } from '../support/cluster.js';
 import { ensureHelm, HelmError } from '../support/helm.js';
 import { chartDir, kubectl, only, render, renderText, type Manifest } from './render.js';
@@ -65,6 +67,20 @@ const custom: Obj = {
   extraEnv: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=768' }],
   tmpVolume: { sizeLimit: '128Mi' },
 };
+
+/** What `reflex rbac rules/ --crds examples/` prints, as JSON documents [ClusterRole, Role]. */
+async function rbacOfBundledRules(): Promise<Obj[]> {
+  const out: string[] = [];
+  const cwd = process.cwd();
+  process.chdir(repoRoot);
+  try {
+    const code = await main(['rbac', 'rules/', '--crds', 'examples/', '--output', 'json'], { out: (t) => void out.push(t), err: () => undefined });
+    expect(code).to.equal(0);
+  } finally {
+    process.chdir(cwd);
+  }
+  return JSON.parse(out.join('')) as Obj[];
+}
 
 const container = (d: Obj): Obj => (d as Obj).spec.template.spec.containers[0];
 const config = (ms: Manifest[], name: string): Obj => load((only(ms, 'ConfigMap', name) as Obj).data['reflex.yaml']) as Obj;
@@ -141,6 +157,14 @@ describe('charts/reflex', function () {
       const roleRules = [...(only(ms, 'ClusterRole') as Obj).rules, ...(only(ms, 'Role') as Obj).rules];
       expect(JSON.stringify(roleRules)).to.not.contain('"*"');
       expect((only(ms, 'Role') as Obj).rules).to.deep.include({ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] });
+    });
+
+    it('grants exactly what `reflex rbac` prints for the bundled rules, in the ClusterRole and the Role', async () => {
+      const ms = render(fx.ns);
+      const [clusterRole, role] = await rbacOfBundledRules();
+      expect((only(ms, 'ClusterRole') as Obj).rules).to.deep.equal(clusterRole.rules);
+      expect((only(ms, 'Role') as Obj).rules).to.deep.equal(role.rules);
+      expect(clusterRole.rules.length).to.be.greaterThan(3);
     });
 
     it('passes kubectl apply --dry-run=server, pod template included, under the restricted Pod Security Standard', async () => {

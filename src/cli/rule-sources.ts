@@ -1,0 +1,19 @@
+/** rule-sources: reading rule files for `reflex test`, `explain` and `rbac`, leaving RuleTest files out. */
+import { readSourceFiles, type SourceFile } from '../daemon/index.js';
+import { loadRules, type LoadResult } from '../engine/index.js';
+import type { CommandIO } from './commands.js';
+
+/** RuleTest files live beside the rules they test (`rules/x.test.yaml`); they are not rules. */
+export const isRuleTestFile = (file: string): boolean => /\.test\.ya?ml$/.test(file);
+
+/** Reads `paths` (files or directories) and loads the rules in them, RuleTest files excluded. */
+export async function loadRuleFiles(paths: string[], signal?: AbortSignal): Promise<LoadResult & { files: SourceFile[] }> {
+  const files = (await readSourceFiles(paths, { signal })).filter((f) => !isRuleTestFile(f.file));
+  return { ...loadRules(files), files };
+}
+
+/** Prints load errors as `file:line:col: message`; returns how many there were. */
+export function reportLoadErrors(result: LoadResult, io: CommandIO): number {
+  for (const e of result.errors) io.err(`${e.location.file}:${e.location.line}:${e.location.column}: ${e.reason}`);
+  return result.errors.length;
+}

@@ -1,0 +1,179 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { load, loadAll } from 'js-yaml';
+import { main } from '../../src/cli/main.js';
+import { analyseRules, lookups, toPolicyRules, type PolicyRule } from '../../src/cli/rbac-policy.js';
+import { loadRules, type CompiledRule } from '../../src/engine/index.js';
+import { repoRoot } from '../support/control-plane.js';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t) }, out, err };
+}
+
+function rule(name: string, spec: string): CompiledRule {
+  const text = `apiVersion: reflex.dev/v1alpha1\nkind: Rule\nmetadata:\n  name: ${name}\nspec:\n${spec.replace(/^\n/, '').replace(/^/gm, '  ')}\n`;
+  const { rules, errors } = loadRules([{ file: `${name}.yaml`, text }]);
+  if (errors.length) throw new Error(errors.map(String).join('\n'));
+  return rules[0];
+}
+
+const rulesOf = (...rs: CompiledRule[]): PolicyRule[] => toPolicyRules(analyseRules(rs).cluster);
+const verbsOn = (rules: PolicyRule[], group: string, resource: string) => rules.find((r) => r.apiGroups[0] === group && r.resources.includes(resource))?.verbs;
+
+/** Runs `reflex rbac` with `args` from the repository root. */
+async function rbac(...args: string[]) {
+  const c = capture();
+  const cwd = process.cwd();
+  process.chdir(repoRoot);
+  try {
+    const code = await main(['rbac', ...args], c.io);
+    return { code, out: c.out.join('\n'), err: c.err.join('\n') };
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+describe('reflex rbac', () => {
+  describe('the permissions of one rule', () => {
+    it('reads (get, list, watch) the watched kind', () => {
+      const rs = rulesOf(rule('r', 'watch: {apiVersion: batch/v1, kind: Job}\nactions: [{log: {message: hi}}]'));
+      expect(verbsOn(rs, 'batch', 'jobs')).to.deep.equal(['get', 'list', 'watch']);
+    });
+
+    it('reads Namespaces when the rule has a namespaceSelector', () => {
+      const rs = rulesOf(rule('r', 'watch: {apiVersion: v1, kind: Pod, namespaceSelector: team}\nactions: [{log: {message: hi}}]'));
+      expect(verbsOn(rs, '', 'namespaces')).to.deep.equal(['get', 'list', 'watch']);
+    });
+
+    it('reads the kinds named by literal $get and $list calls, in when and in templates', () => {
+      const rs = rulesOf(
+        rule('r', `watch: {apiVersion: v1, kind: Pod}
+when: $exists($get('v1', 'ConfigMap', 'ns', 'x'))
+actions:
+  - log: {message: "{{ $count($list('apps/v1', 'StatefulSet')) }}"}`),
+      );
+      expect(verbsOn(rs, '', 'configmaps')).to.deep.equal(['get', 'list', 'watch']);
+      expect(verbsOn(rs, 'apps', 'statefulsets')).to.deep.equal(['get', 'list', 'watch']);
+    });
+
+    it('grants each action its verbs on its target', () => {
+      const rs = rulesOf(
+        rule('r', `watch: {apiVersion: v1, kind: Namespace}
+actions:
+  - apply: {object: {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: x, namespace: "{{ metadata.name }}"}}}
+  - create: {object: {apiVersion: v1, kind: ServiceAccount, metadata: {name: x, namespace: "{{ metadata.name }}"}}}
+  - update: {target: {apiVersion: apps/v1, kind: Deployment, namespace: a, name: b}, object: "{{ $target }}"}
+  - patch: {target: {apiVersion: batch/v1, kind: Job, namespace: a, name: b}, subresource: status, patch: {status: {}}}
+  - delete: {}
+  - event: {reason: Seen, message: seen}
+  - webhook: {url: "https://example.com/hook"}`),
+      );
+      expect(verbsOn(rs, 'networking.k8s.io', 'networkpolicies')).to.deep.equal(['create', 'patch']);
+      expect(verbsOn(rs, '', 'serviceaccounts')).to.deep.equal(['create']);
+      expect(verbsOn(rs, 'apps', 'deployments')).to.deep.equal(['get', 'list', 'watch', 'update']);
+      expect(verbsOn(rs, 'batch', 'jobs')).to.deep.equal(['get', 'patch']);
+      expect(verbsOn(rs, 'batch', 'jobs/status')).to.deep.equal(['patch']);
+      expect(verbsOn(rs, '', 'namespaces')).to.deep.equal(['get', 'list', 'watch', 'delete']);
+      expect(verbsOn(rs, 'events.k8s.io', 'events')).to.deep.equal(['get', 'create', 'patch']);
+    });
+
+    it('says which permissions it cannot derive instead of guessing them', () => {
+      const a = analyseRules([
+        rule('r', `watch: {apiVersion: v1, kind: Pod}
+when: $exists($get(metadata.labels.apiVersion, 'Thing', 'ns', 'x'))
+actions:
+  - delete: {target: {apiVersion: v1, kind: "{{ metadata.labels.kind }}", name: x}}`),
+      ]);
+      expect(a.notes).to.have.length(2);
+      expect(a.notes[0]).to.match(/rule "r": when: \$get\(…\) with a kind that is not a literal/);
+      expect(a.notes[1]).to.match(/rule "r": actions\[0\]\.delete: the target's apiVersion or kind is a template/);
+      expect(JSON.stringify(toPolicyRules(a.cluster))).to.not.contain('*');
+    });
+
+    it('takes a custom kind\'s plural from its CRD, and otherwise guesses it with a note', () => {
+      const r = rule('r', 'watch: {apiVersion: example.com/v1, kind: Mouse}\nactions: [{delete: {}}]');
+      expect(verbsOn(toPolicyRules(analyseRules([r], [{ group: 'example.com', kind: 'Mouse', plural: 'mice', versions: ['v1'] }]).cluster), 'example.com', 'mice')).to.deep.equal([
+        'get',
+        'list',
+        'watch',
+        'delete',
+      ]);
+      const guessed = analyseRules([r]);
+      expect(verbsOn(toPolicyRules(guessed.cluster), 'example.com', 'mouses')).to.not.equal(undefined);
+      expect(guessed.notes[0]).to.contain('plural guessed as "mouses"');
+    });
+  });
+
+  it('finds $get and $list calls however deeply they are nested', () => {
+    expect(lookups(`($x := $list("apps/v1", "Deployment", ns)[a in $get("v1", "Secret", "p", "n").data]; $x)`)).to.deep.equal([
+      { fn: 'list', apiVersion: 'apps/v1', kind: 'Deployment' },
+      { fn: 'get', apiVersion: 'v1', kind: 'Secret' },
+    ]);
+  });
+
+  describe('over the shipped rules', () => {
+    it('prints a ClusterRole and a Role with no wildcard, the same text every time', async () => {
+      const first = await rbac('rules/', '--crds', 'examples/');
+      const second = await rbac('rules/', '--crds', 'examples/');
+      expect(first.code, first.err).to.equal(0);
+      expect(first.out).to.equal(second.out);
+      const docs = loadAll(first.out) as { kind: string; rules: PolicyRule[] }[];
+      expect(docs.map((d) => d.kind)).to.deep.equal(['ClusterRole', 'Role']);
+      expect(first.out).to.not.match(/\*/);
+      expect(first.err).to.equal('');
+    });
+
+    it('grants what the shipped rules do, and nothing for kinds they never touch', async () => {
+      const { out } = await rbac('rules/', '--crds', 'examples/', '--output', 'json');
+      const [cluster, role] = JSON.parse(out) as { rules: PolicyRule[]; metadata: Record<string, string> }[];
+      expect(verbsOn(cluster.rules, 'batch', 'jobs')).to.deep.equal(['get', 'list', 'watch', 'delete']);
+      expect(verbsOn(cluster.rules, '', 'secrets')).to.deep.equal(['get', 'list', 'watch', 'create', 'patch']);
+      expect(verbsOn(cluster.rules, 'apps', 'deployments')).to.deep.equal(['get', 'list', 'watch', 'update', 'patch']);
+      expect(verbsOn(cluster.rules, 'networking.k8s.io', 'networkpolicies')).to.deep.equal(['create', 'patch']);
+      expect(verbsOn(cluster.rules, 'example.com', 'previews')).to.deep.equal(['get', 'list', 'watch', 'delete']);
+      expect(verbsOn(cluster.rules, '', 'pods')).to.equal(undefined);
+      expect(role.metadata).to.deep.equal({ name: 'reflex', namespace: 'reflex' });
+      expect(verbsOn(role.rules, 'coordination.k8s.io', 'leases')).to.deep.equal(['get', 'create', 'update']);
+      expect(verbsOn(role.rules, '', 'configmaps')).to.deep.equal(['get', 'list', 'watch']);
+    });
+
+    it('names the Role\'s namespace and both roles as asked', async () => {
+      const { out } = await rbac('rules/delete-finished-jobs.yaml', '--name', 'automation', '--namespace', 'platform');
+      const docs = loadAll(out) as { metadata: Record<string, string> }[];
+      expect(docs.map((d) => d.metadata)).to.deep.equal([{ name: 'automation' }, { name: 'automation', namespace: 'platform' }]);
+    });
+  });
+
+  describe('errors', () => {
+    it('exits 1 naming file:line:col when a rule does not load', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'reflex-rbac-'));
+      try {
+        writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: reflex.dev/v1alpha1\nkind: Rule\nmetadata: {name: bad}\nspec:\n  watch: {apiVersion: v1, kind: Pod}\n  when: "(("\n  actions: [{delete: {}}]\n');
+        const r = await rbac(join(dir, 'bad.yaml'));
+        expect(r.code).to.equal(1);
+        expect(r.err).to.match(/bad\.yaml:6:\d+: /);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('exits 2 without a path, and 1 for a path that does not exist', async () => {
+      expect((await rbac()).code).to.equal(2);
+      const missing = await rbac('no/such/dir');
+      expect(missing.code).to.equal(1);
+      expect(missing.err).to.contain('no/such/dir');
+    });
+  });
+
+  it('keeps the chart\'s files/rbac.yaml equal to `reflex rbac rules/ --crds examples/`', async () => {
+    const { out } = await rbac('rules/', '--crds', 'examples/');
+    const { readFileSync } = await import('node:fs');
+    const file = readFileSync(join(repoRoot, 'charts', 'reflex', 'files', 'rbac.yaml'), 'utf8');
+    expect(file, 'regenerate it: node bin/reflex.js rbac rules/ --crds examples/ > charts/reflex/files/rbac.yaml').to.equal(out);
+    expect(load(file.split('\n---\n')[0])).to.have.property('kind', 'ClusterRole');
+  });
+});
