@@ -63,6 +63,12 @@ export class KubeApiError extends ReflexError {
     this.server = ctx.server;
     this.retryAfterSeconds = retryAfterSeconds ?? body.details?.retryAfterSeconds;
   }
+
+  /** The error a Status describes, e.g. the object of a watch ERROR event (so `isGone` and friends apply to it). */
+  static fromStatus(status: Status, ctx: Partial<RequestContext> = {}): KubeApiError {
+    const code = typeof status.code === 'number' && status.code > 0 ? status.code : 500;
+    return new KubeApiError({ verb: ctx.verb ?? 'watch', resource: ctx.resource ?? 'resource', server: ctx.server ?? 'the API server' }, code, status);
+  }
 }
 
 /** The reason the API server uses for a bare HTTP status, for bodies that are not a Status. */

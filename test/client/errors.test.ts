@@ -28,6 +28,12 @@ describe('API error predicates', () => {
     }
   });
 
+  it('apply to the Status of a watch ERROR event', () => {
+    const e = KubeApiError.fromStatus({ kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version: 1 (5)' }, { resource: 'configmaps', server: 'https://s' });
+    expect(isGone(e)).to.equal(true);
+    expect(e.message).to.equal('watch configmaps on https://s: Expired (410): too old resource version: 1 (5)');
+  });
+
   it('synthesize the reason of a bare status and name verb, resource and server', () => {
     const e = new KubeApiError(ctx, 403, { kind: 'Status' });
     expect(e.reason).to.equal('Forbidden');
