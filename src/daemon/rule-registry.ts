@@ -1,0 +1,262 @@
+/**
+ * RuleRegistry: binds each rule to the shared informers of its watch, its resync and
+ * cron timers, and the live namespaceSelector. A rule whose kind is not served yet
+ * stays pending and activates when discovery finds the kind.
+ */
+import { errorMessage, type Clock, type KubeObject, type Logger, type TimerHandle } from '../core/index.js';
+import { type KubeClient } from '../client/index.js';
+import type { InformerTarget, SharedInformer, SharedInformerFactory } from '../informers/index.js';
+import { builtinKind, type CompiledRule, type KindScope, type PlannedRef, type RuleEvent } from '../engine/index.js';
+import type { PendingChange } from './coalesce.js';
+import type { CacheLister } from './cache-lister.js';
+
+/** One sweep (sync, resync or schedule run) of a rule: counted against maxActionsPerRun. */
+export interface SweepRun {
+  event: RuleEvent;
+  actions: number;
+  stopped: boolean;
+}
+
+/** A rule bound to its informers. */
+export interface ActiveRule {
+  rule: CompiledRule;
+  informers: SharedInformer[];
+  sweeps: Map<number, SweepRun>;
+  /** The newest cached state of `namespace/name` (or `name`), if the rule's caches hold it. */
+  current(objKey: string): KubeObject | undefined;
+}
+
+interface Registration {
+  rule: CompiledRule;
+  state: 'pending' | 'active' | 'stopped';
+  active?: ActiveRule;
+  reason?: string;
+  cleanup: (() => void)[];
+}
+
+export interface RuleRegistryOptions {
+  client: KubeClient;
+  factory: SharedInformerFactory;
+  lister: CacheLister;
+  clock: Clock;
+  logger: Logger;
+  pendingRetryMs: number;
+  enqueue(rule: ActiveRule, obj: KubeObject, change: PendingChange): void;
+  onActivated?(rule: string): void;
+}
+
+/** How many finished sweeps of a rule are remembered (keys of older sweeps are treated as unlimited). */
+const SWEEPS_KEPT = 8;
+
+export class RuleRegistry {
+  private readonly regs = new Map<string, Registration>();
+  private readonly scopes = new Map<string, KindScope>();
+  private sweepSeq = 0;
+  private namespaceWatch: (() => void) | undefined;
+
+  constructor(private readonly o: RuleRegistryOptions) {}
+
+  /** Swaps in `rules`: unchanged rules keep running, changed ones restart, removed ones stop. */
+  async setRules(rules: Map<string, CompiledRule>): Promise<void> {
+    for (const [name, reg] of this.regs) {
+      const next = rules.get(name);
+      if (!next || !sameRule(next, reg.rule)) {
+        this.stopOne(reg);
+        this.regs.delete(name);
+        this.o.logger.info(next ? 'rule changed; restarting it' : 'rule removed; stopped', { rule: name });
+      }
+    }
+    const starts: Promise<void>[] = [];
+    for (const [name, rule] of rules) {
+      if (this.regs.has(name)) continue;
+      const reg: Registration = { rule, state: 'pending', cleanup: [] };
+      this.regs.set(name, reg);
+      starts.push(this.activate(reg));
+    }
+    await Promise.all(starts);
+  }
+
+  active(name: string): ActiveRule | undefined {
+    const reg = this.regs.get(name);
+    return reg?.state === 'active' ? reg.active : undefined;
+  }
+
+  /** Names of rules waiting for their kind, with the reason. */
+  pendingRules(): string[] {
+    return [...this.regs.values()].filter((r) => r.state === 'pending').map((r) => r.rule.name);
+  }
+
+  /** Every cached object of every active rule is evaluated again with `event`. */
+  sweepAll(event: RuleEvent): void {
+    for (const reg of this.regs.values()) if (reg.active) this.sweep(reg.active, event);
+  }
+
+  /** The scope of a kind: from discovery (rules' kinds) or the table of built-in kinds. */
+  scopeOf(apiVersion: string, kind: string): KindScope | undefined {
+    return this.scopes.get(`${apiVersion}/${kind}`) ?? builtinKind(apiVersion, kind)?.scope;
+  }
+
+  /** A target's cached state, when a rule watches its kind. */
+  lookup(t: PlannedRef): KubeObject | undefined {
+    const key = t.namespace ? `${t.namespace}/${t.name}` : t.name;
+    for (const reg of this.regs.values()) {
+      const w = reg.rule.watch;
+      if (reg.active && w.apiVersion === t.apiVersion && w.kind === t.kind) {
+        const obj = reg.active.current(key);
+        if (obj) return obj;
+      }
+    }
+    return undefined;
+  }
+
+  /** Stops every rule's timers and handlers. */
+  stop(): void {
+    for (const reg of this.regs.values()) this.stopOne(reg);
+    this.namespaceWatch?.();
+    this.namespaceWatch = undefined;
+  }
+
+  private async activate(reg: Registration): Promise<void> {
+    const { rule } = reg;
+    const w = rule.watch;
+    try {
+      const info = await this.o.client.resolve(w.apiVersion, w.kind);
+      this.scopes.set(`${w.apiVersion}/${w.kind}`, info.namespaced ? 'Namespaced' : 'Cluster');
+    } catch (err) {
+      if (reg.state === 'stopped') return;
+      const reason = errorMessage(err);
+      if (reg.reason !== reason) this.o.logger.warn('rule pending: its kind is not served yet; will retry', { rule: rule.name, reason });
+      reg.reason = reason;
+      const timer = this.o.clock.setTimer(() => void this.activate(reg), this.o.pendingRetryMs);
+      reg.cleanup.push(() => this.o.clock.clearTimer(timer));
+      return;
+    }
+    if (reg.state === 'stopped') return;
+    const active = this.bind(reg);
+    reg.state = 'active';
+    reg.active = active;
+    this.o.logger.info('rule active', { rule: rule.name, watch: `${w.apiVersion} ${w.kind}` });
+    this.o.onActivated?.(rule.name);
+  }
+
+  /** Registers the rule's handlers on its informers, and its timers. */
+  private bind(reg: Registration): ActiveRule {
+    const { rule } = reg;
+    const informers = targetsOf(rule).map((t) => this.o.factory.informerFor(t));
+    const active: ActiveRule = {
+      rule,
+      informers,
+      sweeps: new Map(),
+      current: (key) => {
+        for (const inf of informers) {
+          const obj = inf.store.get(key);
+          if (obj) return obj;
+        }
+        return undefined;
+      },
+    };
+    const sync = this.newSweep(active, 'sync');
+    const enqueue = (obj: KubeObject, change: PendingChange) => this.o.enqueue(active, obj, change);
+    for (const inf of informers) {
+      reg.cleanup.push(
+        inf.addHandler({
+          add: (obj, initial) =>
+            enqueue(obj, initial ? { event: 'sync', last: obj, lane: 'sweep', sweep: sync } : { event: 'create', last: obj, lane: 'live' }),
+          update: (old, obj) => {
+            if (old !== obj) enqueue(obj, { event: 'update', old, last: obj, lane: 'live' });
+          },
+          delete: (obj) => enqueue(obj, { event: 'delete', last: obj, lane: 'live' }),
+        }),
+      );
+    }
+    if (rule.resyncMs && rule.on.includes('resync')) this.every(reg, rule.resyncMs, () => this.sweep(active, 'resync'));
+    if (rule.schedule && rule.on.includes('schedule')) this.cron(reg, active);
+    if (rule.watch.namespaceSelector) this.watchNamespaces();
+    return active;
+  }
+
+  private every(reg: Registration, periodMs: number, fn: () => void): void {
+    let timer: TimerHandle;
+    const arm = () => {
+      timer = this.o.clock.setTimer(() => {
+        fn();
+        arm();
+      }, periodMs);
+    };
+    arm();
+    reg.cleanup.push(() => this.o.clock.clearTimer(timer));
+  }
+
+  private cron(reg: Registration, active: ActiveRule): void {
+    const schedule = reg.rule.schedule;
+    if (!schedule) return;
+    let timer: TimerHandle;
+    const arm = () => {
+      const now = this.o.clock.now();
+      timer = this.o.clock.setTimer(() => {
+        this.sweep(active, 'schedule');
+        arm();
+      }, Math.max(0, schedule.next(now) - now));
+    };
+    arm();
+    reg.cleanup.push(() => this.o.clock.clearTimer(timer));
+  }
+
+  private newSweep(active: ActiveRule, event: RuleEvent): number {
+    const id = ++this.sweepSeq;
+    active.sweeps.set(id, { event, actions: 0, stopped: false });
+    if (active.sweeps.size > SWEEPS_KEPT) active.sweeps.delete(active.sweeps.keys().next().value as number);
+    return id;
+  }
+
+  private sweep(active: ActiveRule, event: RuleEvent, namespace?: string): void {
+    if (!active.rule.on.includes(event)) return;
+    const id = this.newSweep(active, event);
+    for (const inf of active.informers) {
+      for (const obj of inf.store.list()) {
+        if (namespace !== undefined && obj.metadata?.namespace !== namespace) continue;
+        this.o.enqueue(active, obj, { event, last: obj, lane: 'sweep', sweep: id });
+      }
+    }
+  }
+
+  /** namespaceSelector stays live: a Namespace that gains the labels brings its objects in as `sync`. */
+  private watchNamespaces(): void {
+    if (this.namespaceWatch) return;
+    const informer = this.o.factory.informerFor({ apiVersion: 'v1', kind: 'Namespace' });
+    this.namespaceWatch = informer.addHandler({
+      update: (old, ns) => {
+        if (old === ns) return;
+        for (const reg of this.regs.values()) {
+          const sel = reg.rule.watch.namespaceSelector;
+          if (!reg.active || !sel) continue;
+          if (sel.matches(ns.metadata?.labels) && !sel.matches(old.metadata?.labels)) {
+            this.sweep(reg.active, 'sync', ns.metadata?.name ?? '');
+          }
+        }
+      },
+    });
+  }
+
+  private stopOne(reg: Registration): void {
+    reg.state = 'stopped';
+    for (const c of reg.cleanup.splice(0)) c();
+  }
+}
+
+/** The informers a rule needs: one per listed namespace, else one for all namespaces. */
+function targetsOf(rule: CompiledRule): InformerTarget[] {
+  const w = rule.watch;
+  const base: InformerTarget = { apiVersion: w.apiVersion, kind: w.kind };
+  const labelSelector = w.labelSelector?.toString();
+  const fieldSelector = w.fieldSelector?.toString();
+  if (labelSelector) base.labelSelector = labelSelector;
+  if (fieldSelector) base.fieldSelector = fieldSelector;
+  const namespaces = w.namespaces?.length ? w.namespaces : [undefined];
+  return namespaces.map((ns) => (ns ? { ...base, namespace: ns } : base));
+}
+
+/** Two versions of a rule are the same when their documents and sources are. */
+function sameRule(a: CompiledRule, b: CompiledRule): boolean {
+  return JSON.stringify(a.document) === JSON.stringify(b.document);
+}

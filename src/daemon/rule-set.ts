@@ -1,0 +1,49 @@
+/**
+ * RuleSet: the rules in force, rebuilt from every source on each reload. A document
+ * that fails to load keeps the previous good version of what it defined running.
+ */
+import { loadRules, type CompiledRule, type LoadOptions, type RuleLoadError, type RuleSource } from '../engine/index.js';
+
+/** The outcome of one reload. */
+export interface RuleSetUpdate {
+  /** The rules in force after the reload, by name. */
+  rules: Map<string, CompiledRule>;
+  /** Every load problem of this reload. */
+  errors: RuleLoadError[];
+  /** Rules kept at their previous version because their new document failed to load. */
+  kept: string[];
+}
+
+const docKey = (file: string, document: number) => `${file}#${document}`;
+
+export class RuleSet {
+  /** The last good rule per source document. */
+  private good = new Map<string, CompiledRule>();
+
+  constructor(private readonly options: LoadOptions = {}) {}
+
+  /**
+   * Loads `sources` (all of them: a source left out is a source removed). A rule whose
+   * document failed keeps its previous version, if it had one from the same document.
+   */
+  reload(sources: RuleSource[]): RuleSetUpdate {
+    const { rules, errors } = loadRules(sources, this.options);
+    const next = new Map<string, CompiledRule>();
+    for (const r of rules) next.set(docKey(r.source.file, r.source.document), r);
+    const names = new Set(rules.map((r) => r.name));
+    const kept: string[] = [];
+    const files = new Set(sources.map((s) => s.file));
+    for (const err of errors) {
+      const key = docKey(err.location.file, err.location.document);
+      const prev = this.good.get(key);
+      if (!prev || next.has(key) || !files.has(err.location.file) || names.has(prev.name)) continue;
+      next.set(key, prev);
+      names.add(prev.name);
+      kept.push(prev.name);
+    }
+    this.good = next;
+    const byName = new Map<string, CompiledRule>();
+    for (const r of next.values()) byName.set(r.name, r);
+    return { rules: byName, errors, kept };
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * Rule sources and hot reload: rule files and directories (watched, debounced) and
+ * ConfigMaps selected by label (through an informer). Every change reloads the whole
+ * rule set; load problems are logged, counted and, for ConfigMaps, reported as a
+ * Warning Event on the ConfigMap. The previous good version of a broken rule keeps running.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { errorMessage, type Clock, type KubeObject, type Logger, type TimerHandle } from '../core/index.js';
+import type { KubeClient } from '../client/index.js';
+import type { SharedInformerFactory } from '../informers/index.js';
+import type { CompiledRule, PlannedAction, RuleLoadError, RuleSource } from '../engine/index.js';
+import { executeAction } from '../actions/index.js';
+import { readSourceFiles } from './rule-files.js';
+import { RuleSet } from './rule-set.js';
+
+export interface RuleSourcesOptions {
+  /** Rule files and directories. */
+  paths: string[];
+  /** ConfigMaps holding rules; omit to read none. `namespaces` empty means all namespaces. */
+  configMaps?: { namespaces: string[]; labelSelector: string };
+  client: KubeClient;
+  factory: SharedInformerFactory;
+  clock: Clock;
+  logger: Logger;
+  /** Called with the rules in force after every reload. */
+  apply(rules: Map<string, CompiledRule>): Promise<void>;
+  /** Called with the problems of every reload (for metrics). */
+  onErrors?(errors: RuleLoadError[]): void;
+  /** Debounce of file and ConfigMap changes, ms. Default 300. */
+  debounceMs?: number;
+  /** Emit Warning Events on ConfigMaps (only the leader should write). Default: always. */
+  mayWrite?: () => boolean;
+}
+
+/** The file name a ConfigMap key gets in messages: `configmap/NAMESPACE/NAME/KEY`. */
+export function configMapSourceName(cm: KubeObject, key: string): string {
+  return `configmap/${cm.metadata?.namespace}/${cm.metadata?.name}/${key}`;
+}
+
+export class RuleSources {
+  private readonly set = new RuleSet();
+  private fileSources: RuleSource[] = [];
+  private readonly configMaps = new Map<string, KubeObject>();
+  private watchers: FSWatcher[] = [];
+  private timer: TimerHandle | undefined;
+  private reloading: Promise<void> = Promise.resolve();
+  private reported = new Set<string>();
+  private loadedOnce = false;
+  private rulesInForce = 0;
+
+  constructor(private readonly o: RuleSourcesOptions) {}
+
+  /** Whether the first load has completed. */
+  loaded(): boolean {
+    return this.loadedOnce;
+  }
+
+  /** Rules in force after the last reload. */
+  count(): number {
+    return this.rulesInForce;
+  }
+
+  /** Reads the files, starts watching them and the ConfigMaps, and performs the first load. */
+  async start(signal: AbortSignal): Promise<void> {
+    await this.readFiles();
+    this.watchFiles();
+    if (this.o.configMaps) {
+      const cms = this.o.configMaps;
+      const namespaces = cms.namespaces.length ? cms.namespaces : [undefined];
+      const informers = namespaces.map((ns) =>
+        this.o.factory.informerFor({ apiVersion: 'v1', kind: 'ConfigMap', labelSelector: cms.labelSelector, ...(ns ? { namespace: ns } : {}) }),
+      );
+      for (const inf of informers) {
+        inf.addHandler({
+          add: (cm) => this.configMapChanged(cm, false),
+          update: (old, cm) => old !== cm && this.configMapChanged(cm, false),
+          delete: (cm) => this.configMapChanged(cm, true),
+        });
+      }
+      await Promise.all(informers.map((i) => i.waitForSync(signal)));
+    }
+    signal.addEventListener('abort', () => this.stop(), { once: true });
+    await this.reload();
+  }
+
+  stop(): void {
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+    if (this.timer) this.o.clock.clearTimer(this.timer);
+  }
+
+  private configMapChanged(cm: KubeObject, deleted: boolean): void {
+    const key = `${cm.metadata?.namespace}/${cm.metadata?.name}`;
+    if (deleted) this.configMaps.delete(key);
+    else this.configMaps.set(key, cm);
+    this.schedule();
+  }
+
+  private async readFiles(): Promise<void> {
+    if (this.o.paths.length === 0) return;
+    try {
+      this.fileSources = await readSourceFiles(this.o.paths);
+    } catch (err) {
+      // Keep the previous files' rules: a path that vanished mid-edit must not drop everything.
+      this.o.logger.error('cannot read rule files; keeping the rules loaded before', { error: errorMessage(err) });
+    }
+  }
+
+  private watchFiles(): void {
+    for (const p of this.o.paths) {
+      const abs = resolve(p);
+      void stat(abs)
+        .then((info) => {
+          // A file is watched through its directory: editors replace files by renaming.
+          const dir = info.isDirectory() ? abs : dirname(abs);
+          const only = info.isDirectory() ? undefined : basename(abs);
+          const w = watch(dir, { recursive: info.isDirectory(), persistent: false }, (_event, name) => {
+            if (only === undefined || name === only) this.schedule(true);
+          });
+          w.on('error', (err) => this.o.logger.warn('cannot watch rule path', { path: p, error: errorMessage(err) }));
+          this.watchers.push(w);
+        })
+        .catch((err: unknown) => this.o.logger.warn('cannot watch rule path', { path: p, error: errorMessage(err) }));
+    }
+  }
+
+  /** Debounces changes into one reload. */
+  private schedule(files = false): void {
+    if (!this.loadedOnce && !files) return; // the first load sees every ConfigMap anyway
+    if (this.timer) this.o.clock.clearTimer(this.timer);
+    this.filesDirty ||= files;
+    this.timer = this.o.clock.setTimer(() => {
+      this.timer = undefined;
+      void this.reload();
+    }, this.o.debounceMs ?? 300);
+  }
+  private filesDirty = false;
+
+  /** Reloads every source (serialized: one reload at a time). */
+  reload(): Promise<void> {
+    this.reloading = this.reloading.then(() => this.reloadNow()).catch((err: unknown) => {
+      this.o.logger.error('rule reload failed', { error: errorMessage(err) });
+    });
+    return this.reloading;
+  }
+
+  private async reloadNow(): Promise<void> {
+    if (this.filesDirty) {
+      this.filesDirty = false;
+      await this.readFiles();
+    }
+    const sources = [...this.fileSources, ...this.configMapSources()];
+    const { rules, errors, kept } = this.set.reload(sources);
+    for (const e of errors) this.o.logger.warn('invalid rule', { error: e.message, ...(e.rule ? { rule: e.rule } : {}) });
+    for (const name of kept) this.o.logger.warn('keeping the previous version of a rule whose new version is invalid', { rule: name });
+    this.o.onErrors?.(errors);
+    await this.reportOnConfigMaps(errors);
+    await this.o.apply(rules);
+    this.rulesInForce = rules.size;
+    this.loadedOnce = true;
+    this.o.logger.info('rules loaded', { rules: rules.size, errors: errors.length, sources: sources.length });
+  }
+
+  private configMapSources(): RuleSource[] {
+    const out: RuleSource[] = [];
+    for (const cm of [...this.configMaps.values()].sort((a, b) => keyOf(a).localeCompare(keyOf(b)))) {
+      const data = (cm.data ?? {}) as Record<string, string>;
+      for (const key of Object.keys(data).sort()) out.push({ file: configMapSourceName(cm, key), text: data[key] ?? '' });
+    }
+    return out;
+  }
+
+  /** A Warning Event on the ConfigMap for each problem not reported before. */
+  private async reportOnConfigMaps(errors: RuleLoadError[]): Promise<void> {
+    const now = new Set<string>();
+    for (const err of errors) {
+      const m = /^configmap\/([^/]+)\/([^/]+)\//.exec(err.location.file);
+      if (!m) continue;
+      const cm = this.configMaps.get(`${m[1]}/${m[2]}`);
+      if (!cm) continue;
+      const id = `${cm.metadata?.uid}|${cm.metadata?.resourceVersion}|${err.message}`;
+      now.add(id);
+      if (this.reported.has(id) || !(this.o.mayWrite?.() ?? true)) continue;
+      const target = { apiVersion: 'v1', kind: 'ConfigMap', namespace: m[1], name: m[2] };
+      const planned: PlannedAction = {
+        rule: err.rule ?? 'reflex',
+        trigger: { ...target, event: 'sync' },
+        action: 'event',
+        target,
+        body: { type: 'Warning', reason: 'InvalidRule', message: err.message },
+        options: {},
+      };
+      const r = await executeAction(planned, { client: this.o.client, clock: this.o.clock });
+      if (r.status === 'failed') this.o.logger.warn('could not report an invalid rule on its ConfigMap', { configMap: `${m[1]}/${m[2]}`, error: errorMessage(r.cause) });
+    }
+    this.reported = now;
+  }
+}
+
+function keyOf(o: KubeObject): string {
+  return `${o.metadata?.namespace}/${o.metadata?.name}`;
+}
