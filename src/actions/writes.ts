@@ -6,7 +6,7 @@ import { applyPatchLocally, deepEqual, LocalPatchError, type LocalPatchType } fr
 import { fieldManagerFor, stamp } from './ownership.js';
 import { ActionError, ActionErrorCode, type ActionResult, type ExecuteOptions } from './types.js';
 
-const objectTarget = (r: PlannedRef): ObjectTarget => ({ apiVersion: r.apiVersion, kind: r.kind, namespace: r.namespace, name: r.name });
+const objectTarget = (r: PlannedRef): ObjectTarget => (r.namespace ? { apiVersion: r.apiVersion, kind: r.kind, namespace: r.namespace, name: r.name } : { apiVersion: r.apiVersion, kind: r.kind, name: r.name });
 
 /** Wraps an API failure. */
 export function apiFailure(p: PlannedAction, err: unknown, verb: string): ActionResult {
@@ -22,8 +22,13 @@ function fail(p: PlannedAction, code: string, message: string, extra: { cause?: 
   return { status: 'failed', action: p.action, target: p.target, cause: new ActionError(message, p.action, p.target, { code, ...extra }) };
 }
 
+/** The options without undefined fields (what is actually sent). */
+function defined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
 const rv = (o: KubeObject | undefined) => o?.metadata?.resourceVersion;
-const base = (o: ExecuteOptions) => ({ dryRun: o.dryRun || undefined, signal: o.signal });
+const base = (o: ExecuteOptions) => defined({ dryRun: o.dryRun || undefined, signal: o.signal });
 const ok = (p: PlannedAction, o: ExecuteOptions, object: KubeObject, changed?: boolean): ActionResult => ({
   status: 'done',
   action: p.action,
@@ -131,7 +136,7 @@ export async function runPatch(p: PlannedAction, o: ExecuteOptions): Promise<Act
     throw err;
   }
   try {
-    const out = await o.client.patch(objectTarget(p.target), p.body, { ...base(o), type, subresource, fieldManager: fieldManagerFor(p.rule) });
+    const out = await o.client.patch(objectTarget(p.target), p.body, defined({ ...base(o), type, subresource, fieldManager: fieldManagerFor(p.rule) }));
     return ok(p, o, out, rv(out) !== rv(current));
   } catch (err) {
     if (isNotFound(err)) return missing(err);
@@ -147,12 +152,15 @@ export async function runDelete(p: PlannedAction, o: ExecuteOptions): Promise<Ac
   const ignoreMissing = p.options.ignoreMissing !== false;
   const uid = o.trigger && sameRef(p.target, o.trigger) ? o.trigger.metadata?.uid : undefined;
   try {
-    const out = await o.client.delete(objectTarget(p.target), {
-      ...base(o),
-      propagationPolicy: p.options.propagationPolicy as 'Foreground' | 'Background' | 'Orphan' | undefined,
-      gracePeriodSeconds: typeof p.options.gracePeriodSeconds === 'number' ? p.options.gracePeriodSeconds : undefined,
-      preconditions: uid ? { uid } : undefined,
-    });
+    const out = await o.client.delete(
+      objectTarget(p.target),
+      defined({
+        ...base(o),
+        propagationPolicy: p.options.propagationPolicy as 'Foreground' | 'Background' | 'Orphan' | undefined,
+        gracePeriodSeconds: typeof p.options.gracePeriodSeconds === 'number' ? p.options.gracePeriodSeconds : undefined,
+        preconditions: uid ? { uid } : undefined,
+      }),
+    );
     return ok(p, o, out, true);
   } catch (err) {
     // A uid precondition that no longer holds means the object we saw is gone and a namesake took its place.
