@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '../../src/core/index.js';
@@ -113,6 +113,22 @@ describe('authentication', () => {
     await client.get(CM);
     await client.close();
     expect(authHeaders()).to.deep.equal(['Bearer first', 'Bearer second']);
+  });
+
+  it('re-reads a token file at least once a minute even when it looks unchanged', async () => {
+    const path = join(dir, 'token');
+    writeFileSync(path, 'aaaa');
+    utimesSync(path, 1_000_000, 1_000_000);
+    const clock = new FakeClock(Date.now());
+    const client = await createClient({ config: server.config({ auth: { type: 'tokenFile', path } }), qps: 0, clock });
+    await client.get(CM);
+    writeFileSync(path, 'bbbb'); // same inode and size; the old mtime is put back
+    utimesSync(path, 1_000_000, 1_000_000);
+    await client.get(CM);
+    clock.advance(60_000);
+    await client.get(CM);
+    await client.close();
+    expect(authHeaders()).to.deep.equal(['Bearer aaaa', 'Bearer aaaa', 'Bearer bbbb']);
   });
 
   it('sends basic auth, and impersonation headers with one line per group', async () => {
