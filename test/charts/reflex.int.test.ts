@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { main } from '../../src/cli/main.js';
+import { loadDaemonConfig } from '../../src/daemon/index.js';
 import { repoRoot } from '../support/control-plane.js';
 import { useCluster } from '../support/cluster.js';
 import { ensureHelm, HelmError } from '../support/helm.js';
@@ -82,6 +83,12 @@ async function rbacOfBundledRules(): Promise<Obj[]> {
   return JSON.parse(out.join('')) as Obj[];
 }
 
+/** The rendered reflex.yaml, loaded and validated as `reflex run --config` would (inside a pod). */
+function daemonConfigOf(ms: Manifest[], name: string) {
+  const text = (only(ms, 'ConfigMap', name) as Obj).data['reflex.yaml'] as string;
+  return loadDaemonConfig({ file: '/etc/reflex/reflex.yaml', readFile: () => text, env: { POD_NAMESPACE: 'ignored', KUBERNETES_SERVICE_HOST: '10.0.0.1' } });
+}
+
 const container = (d: Obj): Obj => (d as Obj).spec.template.spec.containers[0];
 const config = (ms: Manifest[], name: string): Obj => load((only(ms, 'ConfigMap', name) as Obj).data['reflex.yaml']) as Obj;
 
@@ -134,8 +141,16 @@ describe('charts/reflex', function () {
       expect((only(ms, 'Deployment') as Obj).spec.replicas).to.equal(2);
       const cfg = config(ms, 'rx-reflex-config');
       expect(cfg.leaderElection).to.include({ enabled: true, leaseName: 'rx-reflex', leaseNamespace: fx.ns });
-      expect(cfg.rules.configMaps).to.deep.equal({ namespaces: [fx.ns], labelSelector: 'reflex.dev/rules=true' });
+      expect(cfg.rules.configMaps).to.deep.equal({ enabled: true, namespaces: [fx.ns], labelSelector: 'reflex.dev/rules=true' });
       expect(cfg.rules.paths).to.deep.equal(['/app/rules']);
+    });
+
+    it('writes a reflex.yaml that the daemon accepts', () => {
+      const cfg = daemonConfigOf(render(fx.ns), 'rx-reflex-config');
+      expect(cfg.namespace).to.equal(fx.ns);
+      expect(cfg.leaderElection).to.include({ enabled: true, leaseName: 'rx-reflex', leaseNamespace: fx.ns, leaseDurationSeconds: 15 });
+      expect(cfg.rules.configMaps.namespaces).to.deep.equal([fx.ns]);
+      expect(cfg.shutdown.gracePeriodSeconds).to.be.below(30);
     });
 
     it('probes /healthz and /readyz and locks the container down', () => {
@@ -213,6 +228,13 @@ describe('charts/reflex', function () {
       expect(cfg).to.deep.include({ dryRun: 'server', workers: 4, log: { level: 'debug', format: 'text' } });
       expect(cfg.leaderElection).to.include({ leaseName: 'automation-leader', leaseDuration: '30s' });
       expect(cfg.rules.paths).to.deep.equal([]);
+    });
+
+    it('writes a reflex.yaml with the values\' settings that the daemon accepts', () => {
+      const cfg = daemonConfigOf(render(fx.ns, custom), 'automation-config');
+      expect(cfg).to.deep.include({ dryRun: 'server', workers: 4, metrics: { address: ':9100' }, health: { address: ':9100' } });
+      expect(cfg.leaderElection).to.include({ leaseName: 'automation-leader', leaseDurationSeconds: 30, renewDeadlineSeconds: 20, retryPeriodSeconds: 5 });
+      expect(cfg.shutdown.gracePeriodSeconds).to.equal(55);
     });
 
     it('turns each rules entry into a ConfigMap labelled reflex.dev/rules=true holding its documents', () => {

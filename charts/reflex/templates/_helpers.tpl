@@ -73,18 +73,21 @@ as a dict kind -> document. Regenerate the file whenever rules/ changes (docs/de
 {{- end }}
 
 {{/*
-The daemon's reflex.yaml: the chart's settings, with .Values.config merged over them.
-Rule ConfigMaps are read from the release namespace.
+The daemon's reflex.yaml (config/reflex.yaml documents every field): the chart's settings, with
+.Values.config merged over them. Rule ConfigMaps, the Lease and Events live in the release
+namespace; the daemon finishes running work 5 s before the pod's grace period ends.
 */}}
 {{- define "reflex.config" -}}
 {{- $paths := list }}
 {{- if .Values.bundledRules.enabled }}
 {{- $paths = append $paths "/app/rules" }}
 {{- end }}
+{{- $grace := sub (int .Values.terminationGracePeriodSeconds) 5 }}
 {{- $cfg := dict
+  "namespace" .Release.Namespace
   "rules" (dict
     "paths" $paths
-    "configMaps" (dict "namespaces" (list .Release.Namespace) "labelSelector" "reflex.dev/rules=true"))
+    "configMaps" (dict "enabled" true "namespaces" (list .Release.Namespace) "labelSelector" "reflex.dev/rules=true"))
   "dryRun" .Values.dryRun
   "leaderElection" (dict
     "enabled" .Values.leaderElection.enabled
@@ -96,6 +99,7 @@ Rule ConfigMaps are read from the release namespace.
   "metrics" (dict "address" (printf ":%v" .Values.metrics.port))
   "health" (dict "address" (printf ":%v" .Values.health.port))
   "log" (dict "level" .Values.log.level "format" .Values.log.format)
+  "shutdown" (dict "gracePeriodSeconds" (max 1 $grace))
 }}
 {{- toYaml (mergeOverwrite $cfg (deepCopy .Values.config)) }}
 {{- end }}
