@@ -2,3 +2,5 @@
 export * from './rule-files.js';
 export * from './config.js';
 export * from './run-flags.js';
+export * from './logging.js';
+export * from './redact.js';
