@@ -86,6 +86,24 @@ describe('client authentication against the control plane', function () {
     }
   });
 
+  it('authenticates with a client certificate an exec plugin returns', async () => {
+    const path = kubeconfig([
+      'exec:',
+      '  apiVersion: client.authentication.k8s.io/v1beta1',
+      `  command: ${process.execPath}`,
+      `  args: [${JSON.stringify(fixture('exec-plugin.mjs'))}]`,
+      '  env:',
+      `  - {name: PLUGIN_CERT_FILE, value: ${JSON.stringify(join(fx.cp.dir, 'admin.crt'))}}`,
+      `  - {name: PLUGIN_KEY_FILE, value: ${JSON.stringify(join(fx.cp.dir, 'admin.key'))}}`,
+    ].join('\n'));
+    const client = await createClient({ kubeconfig: path, qps: 0 });
+    try {
+      expect(await whoami(client)).to.equal('reflex-admin');
+    } finally {
+      await client.close();
+    }
+  });
+
   it('sends the new identity after the token file is replaced (tokens from the TokenRequest API)', async () => {
     const tokens: string[] = [];
     for (const sa of ['robot-one', 'robot-two']) {
