@@ -1,0 +1,215 @@
+import { expect } from 'chai';
+import { createClient, type KubeClient } from '../../src/client/index.js';
+import { SharedInformerFactory } from '../../src/informers/index.js';
+import { loadRules } from '../../src/engine/index.js';
+import { RuleController, type RuleControllerOptions } from '../../src/daemon/controller.js';
+import type { DecisionTrace } from '../../src/daemon/hooks.js';
+import { useCluster, type ClusterFixture } from '../support/cluster.js';
+
+interface Running {
+  client: KubeClient;
+  controller: RuleController;
+  traces: DecisionTrace[];
+  stop(): Promise<void>;
+}
+
+async function startController(fx: ClusterFixture, rulesYaml: string, options: Partial<RuleControllerOptions> = {}): Promise<Running> {
+  const client = await createClient({ kubeconfig: fx.cp.kubeconfig });
+  const factory = new SharedInformerFactory(client);
+  const traces: DecisionTrace[] = [];
+  const controller = new RuleController({
+    client,
+    factory,
+    workers: 2,
+    queue: { baseDelayMs: 5, maxDelayMs: 200 },
+    pendingRetryMs: 500,
+    hooks: { trace: (t) => traces.push(t) },
+    ...options,
+  });
+  const { rules, errors } = loadRules([{ file: 'rules.yaml', text: rulesYaml }]);
+  expect(errors.map((e) => e.message)).to.deep.equal([]);
+  const ac = new AbortController();
+  factory.start(ac.signal);
+  await controller.setRules(new Map(rules.map((r) => [r.name, r])));
+  const running = controller.run(ac.signal, { drainMs: 2000 });
+  return {
+    client,
+    controller,
+    traces,
+    async stop() {
+      ac.abort();
+      await running;
+      await factory.shutdown();
+      await client.close();
+    },
+  };
+}
+
+const cm = (ns: string, name: string, labels: Record<string, string> = {}, data: Record<string, string> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: ns, labels },
+  data,
+});
+
+describe('RuleController (against the control plane)', function () {
+  this.timeout(90_000);
+  const fx = useCluster();
+  let running: Running | undefined;
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+  });
+
+  const events = async (ns: string, reason: string) => {
+    const list = await fx.admin.ok<{ items: { reason: string; note: string }[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${ns}/events`);
+    return list.items.filter((e) => e.reason === reason);
+  };
+
+  it('acts on objects that existed before start (sync) and on objects created after (create)', async () => {
+    await fx.admin.ok('POST', `/api/v1/namespaces/${fx.ns}/configmaps`, cm(fx.ns, 'before', { copy: 'yes' }, { a: '1' }));
+    running = await startController(
+      fx,
+      `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: copy-configmaps }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}], labelSelector: "copy=yes" }
+  actions:
+    - apply:
+        object:
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: { name: "{{ metadata.name }}-copy", namespace: "{{ metadata.namespace }}" }
+          data: "{{ data }}"
+`,
+    );
+    const base = `/api/v1/namespaces/${fx.ns}/configmaps`;
+    const copy = await fx.admin.eventually(async () => {
+      const r = await fx.admin.call<{ data: Record<string, string>; metadata: { labels: Record<string, string> } }>('GET', `${base}/before-copy`);
+      return r.status === 200 ? r.body : undefined;
+    }, 20_000, 'the copy of a pre-existing ConfigMap');
+    expect(copy.data).to.deep.equal({ a: '1' });
+    expect(copy.metadata.labels['app.kubernetes.io/managed-by']).to.equal('reflex');
+    await fx.admin.ok('POST', base, cm(fx.ns, 'after', { copy: 'yes' }, { b: '2' }));
+    await fx.admin.eventually(async () => (await fx.admin.call('GET', `${base}/after-copy`)).status === 200, 20_000, 'the copy of a new ConfigMap');
+    expect(running.traces.find((t) => t.object.name === 'before')?.event).to.equal('sync');
+    expect(running.traces.find((t) => t.object.name === 'after')?.event).to.equal('create');
+  });
+
+  it('stops two rules fighting over one field with the loop guard, and says so with a Warning Event', async () => {
+    await fx.admin.ok('POST', `/api/v1/namespaces/${fx.ns}/configmaps`, cm(fx.ns, 'contested', {}, {}));
+    const fighter = (name: string, value: string) => `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: ${name} }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}] }
+  when: "metadata.name = 'contested' and $not(data.owner = '${value}')"
+  limits: { actionsPerObjectPerMinute: 5 }
+  actions:
+    - patch: { patch: { data: { owner: "${value}" } } }
+`;
+    running = await startController(fx, `${fighter('set-a', 'a')}---\n${fighter('set-b', 'b')}`);
+    const guard = await fx.admin.eventually(async () => {
+      const found = await events(fx.ns, 'ReflexLoopGuard');
+      return found.length > 0 ? found : undefined;
+    }, 40_000, 'a ReflexLoopGuard Warning Event');
+    expect(guard[0].note).to.match(/rule set-[ab]: more than 5 actions on .*contested within a minute/);
+    const skipped = running.traces.filter((t) => t.skipped === 'loop-guard');
+    expect(skipped.length).to.be.greaterThan(0);
+    // The fight stops: the number of writes settles.
+    const writes = () => running!.traces.filter((t) => t.executed.some((e) => e.outcome === 'done')).length;
+    const settled = writes();
+    expect(settled).to.be.at.most(12);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(writes()).to.equal(settled);
+  });
+
+  it('keeps a rule whose kind is not served pending, and activates it when the CRD appears', async () => {
+    const group = `${fx.ns}.reflex.test`;
+    running = await startController(
+      fx,
+      `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: label-widgets }
+spec:
+  watch: { apiVersion: ${group}/v1, kind: Widget }
+  when: "$not($exists(metadata.labels.seen))"
+  actions:
+    - patch: { patch: { metadata: { labels: { seen: "yes" } } } }
+`,
+    );
+    expect(running.controller.pendingRules()).to.deep.equal(['label-widgets']);
+    await fx.admin.ok('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: `widgets.${group}` },
+      spec: {
+        group,
+        scope: 'Namespaced',
+        names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
+    });
+    try {
+      await fx.admin.eventually(async () => running!.controller.pendingRules().length === 0, 30_000, 'the rule to activate');
+      const path = `/apis/${group}/v1/namespaces/${fx.ns}/widgets`;
+      await fx.admin.eventually(async () => (await fx.admin.call('POST', path, { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w1' } })).status === 201, 20_000, 'the CRD to serve');
+      await fx.admin.eventually(async () => {
+        const w = await fx.admin.call<{ metadata: { labels?: Record<string, string> } }>('GET', `${path}/w1`);
+        return w.body.metadata?.labels?.seen === 'yes';
+      }, 20_000, 'the widget to be labelled');
+    } finally {
+      await fx.admin.call('DELETE', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.${group}`);
+    }
+  });
+
+  it('retries a failing action with backoff, then gives up with a Warning Event', async () => {
+    await fx.admin.ok('POST', `/api/v1/namespaces/${fx.ns}/configmaps`, cm(fx.ns, 'trigger', {}, {}));
+    running = await startController(
+      fx,
+      `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: create-in-missing-namespace }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}] }
+  when: "metadata.name = 'trigger'"
+  actions:
+    - create:
+        object: { apiVersion: v1, kind: ConfigMap, metadata: { name: x, namespace: no-such-namespace-${fx.ns} } }
+`,
+      { maxRetries: 3 },
+    );
+    const gaveUp = await fx.admin.eventually(async () => {
+      const found = await events(fx.ns, 'ReflexRetriesExhausted');
+      return found.length > 0 ? found : undefined;
+    }, 30_000, 'a ReflexRetriesExhausted Warning Event');
+    expect(gaveUp[0].note).to.contain('create-in-missing-namespace').and.to.contain('failed 4 times');
+    const attempts = running.traces.filter((t) => t.object.name === 'trigger' && t.executed.length > 0).length;
+    expect(attempts).to.equal(4);
+  });
+
+  it('brings objects in when their namespace gains the selected label', async () => {
+    await fx.admin.ok('POST', `/api/v1/namespaces/${fx.ns}/configmaps`, cm(fx.ns, 'waiting', {}, {}));
+    running = await startController(
+      fx,
+      `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: mark-team-configmaps }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaceSelector: "team=${fx.ns}" }
+  when: "$not($exists(metadata.labels.team))"
+  actions:
+    - patch: { patch: { metadata: { labels: { team: "yes" } } } }
+`,
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    const before = await fx.admin.ok<{ metadata: { labels?: Record<string, string> } }>('GET', `/api/v1/namespaces/${fx.ns}/configmaps/waiting`);
+    expect(before.metadata.labels?.team).to.equal(undefined);
+    await fx.admin.ok('PATCH', `/api/v1/namespaces/${fx.ns}`, { metadata: { labels: { team: fx.ns } } }, 'application/merge-patch+json');
+    await fx.admin.eventually(async () => {
+      const c = await fx.admin.ok<{ metadata: { labels?: Record<string, string> } }>('GET', `/api/v1/namespaces/${fx.ns}/configmaps/waiting`);
+      return c.metadata.labels?.team === 'yes';
+    }, 20_000, 'the ConfigMap to be labelled once its namespace matches');
+  });
+});
