@@ -4,3 +4,4 @@ export * from './config.js';
 export * from './run-flags.js';
 export * from './logging.js';
 export * from './redact.js';
+export * from './metrics.js';
