@@ -1,7 +1,9 @@
 /** The `reflex` commands: name, one-line summary, usage and implementation. */
 import { runDryRun } from './dry-run.js';
 import { runRbac } from './rbac.js';
+import { runRuleTestCommand } from './rule-test.js';
 import { runValidate } from './validate.js';
+import { runStart } from './start.js';
 
 /** A command's implementation: gets its arguments, returns the exit code. */
 export type CommandRun = (args: string[], io: CommandIO) => Promise<number>;
@@ -42,6 +44,7 @@ export const commands: Command[] = [
     name: 'test',
     summary: 'run rule tests (kind RuleTest): objects, a clock, events, expected actions',
     usage: 'reflex test PATH…',
+    run: runRuleTestCommand,
   },
   {
     name: 'explain',
@@ -53,6 +56,12 @@ export const commands: Command[] = [
     summary: 'print the least-privilege ClusterRole the given rules need',
     usage: 'reflex rbac PATH…',
     run: runRbac,
+  },
+  {
+    name: 'start',
+    summary: 'what `npm start` runs: the daemon in client dry-run on the current context, else an offline dry-run of the examples',
+    usage: 'reflex start',
+    run: runStart,
   },
   {
     name: 'tail',

@@ -1,0 +1,46 @@
+/**
+ * start: what `npm start` runs. With a kubeconfig context, the daemon against it,
+ * with the bundled rules in client dry-run (it plans and logs, never writes: a safe
+ * first look at a real cluster). Without one, it says so in one line and plans the
+ * bundled rules against the bundled example manifests, offline.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { kubeconfigFiles, mergeKubeconfigs } from '../client/index.js';
+import { commands, type CommandIO } from './commands.js';
+import { runDryRun } from './dry-run.js';
+
+/** The package root (holding rules/ and examples/), from dist/src/cli or src/cli. */
+const packageRoot = fileURLToPath(new URL('../../', import.meta.url)).replace(/dist\/$/, '');
+
+/** The current kubeconfig context, or undefined when there is none (no file, or no current-context). */
+export function currentContext(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  try {
+    const files = kubeconfigFiles({ env });
+    if (files.length === 0) return undefined;
+    return mergeKubeconfigs(files).currentContext || undefined;
+  } catch {
+    return undefined; // an unreadable kubeconfig is reported by `reflex run`; here it means "no context"
+  }
+}
+
+export async function runStart(args: string[], io: CommandIO): Promise<number> {
+  const rulesDir = `${packageRoot}rules`;
+  const examplesDir = `${packageRoot}examples`;
+  const context = currentContext();
+  const run = commands.find((c) => c.name === 'run')?.run;
+  if (context && run) {
+    io.err(`reflex: kubeconfig context "${context}": running the daemon with the bundled rules in client dry-run (plans are logged, nothing is written)`);
+    return run(['--rules', rulesDir, '--dry-run=client', ...args], io);
+  }
+  if (context) {
+    io.err(`reflex: kubeconfig context "${context}" found, but the daemon is not built in this version; planning the example rules offline instead`);
+  } else {
+    io.err('reflex: no kubeconfig context found ($KUBECONFIG or ~/.kube/config); planning the example rules (rules/) against the example manifests (examples/), offline');
+  }
+  if (!existsSync(rulesDir) || !existsSync(examplesDir)) {
+    io.err(`reflex: the bundled rules/ and examples/ are missing from ${packageRoot}`);
+    return 2;
+  }
+  return runDryRun(['--rules', rulesDir, '--manifests', examplesDir, ...args], io);
+}
