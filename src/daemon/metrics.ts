@@ -77,27 +77,22 @@ export class DaemonMetrics {
 
   constructor(options: DaemonMetricsOptions = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: options.processPrefix ?? 'reflex_' });
-    const self = this;
-    new Gauge({
+    const longest: Gauge = new Gauge({
       name: 'reflex_queue_longest_running_seconds', help: 'How long the longest-running key in process has been running.',
       registers: [this.registry],
-      collect() {
-        this.set(self.queueStats()?.longestRunningSeconds ?? 0);
-      },
+      collect: () => longest.set(this.queueStats()?.longestRunningSeconds ?? 0),
     });
-    new Gauge({
+    const unfinished: Gauge = new Gauge({
       name: 'reflex_queue_unfinished_work_seconds', help: 'Seconds of work in progress, summed over the keys in process.',
       registers: [this.registry],
-      collect() {
-        this.set(self.queueStats()?.unfinishedWorkSeconds ?? 0);
-      },
+      collect: () => unfinished.set(this.queueStats()?.unfinishedWorkSeconds ?? 0),
     });
-    new Gauge({
+    const cache: Gauge = new Gauge({
       name: 'reflex_cache_objects', help: 'Objects in the informer caches, per resource.', labelNames: ['resource'],
       registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [resource, n] of Object.entries(self.cacheSizes())) this.set({ resource }, n);
+      collect: () => {
+        cache.reset();
+        for (const [resource, n] of Object.entries(this.cacheSizes())) cache.set({ resource }, n);
       },
     });
     this.leader.set(0);
