@@ -1,5 +1,5 @@
 /** SharedInformer: one self-healing list+watch cache of a resource, fanned out to many handlers. */
-import { errorMessage, nullLogger, realClock, type Backoff, type Clock, type KubeObject, type Logger, type TimerHandle } from '../core/index.js';
+import { ExponentialBackoff, errorMessage, nullLogger, realClock, sleep, type Backoff, type Clock, type KubeObject, type Logger, type TimerHandle } from '../core/index.js';
 import { withBackoff } from './backoff.js';
 import { createLister, type Lister } from './lister.js';
 import type { ListerWatcher } from './list-watcher.js';
@@ -59,6 +59,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private readonly writer: Writer<T>;
   private readonly clock: Clock;
   private readonly logger: Logger;
+  private readonly backoff: Backoff;
   private readonly handlers = new Set<Registration<T>>();
   private readonly syncWaiters = new Set<() => void>();
   private synced = false;
@@ -72,6 +73,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     [this.store, this.writer] = createStore<T>(options);
     this.lister = createLister(this.store);
     this.clock = options.clock ?? realClock;
+    this.backoff = options.backoff ?? new ExponentialBackoff();
     this.logger = (options.logger ?? nullLogger).child({ informer: lw.description });
   }
 
@@ -138,11 +140,30 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     return this.running;
   }
 
+  /**
+   * Runs watcher → backoff → reflector. API errors never reach here (they are events);
+   * if anything else throws (a custom transform or index function, say), the failure
+   * is logged and the pipeline starts over with a relist after a backoff delay.
+   */
   private async loop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.pipeline(signal);
+      } catch (err) {
+        this.counters.errors++;
+        this.counters.lastError = err instanceof Error ? err : new Error(String(err));
+        const delayMs = this.backoff.next();
+        this.logger.error('informer failed; relisting after a delay', { error: errorMessage(err), delayMs: Math.round(delayMs) });
+        await sleep(this.clock, delayMs, signal).catch(() => undefined);
+      }
+    }
+  }
+
+  private async pipeline(signal: AbortSignal): Promise<void> {
     const events = withBackoff(
       watcher(this.lw, this.options, signal),
       {
-        backoff: this.options.backoff,
+        backoff: this.backoff,
         resetAfterMs: this.options.backoffResetAfterMs,
         clock: this.clock,
         onDelay: (ms, error) => this.logger.warn('informer retrying after error', { error: errorMessage(error), delayMs: Math.round(ms) }),

@@ -65,6 +65,8 @@ export function stripManagedFields<T extends KubeObject>(obj: T): T {
 
 class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
   private readonly items = new Map<string, T>();
+  /** The index values each key was filed under, so removal never calls user code again. */
+  private readonly filed = new Map<string, Array<[string, string[]]>>();
   private readonly indices = new Map<string, Map<string, Set<string>>>();
   private readonly indexers: Record<string, IndexFunc<T>>;
   private readonly transform: Transform<T>;
@@ -109,12 +111,11 @@ class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
   }
 
   apply(raw: T): StoreChange<T> | undefined {
-    const obj = this.transform(raw);
-    const key = objectKey(obj);
+    const { obj, key, indexed } = this.prepare(raw);
     const old = this.items.get(key);
     this.trackRv(obj);
     if (old && sameVersion(old, obj)) return undefined;
-    this.put(key, obj, old);
+    this.put(key, obj, indexed, old);
     return old ? { type: 'update', old, object: obj } : { type: 'add', object: obj, isInitialList: false };
   }
 
@@ -124,27 +125,27 @@ class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
     const old = this.items.get(key);
     this.trackRv(obj);
     if (!old) return undefined;
-    this.remove(key, old);
+    this.remove(key);
     return { type: 'delete', object: obj };
   }
 
   replace(raws: T[], resourceVersion: string): StoreChange<T>[] {
+    // Transform and index everything first: if a user function throws, the store is untouched.
+    const prepared = raws.map((raw) => this.prepare(raw));
     const initial = !this.listed;
     this.listed = true;
     const changes: StoreChange<T>[] = [];
     const seen = new Set<string>();
-    for (const raw of raws) {
-      const obj = this.transform(raw);
-      const key = objectKey(obj);
+    for (const { obj, key, indexed } of prepared) {
       seen.add(key);
       const old = this.items.get(key);
       if (old && sameVersion(old, obj)) continue;
-      this.put(key, obj, old);
+      this.put(key, obj, indexed, old);
       changes.push(old ? { type: 'update', old, object: obj } : { type: 'add', object: obj, isInitialList: initial });
     }
     for (const [key, old] of [...this.items]) {
       if (seen.has(key)) continue;
-      this.remove(key, old);
+      this.remove(key);
       changes.push({ type: 'delete', object: old });
     }
     this.rv = resourceVersion;
@@ -160,12 +161,20 @@ class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
     if (rv) this.rv = rv;
   }
 
-  private put(key: string, obj: T, old: T | undefined): void {
-    if (old) this.unindex(key, old);
+  /** Transforms an object and computes its index values, changing nothing (user functions may throw). */
+  private prepare(raw: T): { obj: T; key: string; indexed: Array<[string, string[]]> } {
+    const obj = this.transform(raw);
+    const indexed = Object.entries(this.indexers).map(([name, fn]): [string, string[]] => [name, fn(obj)]);
+    return { obj, key: objectKey(obj), indexed };
+  }
+
+  private put(key: string, obj: T, indexed: Array<[string, string[]]>, old: T | undefined): void {
+    if (old) this.unindex(key);
     this.items.set(key, obj);
-    for (const [name, fn] of Object.entries(this.indexers)) {
+    this.filed.set(key, indexed);
+    for (const [name, values] of indexed) {
       const index = this.indices.get(name)!;
-      for (const value of fn(obj)) {
+      for (const value of values) {
         let keys = index.get(value);
         if (!keys) index.set(value, (keys = new Set()));
         keys.add(key);
@@ -173,20 +182,21 @@ class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
     }
   }
 
-  private remove(key: string, old: T): void {
-    this.unindex(key, old);
+  private remove(key: string): void {
+    this.unindex(key);
     this.items.delete(key);
   }
 
-  private unindex(key: string, old: T): void {
-    for (const [name, fn] of Object.entries(this.indexers)) {
+  private unindex(key: string): void {
+    for (const [name, values] of this.filed.get(key) ?? []) {
       const index = this.indices.get(name)!;
-      for (const value of fn(old)) {
+      for (const value of values) {
         const keys = index.get(value);
         keys?.delete(key);
         if (keys?.size === 0) index.delete(value);
       }
     }
+    this.filed.delete(key);
   }
 }
 

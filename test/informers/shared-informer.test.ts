@@ -288,6 +288,30 @@ describe('SharedInformer', () => {
     });
   });
 
+  it('survives a custom index function that throws: it logs, backs off, relists and carries on', async () => {
+    let failures = 1;
+    const t = startInformer(
+      {
+        indexers: {
+          flaky: (o) => {
+            if (o.metadata?.name === 'bad' && failures-- > 0) throw new Error('index bug');
+            return [];
+          },
+        },
+      },
+      seeded(1),
+    );
+    await until(() => t.lw.openStreams === 1, 'watching');
+    t.lw.upsert(cm('ns', 'bad'));
+    await until(() => t.informer.stats().errors === 1, 'failure seen');
+    expect(t.informer.stats().lastError?.message).to.equal('index bug');
+    await t.advanceWhenWaiting(800);
+    await until(() => t.informer.stats().lists === 2 && t.informer.store.size === 2, 'relisted');
+    t.lw.upsert(cm('ns', 'later'));
+    await until(() => t.informer.store.size === 3, 'watching again');
+    await t.stop();
+  });
+
   it('resolves waitForSync to false when its signal aborts before the first list', async () => {
     const lw = new MemoryListerWatcher();
     lw.listErrors = [new Error('down')];
