@@ -10,12 +10,12 @@ import { errorMessage, nullLogger, objectKey, realClock, type Clock, type KubeOb
 import type { KubeClient } from '../client/index.js';
 import { RateLimitingWorkQueue, defaultControllerRateLimiter, noopQueueMetrics, type QueueMetrics, type Lane } from '../queue/index.js';
 import type { SharedInformerFactory } from '../informers/index.js';
-import { evaluate, renderUpdate, type CompiledRule, type Plan, type PlannedAction, type RuleEvent } from '../engine/index.js';
-import { executeAction, executePlan, type ActionResult } from '../actions/index.js';
+import { evaluate, renderUpdate, type CompiledRule, type Plan, type PlannedAction, type PlannedRef, type RuleEvent } from '../engine/index.js';
+import { executeAction, type ActionResult } from '../actions/index.js';
 import { coalesce, type PendingChange } from './coalesce.js';
 import { CacheLister } from './cache-lister.js';
 import { RuleRegistry, type ActiveRule } from './rule-registry.js';
-import type { ControllerHooks, DecisionTrace } from './hooks.js';
+import type { ControllerHooks, ControllerTrace } from './hooks.js';
 
 export interface RuleControllerOptions {
   client: KubeClient;
@@ -171,7 +171,7 @@ export class RuleController {
     if (run?.stopped) return this.finish(key);
 
     const started = this.clock.now();
-    const trace: DecisionTrace = { time: new Date(started).toISOString(), rule: rule.name, object: refOf(obj), event, condition: false, planned: [], executed: [], durationMs: 0 };
+    const trace: ControllerTrace = { time: new Date(started).toISOString(), rule: rule.name, object: refOf(obj), event, condition: false, planned: [], executed: [], durationMs: 0 };
     let plan: Plan;
     try {
       plan = await evaluate(rule, event, obj, change.old, { clock: this.clock, lister: this.lister, scopeOf: (a, k) => this.registry.scopeOf(a, k) });
@@ -210,15 +210,14 @@ export class RuleController {
       }
       run.actions += plan.length;
     }
-    const results = await this.execute(rule, plan, obj);
-    trace.executed = results.map((r) => ({ action: r.action, outcome: r.status, ...(r.cause ? { error: errorMessage(r.cause) } : {}) }));
+    const results = await this.execute(rule, plan, obj, trace);
     this.recordActions(key, results);
     this.publish(trace, started);
     this.settle(key, rule, obj, change, results);
   }
 
-  /** Runs a plan, or only logs it in client dry-run mode. */
-  private async execute(rule: CompiledRule, plan: Plan, trigger: KubeObject): Promise<ActionResult[]> {
+  /** Runs a plan in order (the first failure stops the rest), or only logs it in client dry-run mode. */
+  private async execute(rule: CompiledRule, plan: Plan, trigger: KubeObject, trace: ControllerTrace): Promise<ActionResult[]> {
     if (this.o.dryRun === 'client') {
       for (const p of plan) {
         this.log.info('dry-run: planned action', { rule: rule.name, action: p.action, target: p.target, body: p.body, options: p.options });
@@ -226,7 +225,7 @@ export class RuleController {
       }
       return [];
     }
-    const results = await executePlan(plan, {
+    const options = {
       client: this.o.client,
       mode: rule.mode,
       dryRun: this.o.dryRun === 'server',
@@ -234,13 +233,19 @@ export class RuleController {
       renderUpdate,
       logger: this.log.child({ rule: rule.name }),
       clock: this.clock,
-      lookup: (t) => this.registry.lookup(t),
-    });
-    for (const r of results) {
+      lookup: (t: PlannedRef) => this.registry.lookup(t),
+    };
+    const results: ActionResult[] = [];
+    for (const p of plan) {
+      const started = this.clock.now();
+      const r = await executeAction(p, options);
+      results.push(r);
+      trace.executed.push({ action: r.action, outcome: r.status, durationMs: this.clock.now() - started, ...(r.cause ? { error: errorMessage(r.cause) } : {}) });
       this.hooks.action?.(rule.name, r.action, r.status);
       if (this.o.dryRun === 'server' && r.status !== 'failed') {
         this.log.info('dry-run (server): the API server accepted', { rule: rule.name, action: r.action, target: r.target, status: r.status, object: r.object });
       }
+      if (r.status === 'failed') break;
     }
     return results;
   }
@@ -311,14 +316,14 @@ export class RuleController {
     if (r.status === 'failed') this.log.warn('could not emit a Warning Event', { rule, reason, error: errorMessage(r.cause) });
   }
 
-  private publish(trace: DecisionTrace, started: number): void {
+  private publish(trace: ControllerTrace, started: number): void {
     trace.durationMs = this.clock.now() - started;
     this.hooks.trace?.(trace);
   }
 }
 
-function refOf(obj: KubeObject): DecisionTrace['object'] {
-  const ref: DecisionTrace['object'] = { apiVersion: String(obj.apiVersion ?? ''), kind: String(obj.kind ?? ''), name: String(obj.metadata?.name ?? '') };
+function refOf(obj: KubeObject): ControllerTrace['object'] {
+  const ref: ControllerTrace['object'] = { apiVersion: String(obj.apiVersion ?? ''), kind: String(obj.kind ?? ''), name: String(obj.metadata?.name ?? '') };
   if (obj.metadata?.namespace) ref.namespace = obj.metadata.namespace;
   return ref;
 }

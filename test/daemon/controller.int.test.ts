@@ -3,20 +3,20 @@ import { createClient, type KubeClient } from '../../src/client/index.js';
 import { SharedInformerFactory } from '../../src/informers/index.js';
 import { loadRules } from '../../src/engine/index.js';
 import { RuleController, type RuleControllerOptions } from '../../src/daemon/controller.js';
-import type { DecisionTrace } from '../../src/daemon/hooks.js';
+import type { ControllerTrace } from '../../src/daemon/hooks.js';
 import { useCluster, type ClusterFixture } from '../support/cluster.js';
 
 interface Running {
   client: KubeClient;
   controller: RuleController;
-  traces: DecisionTrace[];
+  traces: ControllerTrace[];
   stop(): Promise<void>;
 }
 
 async function startController(fx: ClusterFixture, rulesYaml: string, options: Partial<RuleControllerOptions> = {}): Promise<Running> {
   const client = await createClient({ kubeconfig: fx.cp.kubeconfig });
   const factory = new SharedInformerFactory(client);
-  const traces: DecisionTrace[] = [];
+  const traces: ControllerTrace[] = [];
   const controller = new RuleController({
     client,
     factory,
