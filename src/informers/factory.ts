@@ -28,14 +28,19 @@ export class SharedInformerFactory {
     private readonly options: SharedInformerFactoryOptions = {},
   ) {}
 
-  /** The informer for `target`, created on first use (and started if the factory runs). */
-  informerFor<T extends KubeObject = KubeObject>(target: InformerTarget): SharedInformer<T> {
+  /**
+   * The informer for `target`, created on first use (and started if the factory runs).
+   * `options` override the factory's (e.g. a transform that keeps managedFields) and
+   * apply only when this call creates the informer.
+   */
+  informerFor<T extends KubeObject = KubeObject>(target: InformerTarget, options: SharedInformerFactoryOptions = {}): SharedInformer<T> {
     const key = informerKey(target);
     let informer = this.informers.get(key);
     if (!informer) {
       informer = new SharedInformer(listWatcherFor(this.client, target), {
         ...this.options,
-        logger: this.options.logger ?? nullLogger,
+        ...options,
+        logger: options.logger ?? this.options.logger ?? nullLogger,
       });
       this.informers.set(key, informer);
       if (this.controller) this.launch(informer, this.controller.signal);

@@ -25,13 +25,6 @@ export class Fifo<T> {
     return item;
   }
 
-  /** Removes every item equal to `item` (linear; used only when a key changes lane). */
-  remove(item: T): void {
-    const kept = this.items.slice(this.head).filter((x) => x !== item);
-    this.items = kept;
-    this.head = 0;
-  }
-
   clear(): void {
     this.items = [];
     this.head = 0;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { FakeClock } from '../../src/core/index.js';
 import { WorkQueue } from '../../src/queue/index.js';
-import { peek, RecordingMetrics } from './helpers.js';
+import { flush, peek, RecordingMetrics } from './helpers.js';
 
 describe('WorkQueue', () => {
   it('hands keys out in the order they were added', async () => {
@@ -107,6 +107,40 @@ describe('WorkQueue', () => {
   it('drains at once when nothing is in flight', async () => {
     const q = new WorkQueue({ clock: new FakeClock() });
     expect(await q.shutdownWithDrain()).to.equal(true);
+  });
+
+  it('serves many producers and consumers without ever running one key twice at once or losing an add', async () => {
+    const q = new WorkQueue({ clock: new FakeClock() });
+    const inFlight = new Set<string>();
+    const processedAfterLastAdd = new Map<string, boolean>();
+    let overlaps = 0;
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const worker = async () => {
+      for (let key = await q.get(); key !== undefined; key = await q.get()) {
+        if (inFlight.has(key)) overlaps++;
+        inFlight.add(key);
+        processedAfterLastAdd.set(key, true);
+        for (let i = Math.floor(random() * 3); i > 0; i--) await flush();
+        inFlight.delete(key);
+        q.done(key);
+      }
+    };
+    const producer = async (id: number) => {
+      for (let i = 0; i < 300; i++) {
+        const key = `k${Math.floor(random() * 20)}`;
+        processedAfterLastAdd.set(key, false);
+        q.add(key, { lane: id % 2 ? 'live' : 'sweep' });
+        if (random() < 0.3) await flush();
+      }
+    };
+    const workers = Array.from({ length: 5 }, worker);
+    await Promise.all([0, 1, 2].map(producer));
+    for (let i = 0; i < 50 && (q.len() > 0 || inFlight.size > 0); i++) await flush();
+    q.shutdown();
+    await Promise.all(workers);
+    expect(overlaps).to.equal(0);
+    expect([...processedAfterLastAdd].filter(([, done]) => !done)).to.deep.equal([]);
   });
 
   describe('lanes', () => {
