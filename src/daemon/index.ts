@@ -5,3 +5,5 @@ export * from './run-flags.js';
 export * from './logging.js';
 export * from './redact.js';
 export * from './metrics.js';
+export * from './trace-hub.js';
+export * from './ops-server.js';

@@ -1,0 +1,222 @@
+/**
+ * ops-server: the daemon's HTTP endpoints. GET /metrics (Prometheus text) and the /traces
+ * WebSocket on the metrics address; GET /healthz and /readyz on the health address. When both
+ * addresses are the same, one listener serves all four.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { errorMessage, type Logger, nullLogger, ReflexError } from '../core/index.js';
+import type { TraceHub } from './trace-hub.js';
+
+export { TraceHub } from './trace-hub.js';
+
+/** What /readyz reports. */
+export interface Readiness {
+  /** Caches synced and rules loaded. */
+  ready: boolean;
+  /** Why not (e.g. `caches not synced: v1/pods`), or a summary when ready; written in the body. */
+  reason?: string;
+  /** Leader state, for the body only: a follower is ready too. Undefined without leader election. */
+  leader?: boolean;
+}
+
+/** What /healthz reports; the default says healthy whenever the event loop answers. */
+export interface Liveness {
+  ok: boolean;
+  reason?: string;
+}
+
+export interface OpsServerOptions {
+  /** HOST:PORT of /metrics and /traces; `:9090` listens on all interfaces, port 0 picks a free port. */
+  metricsAddress: string;
+  /** HOST:PORT of /healthz and /readyz. Default: the metrics address. */
+  healthAddress?: string;
+  /** The exposition: DaemonMetrics fits. */
+  metrics: { metrics(): Promise<string>; contentType: string };
+  readiness: () => Readiness;
+  liveness?: () => Liveness;
+  /** Serves /traces from this hub; undefined turns the endpoint off (404). */
+  traces?: TraceHub;
+  /** Default true; false turns /traces off (404) even with a hub. */
+  tracesEnabled?: boolean;
+  logger?: Logger;
+  /** A trace subscriber whose socket buffers more than this many bytes misses traces until it catches up. Default 1 MiB. */
+  maxBufferedBytes?: number;
+}
+
+/** A listen address could not be bound. */
+export class OpsServerError extends ReflexError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { code: 'ERR_OPS_SERVER', cause });
+  }
+}
+
+type Role = 'metrics' | 'health';
+
+/** Splits `HOST:PORT`; an empty host means all interfaces. */
+export function parseListenAddress(address: string): { host?: string; port: number } {
+  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d{1,5})$/.exec(address);
+  if (!m) throw new OpsServerError(`listen address "${address}" must be HOST:PORT, e.g. ":9090"`);
+  const host = m[1] ?? m[2];
+  return { host: host === '' ? undefined : host, port: Number(m[3]) };
+}
+
+/** OpsServer: start once, close once. */
+export class OpsServer {
+  private readonly listeners = new Map<string, { address: string; server: Server; roles: Set<Role>; sockets: Set<Socket> }>();
+  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly logger: Logger;
+  private closed = false;
+  private readonly traces: TraceHub | undefined;
+
+  constructor(private readonly options: OpsServerOptions) {
+    this.logger = (options.logger ?? nullLogger).child({ component: 'ops-server' });
+    this.traces = options.tracesEnabled === false ? undefined : options.traces;
+    const health = options.healthAddress ?? options.metricsAddress;
+    for (const [address, role] of [[options.metricsAddress, 'metrics'], [health, 'health']] as [string, Role][]) {
+      // Port 0 asks for a free port, so an explicit `HOST:0` for each role gets two listeners.
+      const split = options.healthAddress !== undefined && parseListenAddress(address).port === 0;
+      const key = split ? `${address}#${role}` : address;
+      const entry = this.listeners.get(key);
+      if (entry) entry.roles.add(role);
+      else this.listeners.set(key, this.listener(address, new Set([role])));
+    }
+  }
+
+  /** Binds every address; resolves when all listen. Aborting `signal` closes the server. */
+  async start(signal?: AbortSignal): Promise<void> {
+    for (const { address, server, roles } of this.listeners.values()) {
+      const { host, port } = parseListenAddress(address);
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error) => reject(new OpsServerError(`cannot listen on ${address}: ${errorMessage(err)}`, err));
+        server.once('error', onError);
+        server.listen({ host, port }, () => {
+          server.off('error', onError);
+          resolve();
+        });
+      }).catch(async (err) => {
+        await this.close();
+        throw err;
+      });
+      this.logger.info('listening', { address, port: (server.address() as AddressInfo).port, serves: this.pathsOf(roles) });
+    }
+    signal?.addEventListener('abort', () => void this.close(), { once: true });
+  }
+
+  /** The bound port of the listener serving `role` (useful with port 0). */
+  port(role: Role = 'metrics'): number {
+    for (const { server, roles } of this.listeners.values()) {
+      if (roles.has(role)) return (server.address() as AddressInfo | null)?.port ?? 0;
+    }
+    return 0;
+  }
+
+  /** Closes trace sockets (1001 going away), stops listening and ends open connections. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');
+    await Promise.all(
+      [...this.listeners.values()].map(
+        ({ server, sockets }) =>
+          new Promise<void>((resolve) => {
+            if (!server.listening) return resolve();
+            server.close(() => resolve());
+            server.closeIdleConnections();
+            setTimeout(() => {
+              for (const s of sockets) s.destroy();
+            }, 1000).unref();
+          }),
+      ),
+    );
+    for (const ws of this.wss.clients) ws.terminate();
+    this.wss.close();
+  }
+
+  private pathsOf(roles: Set<Role>): string[] {
+    return [...(roles.has('metrics') ? ['/metrics', ...(this.traces ? ['/traces'] : [])] : []), ...(roles.has('health') ? ['/healthz', '/readyz'] : [])];
+  }
+
+  private listener(address: string, roles: Set<Role>) {
+    const sockets = new Set<Socket>();
+    const server = createServer((req, res) => void this.handle(roles, req, res));
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+    });
+    server.on('upgrade', (req, socket, head) => this.upgrade(roles, req, socket as Socket, head));
+    return { address, server, roles, sockets };
+  }
+
+  private async handle(roles: Set<Role>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const route = ROUTES[path];
+    if (!route || !roles.has(route) || (path === '/traces' && !this.traces)) return text(res, 404, `not found: ${path}\n`);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'only GET\n', { allow: 'GET, HEAD' });
+    try {
+      switch (path) {
+        case '/metrics': {
+          const body = await this.options.metrics.metrics();
+          return text(res, 200, body, { 'content-type': this.options.metrics.contentType });
+        }
+        case '/healthz': {
+          const live = this.options.liveness?.() ?? { ok: true };
+          return text(res, live.ok ? 200 : 503, live.ok ? 'ok\n' : `unhealthy: ${live.reason ?? 'unknown'}\n`);
+        }
+        case '/readyz':
+          return this.readyz(res);
+        default:
+          return text(res, 426, 'use a WebSocket client, e.g. reflex tail\n', { upgrade: 'websocket' });
+      }
+    } catch (err) {
+      this.logger.error('request failed', { path, error: err });
+      return text(res, 500, `internal error: ${errorMessage(err)}\n`);
+    }
+  }
+
+  private readyz(res: ServerResponse): void {
+    const r = this.options.readiness();
+    const lines = [r.ready ? `ready${r.reason ? `: ${r.reason}` : ''}` : `not ready: ${r.reason ?? 'unknown'}`];
+    if (r.leader !== undefined) lines.push(`leader: ${r.leader}`);
+    text(res, r.ready ? 200 : 503, `${lines.join('\n')}\n`);
+  }
+
+  private upgrade(roles: Set<Role>, req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const hub = this.traces;
+    if (url.pathname !== '/traces' || !roles.has('metrics') || !hub || this.closed) {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.serveTraces(ws, hub, url.searchParams.getAll('rule')));
+  }
+
+  /** Sends each trace (JSON, one per message) of the wanted rules; a slow client misses traces rather than growing memory. */
+  private serveTraces(ws: WebSocket, hub: TraceHub, rules: string[]): void {
+    const limit = this.options.maxBufferedBytes ?? 1 << 20;
+    let dropped = 0;
+    const unsubscribe = hub.subscribe((trace) => {
+      if (rules.length > 0 && !rules.includes(trace.rule)) return;
+      if (ws.bufferedAmount > limit) {
+        dropped++;
+        return;
+      }
+      ws.send(JSON.stringify(trace));
+    });
+    this.logger.debug('trace subscriber connected', { rules, subscribers: hub.subscribers });
+    ws.on('message', () => {}); // subscribers only listen; what they send is ignored
+    ws.on('error', () => ws.terminate());
+    ws.once('close', () => {
+      unsubscribe();
+      this.logger.debug('trace subscriber left', { dropped });
+    });
+  }
+}
+
+const ROUTES: Record<string, Role> = { '/metrics': 'metrics', '/traces': 'metrics', '/healthz': 'health', '/readyz': 'health' };
+
+function text(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
