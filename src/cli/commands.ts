@@ -1,5 +1,6 @@
 /** The `reflex` commands: name, one-line summary, usage and implementation. */
 import { runDryRun } from './dry-run.js';
+import { runExplain } from './explain.js';
 import { runRbac } from './rbac.js';
 import { runRuleTestCommand } from './rule-test.js';
 import { runValidate } from './validate.js';
@@ -50,6 +51,7 @@ export const commands: Command[] = [
     name: 'explain',
     summary: 'evaluate one rule against one live or local object, step by step',
     usage: 'reflex explain --rules PATH --rule NAME (--object KIND/NS/NAME | --manifests PATH…)',
+    run: runExplain,
   },
   {
     name: 'rbac',

@@ -20,3 +20,4 @@ export { CronSchedule, parseDuration, isValidTimeZone } from './schedule.js';
 export { stampOwnership, MANAGED_BY_LABEL, MANAGED_BY_VALUE, RULE_ANNOTATION } from './ownership.js';
 export { BUILTIN_KINDS, builtinKind, type BuiltinKind } from './kinds.js';
 export { RULE_SCHEMA } from './schema.js';
+export { bindingsFor, type EvaluationScope } from './expression.js';
