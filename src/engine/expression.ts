@@ -5,18 +5,26 @@
 import jsonata from 'jsonata';
 import { ReflexError, type Clock, type KubeObject } from '../core/index.js';
 import { EvalErrorCode } from './errors.js';
+import { BAIL, compileFast, type FastEvaluator } from './fast-path.js';
 import { parseLabelSelector, type LabelSelector } from './selectors.js';
 import type { ObjectLister, RuleEvent } from './types.js';
 
 /** Guard rails of every evaluation. */
 export interface ExpressionLimits {
-  /** Wall-clock budget of one evaluation, ms. Default 100 (a condition over one object takes microseconds). */
+  /**
+   * Wall-clock budget of one evaluation, ms. Default 1000: a condition over one object takes
+   * microseconds, but on a busy node a process can be descheduled or paused by GC for tens of
+   * milliseconds, and a budget that fires on a healthy rule would be worse than a late stop of a
+   * runaway one. The budget includes waiting on the lister.
+   */
   timeoutMs?: number;
   /** Maximum nesting depth of the evaluator. Default 500 (deep enough for any sane rule, shallow enough to stop runaway recursion). */
   maxDepth?: number;
+  /** Evaluate the simplest conditions in plain JS (fast-path.ts). Default true; off only to measure. */
+  fastPath?: boolean;
 }
 
-export const DEFAULT_LIMITS: Required<ExpressionLimits> = { timeoutMs: 100, maxDepth: 500 };
+export const DEFAULT_LIMITS: Required<ExpressionLimits> = { timeoutMs: 1000, maxDepth: 500, fastPath: true };
 
 /** A JSONata syntax error; `index` is the 0-based character in the expression it points at. */
 export class ExpressionSyntaxError extends ReflexError {
@@ -47,7 +55,6 @@ export interface EvaluationScope {
   target?: KubeObject;
 }
 
-const isoNoPicture = (ms: number) => new Date(ms).toISOString();
 const fromMillis = jsonata('$fromMillis($ms, $picture, $timezone)');
 const selectorCache = new Map<string, LabelSelector>();
 
@@ -63,34 +70,42 @@ function selector(text: string): LabelSelector {
 
 const nsArg = (ns: unknown): string | undefined => (ns === null || ns === undefined || ns === '' ? undefined : String(ns));
 
+/** The binding under which the scope travels to Reflex's functions (registered once per expression). */
+const SCOPE = '__reflexScope';
+
+type Focus = { environment: { lookup(name: string): unknown } };
+const scopeOf = (focus: Focus) => focus.environment.lookup(SCOPE) as EvaluationScope;
+
+/** $now, $millis, $get and $list: registered on every compiled expression; they read the evaluation's scope. */
+const FUNCTIONS: Record<string, (this: Focus, ...args: never[]) => unknown> = {
+  now(this: Focus, picture?: string, timezone?: string) {
+    const ms = scopeOf(this).clock.now();
+    return picture === undefined && timezone === undefined ? new Date(ms).toISOString() : fromMillis.evaluate({}, { ms, picture, timezone });
+  },
+  millis(this: Focus) {
+    return scopeOf(this).clock.now();
+  },
+  get(this: Focus, apiVersion: string, kind: string, namespace: unknown, name: string) {
+    return scopeOf(this).lister.get(String(apiVersion), String(kind), nsArg(namespace), String(name));
+  },
+  async list(this: Focus, apiVersion: string, kind: string, namespace?: unknown, labelSelector?: unknown) {
+    const items = await scopeOf(this).lister.list(String(apiVersion), String(kind), nsArg(namespace));
+    if (labelSelector === undefined || labelSelector === null || labelSelector === '') return [...items];
+    const s = selector(String(labelSelector));
+    return items.filter((o) => s.matches(o.metadata?.labels));
+  },
+};
+
 /** Builds the bindings of one evaluation scope; reused by every expression of one rule evaluation. */
 export function bindingsFor(scope: EvaluationScope): Record<string, unknown> {
-  const { clock, lister } = scope;
-  return {
-    old: scope.old,
-    event: scope.event,
-    rule: scope.rule,
-    item: scope.item,
-    target: scope.target,
-    now: (picture?: string, timezone?: string) =>
-      picture === undefined && timezone === undefined
-        ? isoNoPicture(clock.now())
-        : fromMillis.evaluate({}, { ms: clock.now(), picture, timezone }),
-    millis: () => clock.now(),
-    get: (apiVersion: string, kind: string, namespace: unknown, name: string) =>
-      lister.get(String(apiVersion), String(kind), nsArg(namespace), String(name)),
-    list: async (apiVersion: string, kind: string, namespace?: unknown, labelSelector?: unknown) => {
-      const items = await lister.list(String(apiVersion), String(kind), nsArg(namespace));
-      if (labelSelector === undefined || labelSelector === null || labelSelector === '') return [...items];
-      const s = selector(String(labelSelector));
-      return items.filter((o) => s.matches(o.metadata?.labels));
-    },
-  };
+  return { old: scope.old, event: scope.event, rule: scope.rule, item: scope.item, target: scope.target, [SCOPE]: scope };
 }
 
 /** A compiled JSONata expression. */
 export class Expression {
   private readonly compiled: jsonata.Expression;
+  /** A pure-JS evaluator for the simplest conditions (see fast-path.ts), or undefined. */
+  private readonly fast: FastEvaluator | undefined;
 
   /** Compiles `source`; throws ExpressionSyntaxError pointing at the offending character. */
   constructor(
@@ -100,6 +115,8 @@ export class Expression {
     const l = { ...DEFAULT_LIMITS, ...limits };
     try {
       this.compiled = jsonata(source, { timeout: l.timeoutMs, stack: l.maxDepth });
+      for (const [name, fn] of Object.entries(FUNCTIONS)) this.compiled.registerFunction(name, fn as never);
+      this.fast = l.fastPath ? compileFast(this.compiled.ast()) : undefined;
     } catch (err) {
       const e = err as { message?: string; position?: number; token?: string };
       const pos = typeof e.position === 'number' ? e.position : 0;
@@ -111,6 +128,10 @@ export class Expression {
 
   /** Evaluates against `input`; rejects with ExpressionRuntimeError (timeout, depth, runtime). */
   async evaluate(input: unknown, bindings: Record<string, unknown>): Promise<unknown> {
+    if (this.fast) {
+      const r = this.fast(input);
+      if (r !== BAIL) return r;
+    }
     try {
       return await this.compiled.evaluate(input, bindings);
     } catch (err) {

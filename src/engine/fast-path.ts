@@ -1,0 +1,85 @@
+/**
+ * fast-path: a pure-JS evaluator for the simplest JSONata conditions, the ones most rules use:
+ * comparisons `path = literal` and `path != literal`, `$exists(path)`, and `and`/`or` of those,
+ * where a path is plain field names. It follows JSONata's semantics on plain objects (a missing
+ * field makes `=` and `!=` false; `and`/`or` short-circuit) and bails out to JSONata whenever
+ * the data leaves that ground (an array on the way or at the end, an array as input).
+ */
+import type jsonata from 'jsonata';
+
+/** Returned when the fast path cannot decide: evaluate with JSONata instead. */
+export const BAIL: unique symbol = Symbol('bail');
+
+export type FastEvaluator = (input: unknown) => unknown;
+
+type Node = jsonata.ExprNode & { stages?: unknown; predicate?: unknown; group?: unknown; focus?: unknown; tuple?: unknown; keepArray?: unknown; keepSingletonArray?: unknown };
+
+function plainPath(n: Node): string[] | undefined {
+  if ((n.type as string) !== 'path' || !n.steps || n.keepSingletonArray || n.group) return undefined;
+  const names: string[] = [];
+  for (const s of n.steps as Node[]) {
+    if (s.type !== 'name' || s.stages || s.predicate || s.group || s.focus || s.tuple || s.keepArray) return undefined;
+    names.push(String(s.value));
+  }
+  return names;
+}
+
+/** Walks a path; BAIL when an array is met (JSONata would map over it). */
+function walk(input: unknown, names: string[]): unknown {
+  let cur = input;
+  for (const name of names) {
+    if (Array.isArray(cur)) return BAIL;
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[name];
+  }
+  return Array.isArray(cur) ? BAIL : cur;
+}
+
+const isLiteral = (n: Node) => n.type === 'string' || n.type === 'number' || (n.type === 'value' && typeof n.value === 'boolean');
+
+function build(n: Node): FastEvaluator | undefined {
+  if (n.type === 'binary' && (n.value === '=' || n.value === '!=')) {
+    const lhs = n.lhs as Node;
+    const rhs = n.rhs as Node;
+    const [pathNode, lit] = isLiteral(rhs) ? [lhs, rhs] : isLiteral(lhs) ? [rhs, lhs] : [undefined, undefined];
+    const names = pathNode && plainPath(pathNode);
+    if (!names || !lit) return undefined;
+    const value = lit.value as unknown;
+    const equal = n.value === '=';
+    return (input) => {
+      const v = walk(input, names);
+      if (v === BAIL) return BAIL;
+      if (v === undefined) return false;
+      return equal ? v === value : v !== value;
+    };
+  }
+  if (n.type === 'binary' && (n.value === 'and' || n.value === 'or')) {
+    const l = build(n.lhs as Node);
+    const r = build(n.rhs as Node);
+    if (!l || !r) return undefined;
+    const and = n.value === 'and';
+    return (input) => {
+      const a = l(input);
+      if (a === BAIL) return BAIL;
+      if (and ? !a : a) return and ? false : true;
+      const b = r(input);
+      return b === BAIL ? BAIL : Boolean(b);
+    };
+  }
+  if (n.type === 'function' && (n.procedure as Node | undefined)?.type === 'variable' && (n.procedure as Node).value === 'exists' && n.arguments?.length === 1) {
+    const names = plainPath(n.arguments[0] as Node);
+    if (!names) return undefined;
+    return (input) => {
+      const v = walk(input, names);
+      return v === BAIL ? BAIL : v !== undefined;
+    };
+  }
+  return undefined;
+}
+
+/** A fast evaluator for `ast`, or undefined when the expression is outside the fast path. */
+export function compileFast(ast: jsonata.ExprNode): FastEvaluator | undefined {
+  const f = build(ast as Node);
+  if (!f) return undefined;
+  return (input) => (Array.isArray(input) ? BAIL : f(input));
+}
