@@ -7,3 +7,4 @@ export * from './redact.js';
 export * from './metrics.js';
 export * from './trace-hub.js';
 export * from './ops-server.js';
+export * from './leader-election.js';
