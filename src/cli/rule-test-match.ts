@@ -40,14 +40,14 @@ export function describeAction(p: PlannedAction): string {
 
 /** The first way `plan` differs from `expected`, or undefined when it matches. */
 export function planDifference(expected: Expectation, plan: Plan): string | undefined {
-  const listed = () => plan.map((p, i) => `\n    [${i}] ${describeAction(p)}`).join('');
+  const listed = () => plan.map((p, i) => `\n      [${i}] ${describeAction(p)}`).join('');
   if (expected.length === 0 && plan.length > 0) return `expected no actions, but ${plan.length} were planned:${listed()}`;
   if (plan.length !== expected.length) {
     return `expected ${expected.length} planned action${expected.length === 1 ? '' : 's'}, got ${plan.length}${plan.length ? ':' : ''}${listed()}`;
   }
   for (let i = 0; i < expected.length; i++) {
     const d = subsetDifference(expected[i], plan[i], `actions[${i}]`);
-    if (d) return `${d}\n    in [${i}] ${describeAction(plan[i])}`;
+    if (d) return `${d}\n      in [${i}] ${describeAction(plan[i])}`;
   }
   return undefined;
 }
