@@ -54,15 +54,16 @@ export async function selects(rule: CompiledRule, obj: KubeObject, context: Eval
   return true;
 }
 
+/** `$rule` of each rule, built once. */
+const ruleMeta = new WeakMap<CompiledRule, Record<string, unknown>>();
+
 function scopeFor(rule: CompiledRule, event: RuleEvent, old: KubeObject | undefined, context: EvaluationContext): EvaluationScope {
-  const meta = rule.document.metadata;
-  return {
-    clock: context.clock ?? realClock,
-    lister: context.lister ?? emptyLister,
-    event,
-    old,
-    rule: { ...meta, ...(rule.description !== undefined ? { description: rule.description } : {}), mode: rule.mode },
-  };
+  let meta = ruleMeta.get(rule);
+  if (!meta) {
+    meta = { ...rule.document.metadata, ...(rule.description !== undefined ? { description: rule.description } : {}), mode: rule.mode };
+    ruleMeta.set(rule, meta);
+  }
+  return { clock: context.clock ?? realClock, lister: context.lister ?? emptyLister, event, old, rule: meta };
 }
 
 /**

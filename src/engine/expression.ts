@@ -98,7 +98,10 @@ const FUNCTIONS: Record<string, (this: Focus, ...args: never[]) => unknown> = {
 
 /** Builds the bindings of one evaluation scope; reused by every expression of one rule evaluation. */
 export function bindingsFor(scope: EvaluationScope): Record<string, unknown> {
-  return { old: scope.old, event: scope.event, rule: scope.rule, item: scope.item, target: scope.target, [SCOPE]: scope };
+  const b: Record<string, unknown> = { old: scope.old, event: scope.event, rule: scope.rule, [SCOPE]: scope };
+  if ('item' in scope) b.item = scope.item;
+  if (scope.target !== undefined) b.target = scope.target;
+  return b;
 }
 
 /** A compiled JSONata expression. */
