@@ -4,6 +4,7 @@ import { runExplain } from './explain.js';
 import { runRbac } from './rbac.js';
 import { runRuleTestCommand } from './rule-test.js';
 import { runValidate } from './validate.js';
+import { runTail } from './tail.js';
 import { runStart } from './start.js';
 
 /** A command's implementation: gets its arguments, returns the exit code. */
@@ -69,5 +70,6 @@ export const commands: Command[] = [
     name: 'tail',
     summary: 'stream decision traces from a running daemon',
     usage: 'reflex tail [--url ws://HOST:PORT/traces]',
+    run: runTail,
   },
 ];

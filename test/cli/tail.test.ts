@@ -1,0 +1,120 @@
+import { expect } from 'chai';
+import { formatTrace, runTail } from '../../src/cli/tail.js';
+import { main } from '../../src/cli/main.js';
+import { DaemonMetrics, OpsServer, TraceHub, type DecisionTrace } from '../../src/daemon/index.js';
+
+function trace(rule: string, extra: Partial<DecisionTrace> = {}): DecisionTrace {
+  return {
+    time: '2026-01-01T12:00:01.234Z',
+    rule,
+    object: { apiVersion: 'batch/v1', kind: 'Job', namespace: 'ci', name: 'build-1' },
+    event: 'update',
+    condition: true,
+    planned: [{ type: 'delete' }],
+    executed: [{ action: 'delete', outcome: 'done', durationMs: 12 }],
+    durationMs: 15,
+    ...extra,
+  };
+}
+
+function recorder() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) } };
+}
+
+async function until(check: () => boolean, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('reflex tail', () => {
+  let server: OpsServer;
+  let hub: TraceHub;
+  let url: string;
+
+  beforeEach(async () => {
+    hub = new TraceHub();
+    server = new OpsServer({
+      metricsAddress: '127.0.0.1:0',
+      metrics: new DaemonMetrics({ processMetrics: false }),
+      readiness: () => ({ ready: true }),
+      traces: hub,
+    });
+    await server.start();
+    url = `ws://127.0.0.1:${server.port()}/traces`;
+  });
+  afterEach(() => server.close());
+
+  it('prints one readable line per trace as the daemon publishes them, until interrupted', async () => {
+    const r = recorder();
+    const stop = new AbortController();
+    const code = runTail(['--url', url], r.io, { signal: stop.signal });
+    await until(() => hub.active);
+    hub.publish(trace('ttl-jobs'));
+    hub.publish(trace('label-sync', { condition: false, executed: [], planned: [], durationMs: 1 }));
+    await until(() => r.out.length === 2);
+    stop.abort();
+    expect(await code).to.equal(0);
+    expect(r.out).to.deep.equal([
+      '12:00:01.234 ttl-jobs update Job ci/build-1: match → delete done 12ms (15ms)',
+      '12:00:01.234 label-sync update Job ci/build-1: no match → no actions (1ms)',
+    ]);
+    expect(r.err[0]).to.equal(`reflex tail: connected to ws://127.0.0.1:${server.port()}/traces`);
+  });
+
+  it('prints the raw JSON with --output json and only the asked rules with --rule', async () => {
+    const r = recorder();
+    const stop = new AbortController();
+    const code = runTail(['--url', url, '--rule', 'b', '--output', 'json'], r.io, { signal: stop.signal });
+    await until(() => hub.active);
+    hub.publish(trace('a'));
+    hub.publish(trace('b'));
+    await until(() => r.out.length === 1);
+    stop.abort();
+    await code;
+    expect(JSON.parse(r.out[0])).to.deep.equal(trace('b'));
+  });
+
+  it('ends with 0 when the daemon shuts down, saying so', async () => {
+    const r = recorder();
+    const code = runTail(['--url', url], r.io, { signal: new AbortController().signal });
+    await until(() => hub.active);
+    await server.close();
+    expect(await code).to.equal(0);
+    expect(r.err.at(-1)).to.equal('reflex tail: the daemon closed the stream (1001 server shutting down)');
+  });
+
+  it('fails with 1 and a hint when nothing listens at the URL', async () => {
+    const port = server.port();
+    await server.close();
+    const r = recorder();
+    const code = await runTail(['--url', `ws://127.0.0.1:${port}/traces`], r.io, { signal: new AbortController().signal });
+    expect(code).to.equal(1);
+    expect(r.err[0]).to.match(new RegExp(`^reflex tail: cannot connect to ws://127.0.0.1:${port}/traces: .*ECONNREFUSED.*is the daemon running`));
+  });
+
+  it('rejects bad options with exit code 2', async () => {
+    const r = recorder();
+    expect(await runTail(['--output', 'yaml'], r.io)).to.equal(2);
+    expect(await runTail(['--url', 'http://x/traces'], r.io)).to.equal(2);
+    expect(await runTail(['--nope'], r.io)).to.equal(2);
+    expect(r.err[0]).to.match(/^reflex tail: --output must be text or json, got "yaml"/);
+  });
+
+  it('is wired as the tail command of the reflex command line', async () => {
+    const r = recorder();
+    expect(await main(['tail', '--output', 'xml'], r.io)).to.equal(2);
+    expect(r.err[0]).to.match(/^reflex tail: --output must be text or json/);
+  });
+
+  it('formats condition errors and failed actions readably', () => {
+    expect(formatTrace(trace('r', { condition: 'error', error: 'undefined function $x', executed: [], planned: [] })))
+      .to.equal('12:00:01.234 r update Job ci/build-1: error (undefined function $x) → no actions (15ms)');
+    expect(formatTrace(trace('r', { executed: [{ action: 'patch', outcome: 'failed', durationMs: 3, error: 'Forbidden' }] })))
+      .to.equal('12:00:01.234 r update Job ci/build-1: match → patch failed 3ms (Forbidden) (15ms)');
+  });
+});
