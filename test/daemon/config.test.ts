@@ -191,3 +191,17 @@ describe('parseRunFlags', () => {
     expect([c.workers, c.dryRun]).to.deep.equal([9, 'client']);
   });
 });
+
+describe('docs/configuration.md', () => {
+  it('documents every environment variable the loader reads', () => {
+    const doc = readFileSync('docs/configuration.md', 'utf8');
+    const missing = envVariables().filter((v) => !doc.includes(`\`${v.name}\``));
+    expect(missing.map((v) => v.name)).to.deep.equal([]);
+  });
+
+  it('lists in config/reflex.yaml every field of the schema', () => {
+    const yaml = readFileSync('config/reflex.yaml', 'utf8');
+    const missing = envVariables().filter((v) => !new RegExp(`^\\s*#?\\s*${v.path.split('.').at(-1)}:`, 'm').test(yaml));
+    expect(missing.map((v) => v.path)).to.deep.equal([]);
+  });
+});
