@@ -6,6 +6,7 @@ import { runRuleTestCommand } from './rule-test.js';
 import { runValidate } from './validate.js';
 import { runTail } from './tail.js';
 import { runStart } from './start.js';
+import { runRun } from './run.js';
 
 /** A command's implementation: gets its arguments, returns the exit code. */
 export type CommandRun = (args: string[], io: CommandIO) => Promise<number>;
@@ -29,6 +30,7 @@ export const commands: Command[] = [
     name: 'run',
     summary: 'run the automation daemon against a cluster',
     usage: 'reflex run [--config FILE] [--kubeconfig FILE] [--context NAME] [--rules PATH…] [--dry-run=client|server]',
+    run: runRun,
   },
   {
     name: 'validate',

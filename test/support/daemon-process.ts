@@ -53,7 +53,8 @@ export class DaemonProcess {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         try {
-          this.lines.push(JSON.parse(line) as LogLine);
+          const parsed = JSON.parse(line) as LogLine & { msg?: string };
+          this.lines.push({ ...parsed, message: parsed.msg ?? parsed.message });
         } catch {
           this.lines.push({ level: 'raw', message: line });
         }

@@ -1,0 +1,167 @@
+/**
+ * Daemon: the wiring of `reflex run` (design.md §3–4): client, shared informers, rule
+ * sources with hot reload, the rule controller, leader election, the ops server
+ * (/metrics, /healthz, /readyz, /traces), and an orderly shutdown.
+ *
+ * `run(signal)` resolves when the daemon has stopped: after `signal` aborts it stops
+ * intake, lets in-flight work finish within the grace period, releases the lease and
+ * closes its servers and connections.
+ */
+import { errorMessage, realClock, type Clock, type Logger } from '../core/index.js';
+import { createClient, type DynamicClient } from '../client/index.js';
+import { SharedInformerFactory } from '../informers/index.js';
+import type { DaemonConfig } from './config.js';
+import { RuleController } from './controller.js';
+import type { ControllerHooks } from './hooks.js';
+import { LeaderElector } from './leader-election.js';
+import { DaemonMetrics } from './metrics.js';
+import { OpsServer } from './ops-server.js';
+import { TraceHub } from './trace-hub.js';
+import { RuleSources } from './rule-sources.js';
+
+export interface DaemonOptions {
+  config: DaemonConfig;
+  logger: Logger;
+  /** Default the real clock. */
+  clock?: Clock;
+}
+
+export class Daemon {
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  readonly metrics = new DaemonMetrics();
+  readonly traces = new TraceHub();
+
+  constructor(private readonly o: DaemonOptions) {
+    this.clock = o.clock ?? realClock;
+    this.log = o.logger;
+  }
+
+  /** Runs until `signal` aborts; rejects only when start-up fails (bad kubeconfig, port in use…). */
+  async run(signal: AbortSignal): Promise<void> {
+    const config = this.o.config;
+    const client = await createClient({
+      kubeconfig: config.kubeconfig,
+      context: config.context,
+      qps: config.client.qps,
+      burst: config.client.burst,
+      timeoutMs: config.client.timeoutMs,
+      logger: this.log.child({ component: 'client' }),
+    });
+    const namespace = config.namespace ?? client.namespace;
+    const leaseNamespace = config.leaderElection.leaseNamespace ?? namespace;
+    const cmNamespaces = config.rules.configMaps.namespaces ?? [namespace];
+    this.log.info('starting', { server: client.server, namespace, dryRun: config.dryRun, leaderElection: config.leaderElection.enabled });
+
+    const intake = new AbortController();
+    const factory = new SharedInformerFactory(client, { logger: this.log.child({ component: 'informers' }) });
+    const elector = config.leaderElection.enabled
+      ? new LeaderElector({
+          client,
+          name: config.leaderElection.leaseName,
+          namespace: leaseNamespace,
+          identity: config.leaderElection.identity,
+          leaseDurationSeconds: config.leaderElection.leaseDurationSeconds,
+          renewDeadlineSeconds: config.leaderElection.renewDeadlineSeconds,
+          retryPeriodSeconds: config.leaderElection.retryPeriodSeconds,
+          clock: this.clock,
+          logger: this.log.child({ component: 'leader-election' }),
+          onStartedLeading: () => {
+            this.metrics.setLeader(true);
+            this.log.info('leading: executing actions', { identity: config.leaderElection.identity });
+            controller.resyncAll();
+          },
+          onStoppedLeading: () => {
+            this.metrics.setLeader(false);
+            this.log.info('not leading: keeping caches warm, executing nothing');
+          },
+        })
+      : undefined;
+    const isLeader = () => elector?.isLeader() ?? true;
+    const controller = new RuleController({
+      client,
+      factory,
+      clock: this.clock,
+      logger: this.log.child({ component: 'controller' }),
+      workers: config.workers,
+      maxRetries: config.queue.maxRetries,
+      queue: config.queue,
+      dryRun: config.dryRun,
+      isLeader,
+      hooks: this.hooks(),
+      queueMetrics: this.metrics.queueMetrics(),
+    });
+    const sources = new RuleSources({
+      paths: config.rules.paths,
+      configMaps: config.rules.configMaps.enabled
+        ? { namespaces: cmNamespaces.includes('*') ? [] : cmNamespaces, labelSelector: config.rules.configMaps.labelSelector }
+        : undefined,
+      client,
+      factory,
+      clock: this.clock,
+      logger: this.log.child({ component: 'rules' }),
+      apply: (rules) => controller.setRules(rules),
+      onErrors: (errors) => {
+        for (const e of errors) this.metrics.ruleLoadError(e.location.file);
+      },
+      mayWrite: isLeader,
+    });
+    this.metrics.watchQueue(() => controller.queue.stats());
+    this.metrics.watchCaches(() => cacheSizes(factory));
+    const ops = new OpsServer({
+      metrics: this.metrics,
+      traces: this.traces,
+      metricsAddress: config.metrics.address,
+      healthAddress: config.health.address,
+      tracesEnabled: config.traces.enabled,
+      readiness: () => readiness(sources, factory, isLeader, elector !== undefined),
+      logger: this.log.child({ component: 'ops' }),
+    });
+    await ops.start();
+    try {
+      factory.start(intake.signal);
+      await sources.start(intake.signal);
+      this.metrics.setRulesLoaded(sources.count());
+      const leading = elector?.run(intake.signal);
+      await controller.run(signal, { drainMs: config.shutdown.gracePeriodSeconds * 1000 });
+      this.log.info('shutting down: intake stopped, in-flight work finished');
+      intake.abort();
+      await elector?.release().catch((err: unknown) => this.log.warn('could not release the lease', { error: errorMessage(err) }));
+      await leading;
+    } finally {
+      intake.abort();
+      await factory.shutdown();
+      await ops.close();
+      await client.close();
+      this.log.info('stopped');
+    }
+  }
+
+  private hooks(): ControllerHooks {
+    const m = this.metrics;
+    return {
+      evaluated: (rule, result) => m.ruleEvaluated(rule, result),
+      action: (rule, action, outcome) => m.actionExecuted(rule, action, outcome as 'done'),
+      ruleError: (rule, kind) => m.ruleError(rule, kind),
+      retriesExhausted: (rule) => m.retriesExhaustedFor(rule),
+      loopGuard: (rule) => m.loopGuardTripped(rule),
+      trace: (t) => this.traces.publish(t),
+    };
+  }
+}
+
+/** Objects per cache, for the cache-size gauge. */
+function cacheSizes(factory: SharedInformerFactory): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const inf of factory.list()) out[inf.description] = inf.store.list().length;
+  return out;
+}
+
+/** Ready when the rules are loaded and every cache has synced; the leader state is reported, not required. */
+function readiness(sources: RuleSources, factory: SharedInformerFactory, isLeader: () => boolean, elected: boolean) {
+  const role = elected ? (isLeader() ? 'leader' : 'follower') : 'single replica';
+  if (!sources.loaded()) return { ready: false, reason: `rules not loaded yet (${role})` };
+  const unsynced = factory.list().filter((i) => !i.hasSynced());
+  if (unsynced.length > 0) return { ready: false, reason: `caches not synced: ${unsynced.map((i) => i.description).join(', ')} (${role})` };
+  return { ready: true, reason: `rules loaded: ${sources.count()}; caches synced; ${role}` };
+}
