@@ -15,7 +15,7 @@ export interface ExpressionLimits {
    * Wall-clock budget of one evaluation, ms. Default 1000: a condition over one object takes
    * microseconds, but on a busy node a process can be descheduled or paused by GC for tens of
    * milliseconds, and a budget that fires on a healthy rule would be worse than a late stop of a
-   * runaway one. The budget includes waiting on the lister.
+   * runaway one. Time spent waiting on the lister (a cache started on first use) does not count.
    */
   timeoutMs?: number;
   /** Maximum nesting depth of the evaluator. Default 500 (deep enough for any sane rule, shallow enough to stop runaway recursion). */
@@ -73,8 +73,37 @@ const nsArg = (ns: unknown): string | undefined => (ns === null || ns === undefi
 /** The binding under which the scope travels to Reflex's functions (registered once per expression). */
 const SCOPE = '__reflexScope';
 
-type Focus = { environment: { lookup(name: string): unknown } };
+/** The binding of the running evaluation's time budget. */
+const BUDGET = '__reflexBudget';
+
+/** One evaluation's clock: when it started, its limit, and how long it waited on the lister. */
+interface Budget {
+  start: number;
+  limitMs: number;
+  waitedMs: number;
+}
+
+type Env = { lookup(name: string): unknown };
+type Focus = { environment: Env };
 const scopeOf = (focus: Focus) => focus.environment.lookup(SCOPE) as EvaluationScope;
+
+/** Awaits a lister answer, crediting the wait to the evaluation's budget. */
+async function waited<T>(focus: Focus, answer: T | Promise<T>): Promise<T> {
+  if (!(answer instanceof Promise)) return answer;
+  const t = Date.now();
+  try {
+    return await answer;
+  } finally {
+    const b = focus.environment.lookup(BUDGET) as Budget | undefined;
+    if (b) b.waitedMs += Date.now() - t;
+  }
+}
+
+/** JSONata's entry hook: runs before every evaluation step; throws JSONata's own timeout error past the budget. */
+function checkBudget(_expr: unknown, _input: unknown, env: Env): void {
+  const b = env.lookup(BUDGET) as Budget | undefined;
+  if (b && Date.now() - b.start - b.waitedMs > b.limitMs) throw { code: 'D1012', value: b.limitMs };
+}
 
 /** $now, $millis, $get and $list: registered on every compiled expression; they read the evaluation's scope. */
 const FUNCTIONS: Record<string, (this: Focus, ...args: never[]) => unknown> = {
@@ -86,10 +115,10 @@ const FUNCTIONS: Record<string, (this: Focus, ...args: never[]) => unknown> = {
     return scopeOf(this).clock.now();
   },
   get(this: Focus, apiVersion: string, kind: string, namespace: unknown, name: string) {
-    return scopeOf(this).lister.get(String(apiVersion), String(kind), nsArg(namespace), String(name));
+    return waited(this, scopeOf(this).lister.get(String(apiVersion), String(kind), nsArg(namespace), String(name)));
   },
   async list(this: Focus, apiVersion: string, kind: string, namespace?: unknown, labelSelector?: unknown) {
-    const items = await scopeOf(this).lister.list(String(apiVersion), String(kind), nsArg(namespace));
+    const items = await waited(this, scopeOf(this).lister.list(String(apiVersion), String(kind), nsArg(namespace)));
     if (labelSelector === undefined || labelSelector === null || labelSelector === '') return [...items];
     const s = selector(String(labelSelector));
     return items.filter((o) => s.matches(o.metadata?.labels));
@@ -109,6 +138,7 @@ export class Expression {
   private readonly compiled: jsonata.Expression;
   /** A pure-JS evaluator for the simplest conditions (see fast-path.ts), or undefined. */
   private readonly fast: FastEvaluator | undefined;
+  private readonly timeoutMs: number;
 
   /** Compiles `source`; throws ExpressionSyntaxError pointing at the offending character. */
   constructor(
@@ -117,8 +147,11 @@ export class Expression {
   ) {
     const l = { ...DEFAULT_LIMITS, ...limits };
     try {
-      this.compiled = jsonata(source, { timeout: l.timeoutMs, stack: l.maxDepth });
+      // Depth is JSONata's own guard; time is ours (checkBudget), so lister waits can be credited.
+      this.compiled = jsonata(source, { stack: l.maxDepth });
       for (const [name, fn] of Object.entries(FUNCTIONS)) this.compiled.registerFunction(name, fn as never);
+      this.compiled.assign(Symbol.for('jsonata.__evaluate_entry') as unknown as string, checkBudget);
+      this.timeoutMs = l.timeoutMs;
       this.fast = l.fastPath ? compileFast(this.compiled.ast()) : undefined;
     } catch (err) {
       const e = err as { message?: string; position?: number; token?: string };
@@ -136,7 +169,8 @@ export class Expression {
       if (r !== BAIL) return r;
     }
     try {
-      return await this.compiled.evaluate(input, bindings);
+      const budget: Budget = { start: Date.now(), limitMs: this.timeoutMs, waitedMs: 0 };
+      return await this.compiled.evaluate(input, { ...bindings, [BUDGET]: budget });
     } catch (err) {
       throw classify(err);
     }

@@ -53,6 +53,14 @@ describe('engine/expression', () => {
     expect(Date.now() - started).to.be.below(5000);
   });
 
+  it('does not count time spent waiting on the lister against the budget', async () => {
+    const text = ruleText('waits', 'watch: { apiVersion: v1, kind: Pod }\nwhen: "$exists($get(\'v1\', \'Pod\', \'default\', \'b\'))"\nactions:\n  - delete: {}');
+    const [r] = loadRules([{ file: 'waits.yaml', text }], { limits: { timeoutMs: 20 } }).rules;
+    const slow = listerOf([pod('b')]);
+    const lister = { ...slow, get: (...a: Parameters<typeof slow.get>) => new Promise((resolve) => setTimeout(() => resolve(slow.get(...a)), 80)) as never };
+    expect(await evaluate(r, 'sync', pod('p'), undefined, { lister })).to.have.length(1);
+  });
+
   it('stops runaway recursion at the depth limit', async () => {
     const r = ruleFrom(
       ruleText('deep', 'watch: { apiVersion: v1, kind: Pod }\nwhen: "($f := function($n) { 1 + $f($n + 1) }; $f(0))"\nactions:\n  - delete: {}'),
