@@ -110,18 +110,27 @@ export class LeaderElector {
   async release(options: { signal?: AbortSignal } = {}): Promise<void> {
     this.released = true;
     await this.inflight.catch(() => undefined);
-    const lease = this.observed;
-    if (!lease || lease.spec?.holderIdentity !== this.o.identity) return;
-    const now = microTime(this.o.clock.now());
-    const spec: LeaseSpec = { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: lease.spec?.leaseTransitions ?? 0 };
+    const { client, name, namespace, identity, clock } = this.o;
     try {
-      this.observed = await this.o.client.update<Lease>({ ...lease, spec }, { signal: options.signal });
-      this.log.info('released the lease');
-    } catch (err) {
-      if (!isConflict(err) && !isNotFound(err)) throw err;
-      this.log.info('lease changed before release; nothing to release', { error: errorMessage(err) });
+      // The Lease read last may be stale (a renew whose answer was cut off): on a Conflict, read it again.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const lease = this.observed;
+        if (!lease || lease.spec?.holderIdentity !== identity) return;
+        const now = microTime(clock.now());
+        const spec: LeaseSpec = { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: lease.spec?.leaseTransitions ?? 0 };
+        try {
+          this.observed = await client.update<Lease>({ ...lease, spec }, { signal: options.signal });
+          this.log.info('released the lease');
+          return;
+        } catch (err) {
+          if (isNotFound(err)) return;
+          if (!isConflict(err)) throw err;
+          this.observed = await client.get<Lease>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace, name }, { signal: options.signal });
+        }
+      }
+      this.log.warn('could not release the lease: it kept changing; it expires on its own');
     } finally {
-      if (this.leading) this.leading = false;
+      this.leading = false;
     }
   }
 

@@ -131,6 +131,17 @@ describe('LeaderElector (timing, on a fake clock)', () => {
     expect(a.events).to.deep.equal(['started', 'stopped']);
   });
 
+  it('releases the Lease even when its last view of it is stale', async () => {
+    const a = candidate('a');
+    await pass(100);
+    const lease = leases.lease('ops', 'reflex');
+    await leases.client().update(structuredClone(lease!)); // same holder, new resourceVersion
+    a.ctl.abort();
+    await a.done;
+    await a.elector.release();
+    expect(leases.lease('ops', 'reflex')?.spec).to.include({ holderIdentity: '', leaseDurationSeconds: 1 });
+  });
+
   it('releases nothing when it does not lead', async () => {
     candidate('a');
     await pass(100);
