@@ -42,8 +42,9 @@ export interface WatcherConfig {
   watchTimeoutSeconds?: [number, number];
   /**
    * Watchdog: a stream silent (no event, no bookmark) for this long is restarted.
-   * Default 150 000 ms: the API server sends a bookmark to idle watches about every
-   * minute, so 2.5 minutes of silence means the connection is dead.
+   * Default 240 000 ms: an idle watch with bookmarks hears from the API server
+   * every minute (the first bookmark comes after about two minutes, as measured on
+   * Kubernetes 1.35), so four minutes of silence means the connection is dead.
    */
   watchdogMs?: number;
   /** A watch closed cleanly sooner than this with no event counts as a failure (backed off). Default 1000 ms. */
@@ -215,7 +216,7 @@ export async function* watcher<T extends KubeObject>(
     signal,
     pageSize: config.pageSize ?? 500,
     watchTimeoutSeconds: config.watchTimeoutSeconds ?? [300, 600],
-    watchdogMs: config.watchdogMs ?? 150_000,
+    watchdogMs: config.watchdogMs ?? 240_000,
     minWatchMs: config.minWatchMs ?? 1000,
     clock: config.clock ?? realClock,
     random: config.random ?? Math.random,
