@@ -1,0 +1,189 @@
+/**
+ * `reflex rbac` proven against the real control plane: the daemon runs the shipped rules under a
+ * service account bound to exactly the printed ClusterRole and Role; the rules work, and taking
+ * one verb away makes the matching action fail with a reported Forbidden.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+import { repoRoot } from '../support/control-plane.js';
+import { useCluster, type ClusterFixture } from '../support/cluster.js';
+import { DaemonProcess } from '../support/daemon-process.js';
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/** `reflex rbac rules/ --output json` for a ClusterRole and Role named `name`, the Role in `namespace`. */
+async function rbacFor(name: string, namespace: string): Promise<Obj[]> {
+  const out: string[] = [];
+  const cwd = process.cwd();
+  process.chdir(repoRoot);
+  try {
+    const code = await main(['rbac', 'rules/', '--crds', 'examples/', '--name', name, '--namespace', namespace, '--output', 'json'], { out: (t) => void out.push(t), err: () => undefined });
+    expect(code).to.equal(0);
+  } finally {
+    process.chdir(cwd);
+  }
+  return JSON.parse(out.join('')) as Obj[];
+}
+
+/** A kubeconfig of service account `name` in `ns`, with a TokenRequest token. */
+async function serviceAccountKubeconfig(fx: ClusterFixture, ns: string, name: string, dir: string): Promise<string> {
+  await fx.admin.ok('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } });
+  const tr = await fx.admin.ok<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${name}/token`, {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec: { expirationSeconds: 3600 },
+  });
+  const ca = readFileSync(join(fx.cp.dir, 'ca.crt')).toString('base64');
+  const file = join(dir, 'kubeconfig');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: fx.cp.server, 'certificate-authority-data': ca } }],
+      users: [{ name: 'u', user: { token: tr.status.token } }],
+      contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u', namespace: ns } }],
+      'current-context': 'ctx',
+    }),
+  );
+  return file;
+}
+
+/** How the RBAC authorizer words a denial: `User "…" cannot VERB resource "…"`. */
+const RBAC_DENIED = /cannot \w+ resource/;
+
+const deployment = (name: string, ns: string, volumes: Obj[] = []) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name, namespace: ns, labels: { app: name } },
+  spec: {
+    replicas: 0,
+    selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name } }, spec: { volumes, containers: [{ name: 'c', image: 'registry.example.com/app:1' }] } },
+  },
+});
+
+describe('reflex rbac (the daemon under exactly that role)', function () {
+  this.timeout(180_000);
+  const fx = useCluster();
+  let dir: string;
+  let daemon: DaemonProcess | undefined;
+  let createdPlatform = false;
+  const role = () => `reflex-${fx.ns}`;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'reflex-rbac-'));
+  });
+
+  afterEach(async () => {
+    await daemon?.stop('SIGKILL');
+    daemon = undefined;
+    const a = fx.admin;
+    await a.call('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${role()}`);
+    await a.call('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterroles/${role()}`);
+    await a.call('DELETE', `/api/v1/namespaces/${fx.ns}-ttl`);
+    if (createdPlatform) await a.call('DELETE', '/api/v1/namespaces/platform');
+    // default-deny-networkpolicy acts on every namespace of the shared control plane: undo it.
+    const nps = await a.ok<{ items: Obj[] }>('GET', '/apis/networking.k8s.io/v1/networkpolicies?labelSelector=app.kubernetes.io/managed-by%3Dreflex');
+    for (const np of nps.items.filter((n) => n.metadata.annotations?.['reflex.dev/rule'] === 'default-deny-networkpolicy')) {
+      await a.call('DELETE', `/apis/networking.k8s.io/v1/namespaces/${np.metadata.namespace}/networkpolicies/${np.metadata.name}`);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Grants the printed roles to a new service account; returns its kubeconfig and the ClusterRole. */
+  async function bindPrintedRoles(): Promise<{ kubeconfig: string; clusterRole: Obj }> {
+    const [clusterRole, nsRole] = await rbacFor(role(), fx.ns);
+    const kubeconfig = await serviceAccountKubeconfig(fx, fx.ns, 'reflex', dir);
+    const subjects = [{ kind: 'ServiceAccount', name: 'reflex', namespace: fx.ns }];
+    const rbac = '/apis/rbac.authorization.k8s.io/v1';
+    await fx.admin.ok('POST', `${rbac}/clusterroles`, clusterRole);
+    await fx.admin.ok('POST', `${rbac}/clusterrolebindings`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: role() }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role() }, subjects });
+    await fx.admin.ok('POST', `${rbac}/namespaces/${fx.ns}/roles`, nsRole);
+    await fx.admin.ok('POST', `${rbac}/namespaces/${fx.ns}/rolebindings`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: role(), namespace: fx.ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role() }, subjects });
+    return { kubeconfig, clusterRole };
+  }
+
+  function daemonConfig(): string {
+    const file = join(dir, 'reflex.yaml');
+    writeFileSync(
+      file,
+      `namespace: ${fx.ns}
+rules:
+  paths: [${JSON.stringify(join(repoRoot, 'rules'))}]
+  configMaps: {enabled: true}
+leaderElection:
+  enabled: true
+  leaseName: reflex
+  leaseDurationSeconds: 15
+  renewDeadlineSeconds: 10
+  retryPeriodSeconds: 2
+`,
+    );
+    return file;
+  }
+
+  const get = (path: string) => fx.admin.ok<Obj>('GET', path);
+  const exists = async (path: string) => (await fx.admin.call('GET', path)).status === 200;
+
+  it('runs the shipped rules, and a verb taken away fails the action with a reported Forbidden', async () => {
+    const ns = fx.ns;
+    // The cluster the shipped rules act on.
+    if (!(await exists('/api/v1/namespaces/platform'))) {
+      await fx.admin.ok('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'platform' } });
+      createdPlatform = true;
+    }
+    if (!(await exists('/api/v1/namespaces/platform/secrets/registry-credentials'))) {
+      await fx.admin.ok('POST', '/api/v1/namespaces/platform/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'registry-credentials' }, type: 'Opaque', data: { token: 'c2VjcmV0' } });
+    }
+    await fx.admin.ok('PATCH', `/api/v1/namespaces/${ns}`, { metadata: { labels: { team: 'payments', 'reflex.dev/copy-registry-secret': 'true' } } }, 'application/merge-patch+json');
+    await fx.admin.ok('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `${ns}-ttl`, annotations: { 'reflex.dev/expires-at': '2020-01-01T00:00:00Z' } } });
+    await fx.admin.ok('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, deployment('api', ns));
+    await fx.admin.ok('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config', labels: { 'reflex.dev/rollout': 'true' } }, data: { mode: 'blue' } });
+    await fx.admin.ok('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, deployment('web', ns, [{ name: 'config', configMap: { name: 'app-config' } }]));
+
+    const { kubeconfig, clusterRole } = await bindPrintedRoles();
+    daemon = await DaemonProcess.start({ kubeconfig, args: ['--config', daemonConfig()], readyTimeoutMs: 60_000 });
+
+    // Each shipped rule that can act here does, with nothing but the printed roles.
+    await fx.admin.eventually(() => exists(`/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/default-deny-ingress`), 20_000, 'default-deny-networkpolicy applied');
+    await fx.admin.eventually(() => exists(`/api/v1/namespaces/${ns}/secrets/registry-credentials`), 20_000, 'copy-registry-secret applied');
+    await fx.admin.eventually(async () => (await get(`/apis/apps/v1/namespaces/${ns}/deployments/api`)).metadata.labels?.team === 'payments', 20_000, 'propagate-team-label patched');
+    await fx.admin.eventually(async () => {
+      const r = await fx.admin.call<Obj>('GET', `/api/v1/namespaces/${ns}-ttl`);
+      return r.status === 404 || r.body?.metadata?.deletionTimestamp !== undefined;
+    }, 20_000, 'namespace-ttl deleted the expired namespace');
+    await fx.admin.ok('PATCH', `/api/v1/namespaces/${ns}/configmaps/app-config`, { data: { mode: 'green' } }, 'application/merge-patch+json');
+    await fx.admin.eventually(async () => {
+      const web = await get(`/apis/apps/v1/namespaces/${ns}/deployments/web`);
+      return String(web.spec.template.metadata.annotations?.['reflex.dev/config-version'] ?? '').startsWith('app-config-');
+    }, 20_000, 'rollout-on-configmap-change patched the Deployment');
+    const lease = await get(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/reflex`);
+    expect(lease.spec.holderIdentity, 'the daemon holds the Lease through the printed Role').to.be.a('string').and.not.equal('');
+    // (A Forbidden "because it is being terminated" on the expiring namespace is admission, not RBAC.)
+    expect(daemon.lines.filter((l) => RBAC_DENIED.test(JSON.stringify(l))), 'no RBAC denial with the printed roles').to.deep.equal([]);
+
+    // Take `patch` on Deployments away: propagate-team-label's patch must now fail with Forbidden.
+    const rules = (clusterRole.rules as PolicyRule[]).map((r) =>
+      r.apiGroups[0] === 'apps' && r.resources.includes('deployments') ? { ...r, verbs: r.verbs.filter((v) => v !== 'patch') } : r,
+    );
+    expect(JSON.stringify(rules)).to.not.equal(JSON.stringify(clusterRole.rules));
+    await fx.admin.ok('PUT', `/apis/rbac.authorization.k8s.io/v1/clusterroles/${role()}`, { ...clusterRole, rules });
+    await fx.admin.ok('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, deployment('late', ns));
+    const failure = await daemon.waitForLog(
+      (l) => l.rule === 'propagate-team-label' && /Forbidden/.test(String(l.error)) && RBAC_DENIED.test(String(l.error)) && String(l.error).includes('"late"'),
+      30_000,
+      'a Forbidden failure of propagate-team-label on Deployment late',
+    );
+    expect(String(failure.error)).to.match(/cannot patch resource \\?"deployments\\?"/);
+    expect((await get(`/apis/apps/v1/namespaces/${ns}/deployments/late`)).metadata.labels?.team).to.equal(undefined);
+  });
+});
