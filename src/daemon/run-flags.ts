@@ -61,7 +61,7 @@ export function parseRunFlags(argv: string[]): RunFlags {
     ({ values } = parseArgs({ args, options: RUN_FLAG_OPTIONS, allowPositionals: false, strict: true }));
   } catch (err) {
     const msg = errorMessage(err).replace(/\. To specify .*$/s, '');
-    throw new DaemonConfigError(`reflex run: ${msg}; see reflex run --help`, 'flags', err);
+    throw new DaemonConfigError(`${msg}; see reflex run --help`, 'flags', err);
   }
   const s = (name: string) => values[name] as string | undefined;
   const flags: DaemonConfigOverrides = {};

@@ -180,7 +180,7 @@ describe('parseRunFlags', () => {
   });
 
   it('rejects an unknown flag and a bad value in one line naming the flag', () => {
-    expect(configError(() => parseRunFlags(['--wrokers', '3'])).message).to.match(/^reflex run: Unknown option '--wrokers'/);
+    expect(configError(() => parseRunFlags(['--wrokers', '3'])).message).to.match(/^Unknown option '--wrokers'; see reflex run --help$/);
     expect(configError(() => parseRunFlags(['--workers', 'x'])).message).to.equal('flag --workers: expects a whole number of workers, got "x"');
     expect(configError(() => parseRunFlags(['--leader-elect=yes'])).message).to.equal('flag --leader-elect: expects true or false, got "yes"');
   });
