@@ -12,8 +12,11 @@ import { runApply, runCreate, runDelete, runPatch, runUpdate } from './writes.js
 export async function executeAction(planned: PlannedAction, options: ExecuteOptions): Promise<ActionResult> {
   if (options.mode === 'audit' && planned.action !== 'log') {
     options.logger?.info(`audit: would ${planned.action} ${planned.target.kind} ${planned.target.namespace ? `${planned.target.namespace}/` : ''}${planned.target.name}`, {
+      // Never the body: it may hold Secret data.
       rule: planned.rule,
-      planned,
+      trigger: planned.trigger,
+      target: planned.target,
+      options: planned.options,
     });
     return { status: 'done', action: planned.action, target: planned.target, audit: true };
   }

@@ -159,11 +159,12 @@ describe('actions/executor: request shapes', () => {
     expect(logger.records).to.deep.equal([{ level: 'warn', message: 'hello', fields: { rule: 'r', trigger: { ...ref('cm'), event: 'sync' }, target: ref('cm') } }]);
   });
 
-  it('audit mode sends no request for any action, and still logs', async () => {
+  it('audit mode sends no request for any action, still logs, and never logs a body', async () => {
     const client = echoClient([cm()]);
     const logger = new MemoryLogger();
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'ns' }, data: { token: 'c2VjcmV0' } };
     for (const a of ['apply', 'create', 'update', 'patch', 'delete', 'event', 'webhook'] as const) {
-      const r = await executeAction(planned(a, a === 'webhook' ? { url: 'http://127.0.0.1:1/' } : cm()), { client, mode: 'audit', logger });
+      const r = await executeAction(planned(a, a === 'webhook' ? { url: 'http://127.0.0.1:1/' } : secret), { client, mode: 'audit', logger });
       expect(r).to.deep.include({ status: 'done', audit: true });
     }
     await executeAction(planned('log', 'x'), { client, mode: 'audit', logger });
@@ -178,6 +179,7 @@ describe('actions/executor: request shapes', () => {
       'audit: would webhook ConfigMap ns/cm',
       'x',
     ]);
+    expect(JSON.stringify(logger.records)).to.not.include('c2VjcmV0');
   });
 
   it('executePlan stops at the first failure', async () => {
