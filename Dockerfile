@@ -53,5 +53,7 @@ COPY rules ./rules
 COPY --from=build /src/dist/src ./dist/src
 # Files stay owned by root and read-only for the runtime user.
 USER 65532:65532
+# /metrics and /traces (metrics.address), /healthz and /readyz (health.address): config/reflex.yaml.
+EXPOSE 9090 8081
 ENTRYPOINT ["node", "bin/reflex.js"]
 CMD ["run"]
