@@ -78,6 +78,7 @@ export class Daemon {
         })
       : undefined;
     const isLeader = () => elector?.isLeader() ?? true;
+    if (!elector) this.metrics.setLeader(true); // a single replica always acts
     const controller = new RuleController({
       client,
       factory,

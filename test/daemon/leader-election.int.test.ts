@@ -1,80 +1,96 @@
 import { expect } from 'chai';
-import { createClient, type DynamicClient } from '../../src/client/index.js';
-import { LeaderElector } from '../../src/daemon/index.js';
+import { DaemonProcess } from '../support/daemon-process.js';
 import { useCluster } from '../support/cluster.js';
+import { kubectlApply, metricValue, ruleConfigMap, writeConfig } from './daemon-support.js';
 
-/** Polls until `check` holds; returns the milliseconds it took. */
-async function within(ms: number, check: () => boolean, what: string): Promise<number> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return Date.now() - start;
-}
+const LEASE_SECONDS = 4;
 
-describe('LeaderElector against the API server', function () {
-  this.timeout(30_000);
+describe('reflex run with leader election (two replicas, end to end)', function () {
+  this.timeout(180_000);
   const fx = useCluster();
-  const clients: DynamicClient[] = [];
-  const runs: AbortController[] = [];
-
-  async function candidate(identity: string) {
-    const client = await createClient({ kubeconfig: fx.cp.kubeconfig });
-    clients.push(client);
-    const elector = new LeaderElector({
-      client,
-      name: 'reflex',
-      namespace: fx.ns,
-      identity,
-      leaseDurationSeconds: 3,
-      renewDeadlineSeconds: 2,
-      retryPeriodSeconds: 0.5,
-    });
-    const ctl = new AbortController();
-    runs.push(ctl);
-    const done = elector.run(ctl.signal);
-    return { elector, ctl, done };
-  }
-
+  let daemons: DaemonProcess[] = [];
   afterEach(async () => {
-    for (const c of runs.splice(0)) c.abort();
-    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await Promise.all(daemons.map((d) => d.stop('SIGKILL')));
+    daemons = [];
   });
 
-  it('lets only one of two candidates lead, recorded on the Lease', async () => {
-    const a = await candidate('a');
-    const b = await candidate('b');
-    await within(5_000, () => a.elector.isLeader() || b.elector.isLeader(), 'a leader');
-    await new Promise((r) => setTimeout(r, 1_500)); // a few renew periods: leadership must not flap or double
-    expect([a.elector.isLeader(), b.elector.isLeader()].filter(Boolean)).to.have.length(1);
-    const leader = a.elector.isLeader() ? 'a' : 'b';
-    const lease = await fx.admin.ok<{ spec: Record<string, unknown> }>('GET', `/apis/coordination.k8s.io/v1/namespaces/${fx.ns}/leases/reflex`);
-    expect(lease.spec).to.include({ holderIdentity: leader, leaseDurationSeconds: 3, leaseTransitions: 0 });
-    expect(lease.spec.renewTime).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
-  });
+  const config = () =>
+    writeConfig(`namespace: ${fx.ns}
+rules: { configMaps: { namespaces: [${fx.ns}] } }
+leaderElection: { enabled: true, leaseName: reflex-e2e, leaseNamespace: ${fx.ns}, leaseDurationSeconds: ${LEASE_SECONDS}, renewDeadlineSeconds: 3, retryPeriodSeconds: 0.5 }
+`);
+  const start = async () => {
+    const d = await DaemonProcess.start({ kubeconfig: fx.cp.kubeconfig, args: ['--config', config()] });
+    daemons.push(d);
+    return d;
+  };
+  const leads = async (d: DaemonProcess) => metricValue((await d.get('/metrics', 'metrics')).text, 'reflex_leader') === 1;
+  const actions = async (d: DaemonProcess) => {
+    const text = (await d.get('/metrics', 'metrics')).text;
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith('reflex_actions_total{') && l.includes('outcome="done"'))
+      .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  };
+  const leaderOf = async (ds: DaemonProcess[]) =>
+    fx.admin.eventually(async () => {
+      const states = await Promise.all(ds.map((d) => leads(d).catch(() => false)));
+      return states.filter(Boolean).length === 1 ? ds[states.indexOf(true)] : undefined;
+    }, 20_000, 'exactly one leader');
+  const cm = (name: string) => fx.admin.ok('POST', `/api/v1/namespaces/${fx.ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { app: 'demo' } } });
+  const stamped = (name: string, timeoutMs: number) =>
+    fx.admin.eventually(async () => {
+      const c = await fx.admin.ok<{ metadata: { annotations?: Record<string, string> } }>('GET', `/api/v1/namespaces/${fx.ns}/configmaps/${name}`);
+      return c.metadata.annotations?.stamp === 'yes';
+    }, timeoutMs, `${name} to be stamped`);
 
-  it('hands leadership to the other candidate at once after a release', async () => {
-    const a = await candidate('a');
-    await within(5_000, () => a.elector.isLeader(), 'a to lead');
-    const b = await candidate('b');
-    await new Promise((r) => setTimeout(r, 600));
-    a.ctl.abort();
-    await a.done;
-    await a.elector.release();
-    const took = await within(2_000, () => b.elector.isLeader(), 'b to lead after the release');
-    expect(took).to.be.below(1_500); // one retry period plus jitter, far below the 3 s lease
-    const lease = await fx.admin.ok<{ spec: Record<string, unknown> }>('GET', `/apis/coordination.k8s.io/v1/namespaces/${fx.ns}/leases/reflex`);
-    expect(lease.spec).to.include({ holderIdentity: 'b', leaseTransitions: 1 });
-  });
+  it('lets only the leader write; after SIGKILL of the leader the other takes over within the lease duration; after SIGTERM at once', async () => {
+    kubectlApply(
+      fx,
+      ruleConfigMap(
+        fx.ns,
+        'rules-stamp',
+        `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: stamp }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}], labelSelector: app=demo }
+  when: "$not(metadata.annotations.stamp = 'yes')"
+  actions:
+    - patch: { patch: { metadata: { annotations: { stamp: "yes" } } } }
+`,
+      ),
+    );
+    const a = await start();
+    const b = await start();
+    const leader = await leaderOf([a, b]);
+    const follower = leader === a ? b : a;
+    for (let i = 0; i < 5; i++) await cm(`one-${i}`);
+    for (let i = 0; i < 5; i++) await stamped(`one-${i}`, 10_000);
+    expect(await actions(leader)).to.equal(5);
+    expect(await actions(follower)).to.equal(0);
+    expect((await follower.get('/readyz')).status).to.equal(200); // a follower keeps warm caches and is ready
 
-  it('takes over within the lease duration after the leader stops renewing without a release', async () => {
-    const a = await candidate('a');
-    await within(5_000, () => a.elector.isLeader(), 'a to lead');
-    const b = await candidate('b');
-    await new Promise((r) => setTimeout(r, 600));
-    a.ctl.abort(); // as a SIGKILL: no release
-    const took = await within(6_000, () => b.elector.isLeader(), 'b to take over');
-    expect(took).to.be.at.least(1_500).and.below(3_000 + 1_500); // the lease must expire first; then one retry period
+    // SIGKILL: the lease is not released; the follower takes over once it expires.
+    const killedAt = Date.now();
+    await leader.stop('SIGKILL');
+    await fx.admin.eventually(() => leads(follower), 20_000, 'the follower to lead');
+    const takeoverMs = Date.now() - killedAt;
+    expect(takeoverMs).to.be.at.most((LEASE_SECONDS + 2) * 1000);
+    await cm('two');
+    await stamped('two', 10_000);
+
+    // SIGTERM: the leader releases the lease, and a new replica takes over at once.
+    const c = await start();
+    expect(await leads(c)).to.equal(false);
+    const termAt = Date.now();
+    const exit = await follower.stop('SIGTERM');
+    expect(exit.code).to.equal(0);
+    await fx.admin.eventually(() => leads(c), 10_000, 'the third replica to lead');
+    const handoverMs = Date.now() - termAt;
+    expect(handoverMs).to.be.below(LEASE_SECONDS * 1000);
+    await cm('three');
+    await stamped('three', 10_000);
+    console.log(`      (takeover after SIGKILL: ${takeoverMs} ms; after SIGTERM: ${handoverMs} ms; lease ${LEASE_SECONDS} s)`);
   });
 });
