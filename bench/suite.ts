@@ -1,0 +1,138 @@
+/**
+ * The benchmark suite (not a test): Reflex next to @kubernetes/client-node and client-go,
+ * on one real control plane started here, in one run. Prints a table of figures and
+ * ratios (Reflex over the peer) and writes its section of bench/RESULTS.md.
+ *
+ *   npm run bench               full: 100k objects for sync, 10k for the rules
+ *   npm run bench -- --quick    under 5 minutes: 20k and 2k
+ *   options: --sync-objects N --runs N --rules-objects N --seconds S --no-write
+ */
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { ControlPlane } from '../test/support/control-plane.js';
+import { clientGoBinary } from './support/client-go.js';
+import { Loader } from './support/load.js';
+import { execChild, nodeChild } from './support/proc.js';
+import { int, median, mib, ratio, secs, writeSection } from './support/results.js';
+import { ingestPhase, rulesPhase, type IngestFigures, type RulesFigures } from './suite-phases.js';
+import type { SyncSample } from './sync-child.js';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const num = (name: string, fallback: number) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : fallback;
+};
+const cfg = {
+  syncObjects: num('sync-objects', quick ? 20_000 : 100_000),
+  runs: num('runs', quick ? 1 : 3),
+  rulesObjects: num('rules-objects', quick ? 2_000 : 10_000),
+  seconds: num('seconds', quick ? 10 : 30),
+  rates: [50, 100, 200],
+};
+const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+type Mode = 'floor' | 'reflex' | 'client-node' | 'client-go' | 'reflex-keep';
+
+async function syncPhase(cp: ControlPlane, loader: Loader, goBin: string): Promise<Record<Mode, SyncSample>> {
+  const ns = 'bench-sync';
+  await loader.namespace(ns);
+  const t = performance.now();
+  await loader.seed(ns, 0, cfg.syncObjects);
+  log(`seeded ${int(cfg.syncObjects)} ConfigMaps in ${secs(performance.now() - t)}`);
+  const modes: Mode[] = ['floor', 'reflex', 'client-node', 'client-go', 'reflex-keep'];
+  const all: Record<string, SyncSample[]> = {};
+  for (let r = 0; r < cfg.runs; r++) {
+    for (const mode of modes) {
+      const child =
+        mode === 'client-go'
+          ? execChild('client-go', goBin, ['--kubeconfig', cp.kubeconfig, '--namespace', ns])
+          : nodeChild('sync-child', [mode, cp.dir, ns], ['--expose-gc']);
+      const s = await child.next<SyncSample>();
+      await child.close();
+      if (s.objects !== cfg.syncObjects) throw new Error(`${mode} synced ${s.objects} objects, expected ${cfg.syncObjects}`);
+      (all[mode] ??= []).push(s);
+      log(`sync ${mode}: ${secs(s.ms)}, peak ${mib(s.peakRssMiB)}, steady ${mib(s.steadyRssMiB)}${s.heapPerObject ? `, heap ${int(s.heapPerObject)} B/object` : ''}`);
+    }
+  }
+  const pick = (mode: Mode): SyncSample => {
+    const ss = all[mode];
+    return { ...ss[0], ms: median(ss.map((s) => s.ms)), peakRssMiB: median(ss.map((s) => s.peakRssMiB)), steadyRssMiB: median(ss.map((s) => s.steadyRssMiB)), heapPerObject: ss[0].heapPerObject === undefined ? undefined : median(ss.map((s) => s.heapPerObject ?? 0)) };
+  };
+  return Object.fromEntries(modes.map((m) => [m, pick(m)])) as Record<Mode, SyncSample>;
+}
+
+function verdict(ok: boolean): string {
+  return ok ? 'met' : 'NOT met';
+}
+
+function table(sync: Record<Mode, SyncSample>, ingest: IngestFigures, rules: RulesFigures): { lines: string[]; targets: string[] } {
+  const k = `${Math.round(cfg.syncObjects / 1000)}k`;
+  const { reflex, floor } = sync;
+  const cn = sync['client-node'];
+  const cg = sync['client-go'];
+  const keep = sync['reflex-keep'];
+  const lines = [
+    `sync ${k}: reflex ${secs(reflex.ms)}, client-node ${secs(cn.ms)} ${ratio(reflex.ms, cn.ms)}, client-go ${secs(cg.ms)} ${ratio(reflex.ms, cg.ms)}, floor ${secs(floor.ms)}`,
+    `peak RSS ${k}: reflex ${mib(reflex.peakRssMiB)}, client-node ${mib(cn.peakRssMiB)} ${ratio(reflex.peakRssMiB, cn.peakRssMiB)}, client-go ${mib(cg.peakRssMiB)} ${ratio(reflex.peakRssMiB, cg.peakRssMiB)}, floor ${mib(floor.peakRssMiB)}`,
+    `steady RSS ${k}: reflex ${mib(reflex.steadyRssMiB)}, client-node ${mib(cn.steadyRssMiB)} ${ratio(reflex.steadyRssMiB, cn.steadyRssMiB)}, client-go ${mib(cg.steadyRssMiB)} ${ratio(reflex.steadyRssMiB, cg.steadyRssMiB)}, floor ${mib(floor.steadyRssMiB)}`,
+    `heap per cached object: reflex ${int(reflex.heapPerObject ?? 0)} B (managedFields dropped), ${int(keep.heapPerObject ?? 0)} B (kept) ${ratio(reflex.heapPerObject ?? 0, keep.heapPerObject ?? 1)}, client-node ${int(cn.heapPerObject ?? 0)} B ${ratio(reflex.heapPerObject ?? 0, cn.heapPerObject ?? 1)}`,
+    `watch ingest, no rules (${int(ingest.writes)} writes in ${secs(ingest.loadMs)}): reflex ${int(ingest.reflex.eventsPerSec)} events/s, ${ingest.reflex.cpuMsPer1000.toFixed(0)} ms CPU/1k events; client-node ${int(ingest.clientNode.eventsPerSec)} events/s, ${ingest.clientNode.cpuMsPer1000.toFixed(0)} ms CPU/1k events ${ratio(ingest.reflex.cpuMsPer1000, ingest.clientNode.cpuMsPer1000)}`,
+    `rules, sync sweep of ${int(rules.sync.events)} objects × 50 rules: ${int(rules.sync.eventsPerSec)} events/s, ${int(rules.sync.actionsPerSec)} actions/s (${int(rules.sync.actions)} patches, ${secs(rules.sync.ms)})`,
+    `rules, live at the loader's full speed: ${int(rules.live.eventsPerSec)} events/s, ${int(rules.live.actionsPerSec)} actions/s (${int(rules.live.events)} events, ${int(rules.live.actions)} patches, ${rules.live.failed} failed)`,
+    ...rules.latency.map(
+      (l) => `latency at ${l.rate} changes/s over ${int(cfg.rulesObjects)} objects (${int(l.samples)} actions): end to end p50 ${l.e2eP50.toFixed(0)} ms, p99 ${l.e2eP99.toFixed(0)} ms; internal p50 ${l.intP50.toFixed(1)} ms, p99 ${l.intP99.toFixed(1)} ms`,
+    ),
+  ];
+  const at100 = rules.latency.find((l) => l.rate === 100);
+  const intP99 = Math.max(...rules.latency.map((l) => l.intP99));
+  const targets = [
+    `sync time at most client-node's: ${(reflex.ms / cn.ms).toFixed(2)}× — ${verdict(reflex.ms <= cn.ms)}`,
+    `sync time within 1.5× of client-go's: ${(reflex.ms / cg.ms).toFixed(2)}× — ${verdict(reflex.ms <= 1.5 * cg.ms)}`,
+    `peak RSS at most 0.6× client-node's: ${(reflex.peakRssMiB / cn.peakRssMiB).toFixed(2)}× — ${verdict(reflex.peakRssMiB <= 0.6 * cn.peakRssMiB)}`,
+    `at least 2,000 events/s with 50 rules: ${int(rules.sync.eventsPerSec)} (sync sweep), ${int(rules.live.eventsPerSec)} (live, loader-bound) — ${verdict(Math.max(rules.sync.eventsPerSec, rules.live.eventsPerSec) >= 2000)}`,
+    `internal p99 (event received → request sent) at most 20 ms: ${intP99.toFixed(1)} ms (worst rate) — ${verdict(intP99 <= 20)}`,
+    `end-to-end p99 at most 1 s at 100 changes/s: ${at100 ? `${at100.e2eP99.toFixed(0)} ms — ${verdict(at100.e2eP99 <= 1000)}` : 'not measured'}`,
+  ];
+  return { lines, targets };
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const goBin = clientGoBinary(log);
+  log(`starting the control plane (${quick ? 'quick' : 'full'} suite)`);
+  const cp = await ControlPlane.start();
+  const loader = new Loader(cp);
+  try {
+    const version = JSON.parse((await loader.call('GET', '/version')).text) as { gitVersion: string };
+    const sync = await syncPhase(cp, loader, goBin);
+    const ingest = await ingestPhase(cp, loader, cfg.seconds * 2, log);
+    const rules = await rulesPhase(cp, loader, cfg, log);
+    const { lines, targets } = table(sync, ingest, rules);
+    const total = performance.now() - started;
+    const body = [
+      `Produced by \`npm run bench${quick ? ' -- --quick' : ''}\` (bench/suite.ts) in ${secs(total)}. Ratios are Reflex's figure over the peer's, measured on the same control plane in the same run.`,
+      '',
+      '```',
+      ...lines,
+      '```',
+      '',
+      'Targets of the issue (reported, not asserted):',
+      '',
+      ...targets.map((t) => `- ${t}`),
+      '',
+      `- Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+      `- Machine: ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, shared with other work (figures are noisy; ratios within one run are what count)`,
+      `- Node.js ${process.version}; Kubernetes ${version.gitVersion} (kube-apiserver with embedded etcd, on the same machine); @kubernetes/client-node 2.0.1; client-go v0.35.4`,
+      `- Sync: ${int(cfg.syncObjects)} ConfigMaps of ~1 KB, each client in a fresh process, median of ${cfg.runs} run(s); RSS read from /proc/self/status (VmHWM, VmRSS after a GC and 1.5 s); Reflex's time includes its discovery request.`,
+      '- Reflex: SharedInformerFactory, pages of 500; client-node: makeInformer (one unpaginated LIST, its usual use); client-go: SharedInformerFactory with its defaults; floor: paginated LIST, 500 a page, bodies discarded unparsed.',
+      `- Rules: in-process RuleController, 4 workers, client-side rate limit off (the daemon's default is 50 requests/s), 50 rules with \`when\` on a label, 1 merge patch each; ${int(cfg.rulesObjects)} objects, 20% matching. End to end: from the trigger write's response to the patch's response; internal: from the watch event's arrival to the patch being sent.`,
+    ].join('\n');
+    process.stdout.write(`\n${lines.join('\n')}\n\nTargets:\n${targets.map((t) => `  ${t}`).join('\n')}\n`);
+    if (!argv.includes('--no-write')) log(`wrote ${writeSection(body)}`);
+  } finally {
+    await loader.close();
+    await cp.stop();
+  }
+}
+
+await main();
