@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createClient, isNotFound, type KubeClient } from '../client/index.js';
-import { FakeClock, realClock, type Clock, type KubeObject } from '../core/index.js';
+import { FakeClock, realClock, ReflexError, type Clock, type KubeObject } from '../core/index.js';
 import { readSourceFiles } from '../daemon/index.js';
 import { RULE_EVENTS, type CompiledRule, type ObjectLister, type RuleEvent } from '../engine/index.js';
 import type { CommandIO } from './commands.js';
@@ -18,8 +18,12 @@ import { loadRuleFiles, reportLoadErrors } from './rule-sources.js';
 const USAGE =
   'Usage: reflex explain --rules PATH… [--rule NAME] (--object KIND/[NS/]NAME [--kubeconfig FILE] [--context NAME] | --manifests PATH… [--object KIND/[NS/]NAME]) [--event E] [--now RFC3339] [--output text|json]';
 
-/** A failure the user can fix; its message says how. */
-class ExplainError extends Error {}
+/** A failure the user can fix (no such rule or object, an ambiguous choice); its message says how. */
+export class ExplainError extends ReflexError {
+  constructor(message: string) {
+    super(message, { code: 'ERR_EXPLAIN' });
+  }
+}
 
 /** `KIND/NS/NAME` or `KIND/NAME` (cluster-scoped); KIND must be the rule's watched kind (any case). */
 function parseObjectRef(text: string, rule: CompiledRule): { namespace?: string; name: string } {

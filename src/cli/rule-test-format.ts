@@ -30,7 +30,7 @@
  * arrays item by item. Planned actions are not executed: the state changes only through steps.
  */
 import { loadAll } from 'js-yaml';
-import type { KubeObject } from '../core/index.js';
+import { ReflexError, type KubeObject } from '../core/index.js';
 import { parseDuration, type PlannedAction } from '../engine/index.js';
 
 /** A partial planned action to match; `none` and `[]` mean "no actions". */
@@ -62,8 +62,10 @@ export interface RuleTest {
 export const DEFAULT_START = '2026-01-01T00:00:00Z';
 
 /** A RuleTest document that cannot be run; the message names the file, the document and the field. */
-export class RuleTestFormatError extends Error {
-  override name = 'RuleTestFormatError';
+export class RuleTestFormatError extends ReflexError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { code: 'ERR_RULE_TEST_FORMAT', cause });
+  }
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -77,7 +79,7 @@ export function parseRuleTests(file: string, text: string): RuleTest[] {
   try {
     docs = loadAll(text, { filename: file });
   } catch (err) {
-    throw new RuleTestFormatError(`${file}: invalid YAML: ${(err as Error).message}`);
+    throw new RuleTestFormatError(`${file}: invalid YAML: ${(err as Error).message}`, err);
   }
   const out: RuleTest[] = [];
   docs.forEach((doc, i) => {

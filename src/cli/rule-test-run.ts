@@ -3,7 +3,7 @@
  * cluster (as in `reflex dry-run`); each step changes it or the clock, presents the events the
  * daemon would see to every rule, and compares the planned actions with the step's expectation.
  */
-import { FakeClock, objectKey, type KubeObject } from '../core/index.js';
+import { FakeClock, objectKey, ReflexError, type KubeObject } from '../core/index.js';
 import { evaluate, RuleEvaluationError, sortPlan, type CompiledRule, type Plan, type RuleEvent } from '../engine/index.js';
 import { planOffline } from './dry-run.js';
 import { OfflineCluster } from './offline-cluster.js';
@@ -21,7 +21,11 @@ export interface RuleTestResult {
 }
 
 /** A step that cannot run (an update of a missing object, a rule without a schedule…). */
-class StepError extends Error {}
+export class RuleTestStepError extends ReflexError {
+  constructor(message: string) {
+    super(message, { code: 'ERR_RULE_TEST_STEP' });
+  }
+}
 
 /** Most cron firings walked through in one `advance`; beyond it the step fails instead of spinning. */
 const MAX_FIRINGS_PER_ADVANCE = 100_000;
@@ -56,7 +60,7 @@ class Simulation {
 
   private async sweep(rules: CompiledRule[], event: RuleEvent, at: number): Promise<Plan> {
     const run = await planOffline(rules, this.cluster(), { event, clock: new FakeClock(at) });
-    if (run.problems.length > 0) throw new StepError(run.problems.join('; '));
+    if (run.problems.length > 0) throw new RuleTestStepError(run.problems.join('; '));
     return run.plan;
   }
 
@@ -77,14 +81,14 @@ class Simulation {
     switch (step.op) {
       case 'create': {
         const obj = this.normalize(step.object);
-        if (this.indexOf(obj) >= 0) throw new StepError(`${step.title}: it already exists; use update`);
+        if (this.indexOf(obj) >= 0) throw new RuleTestStepError(`${step.title}: it already exists; use update`);
         this.objects = [...this.objects, obj];
         return this.present('create', obj, undefined);
       }
       case 'update': {
         const obj = this.normalize(step.object);
         const i = this.indexOf(obj);
-        if (i < 0) throw new StepError(`${step.title}: it does not exist; create it first`);
+        if (i < 0) throw new RuleTestStepError(`${step.title}: it does not exist; create it first`);
         const old = this.objects[i];
         this.objects = this.objects.map((x, j) => (j === i ? obj : x));
         return this.present('update', obj, old);
@@ -92,7 +96,7 @@ class Simulation {
       case 'delete': {
         const probe = this.normalize({ apiVersion: step.ref.apiVersion, kind: step.ref.kind, metadata: { name: step.ref.name, namespace: step.ref.namespace } });
         const i = this.indexOf(probe);
-        if (i < 0) throw new StepError(`${step.title}: it does not exist`);
+        if (i < 0) throw new RuleTestStepError(`${step.title}: it does not exist`);
         const last = this.objects[i];
         this.objects = this.objects.filter((_, j) => j !== i);
         return this.present('delete', last, undefined);
@@ -101,7 +105,7 @@ class Simulation {
         return this.advance(step.ms);
       case 'tick': {
         const rules = this.rules.filter((r) => r.schedule && (step.rule === undefined || r.name === step.rule));
-        if (step.rule !== undefined && rules.length === 0) throw new StepError(`${step.title}: no rule "${step.rule}" with a schedule in this test`);
+        if (step.rule !== undefined && rules.length === 0) throw new RuleTestStepError(`${step.title}: no rule "${step.rule}" with a schedule in this test`);
         return this.sweep(rules, 'schedule', this.now);
       }
     }
@@ -126,7 +130,7 @@ class Simulation {
         let last: number | undefined;
         let next = rule.schedule.next(before);
         for (let n = 0; next <= after; n++) {
-          if (n >= MAX_FIRINGS_PER_ADVANCE) throw new StepError(`rule "${rule.name}" fires more than ${MAX_FIRINGS_PER_ADVANCE} times in this advance; advance less`);
+          if (n >= MAX_FIRINGS_PER_ADVANCE) throw new RuleTestStepError(`rule "${rule.name}" fires more than ${MAX_FIRINGS_PER_ADVANCE} times in this advance; advance less`);
           last = next;
           next = rule.schedule.next(next);
         }
@@ -146,7 +150,7 @@ export async function runRuleTest(test: RuleTest, rules: CompiledRule[]): Promis
     try {
       plan = await run();
     } catch (err) {
-      if (err instanceof StepError || err instanceof RuleEvaluationError) return `${label}: ${err.message}`;
+      if (err instanceof RuleTestStepError || err instanceof RuleEvaluationError) return `${label}: ${err.message}`;
       throw err;
     }
     const diff = expect === undefined ? undefined : planDifference(expect, plan);
