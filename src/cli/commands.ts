@@ -71,7 +71,7 @@ export const commands: Command[] = [
   {
     name: 'tail',
     summary: 'stream decision traces from a running daemon',
-    usage: 'reflex tail [--url ws://HOST:PORT/traces]',
+    usage: 'reflex tail [--url ws://HOST:PORT/traces] [--rule NAME]… [--output text|json]',
     run: runTail,
   },
 ];
