@@ -4,14 +4,14 @@
  * that enforces the `restricted` Pod Security Standard.
  */
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { main } from '../../src/cli/main.js';
 import { loadDaemonConfig } from '../../src/daemon/index.js';
 import { repoRoot } from '../support/control-plane.js';
 import { useCluster } from '../support/cluster.js';
-import { ensureHelm, HelmError } from '../support/helm.js';
+import { ensureHelm, helm, HelmError } from '../support/helm.js';
 import { chartDir, kubectl, only, render, renderText, type Manifest } from './render.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -142,7 +142,8 @@ describe('charts/reflex', function () {
       const cfg = config(ms, 'rx-reflex-config');
       expect(cfg.leaderElection).to.include({ enabled: true, leaseName: 'rx-reflex', leaseNamespace: fx.ns });
       expect(cfg.rules.configMaps).to.deep.equal({ enabled: true, namespaces: [fx.ns], labelSelector: 'reflex.dev/rules=true' });
-      expect(cfg.rules.paths).to.deep.equal(['/app/rules']);
+      const bundled = readdirSync(join(repoRoot, 'rules')).filter((f) => f.endsWith('.yaml')).sort();
+      expect(cfg.rules.paths).to.deep.equal(bundled.map((f) => `/app/rules/${f}`));
     });
 
     it('writes a reflex.yaml that the daemon accepts', () => {
@@ -189,6 +190,15 @@ describe('charts/reflex', function () {
       expect(out.trim().split('\n')).to.have.length(render(fx.ns).length);
       admitPodTemplate(render(fx.ns));
     });
+  });
+
+  it('installs with helm install --dry-run=server and warns in its notes about the rules that act on everything', () => {
+    const out = helm(['install', 'rx', chartDir, '--dry-run=server', '--namespace', fx.ns, '--kubeconfig', fx.cp.kubeconfig]).stdout;
+    expect(out).to.contain('STATUS: pending-install');
+    expect(out).to.contain('default-deny-networkpolicy gives EVERY namespace');
+    const narrowed = helm(['install', 'rx', chartDir, '--dry-run=server', '--namespace', fx.ns, '--kubeconfig', fx.cp.kubeconfig, '--set', 'bundledRules.rules={namespace-ttl}']).stdout;
+    expect(narrowed).to.contain('Bundled rules loaded: namespace-ttl.');
+    expect(narrowed).to.not.contain('default-deny-networkpolicy gives');
   });
 
   describe('with every value changed', () => {

@@ -80,7 +80,9 @@ namespace; the daemon finishes running work 5 s before the pod's grace period en
 {{- define "reflex.config" -}}
 {{- $paths := list }}
 {{- if .Values.bundledRules.enabled }}
-{{- $paths = append $paths "/app/rules" }}
+{{- range .Values.bundledRules.rules }}
+{{- $paths = append $paths (printf "/app/rules/%s.yaml" .) }}
+{{- end }}
 {{- end }}
 {{- $grace := sub (int .Values.terminationGracePeriodSeconds) 5 }}
 {{- $cfg := dict

@@ -1,0 +1,36 @@
+/** The chart's values file and schema stay in step with what the repository ships. */
+import { expect } from 'chai';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
+import { repoRoot } from '../support/control-plane.js';
+
+const chart = join(repoRoot, 'charts', 'reflex');
+const shipped = readdirSync(join(repoRoot, 'rules'))
+  .filter((f) => f.endsWith('.yaml') && !f.endsWith('.test.yaml'))
+  .map((f) => f.replace(/\.yaml$/, ''))
+  .sort();
+
+describe('charts/reflex values', () => {
+  const values = load(readFileSync(join(chart, 'values.yaml'), 'utf8')) as { bundledRules: { enabled: boolean; rules: string[] }; replicaCount: number };
+  const schema = JSON.parse(readFileSync(join(chart, 'values.schema.json'), 'utf8'));
+
+  it('load every shipped rule by default, by name', () => {
+    expect(values.bundledRules.enabled).to.equal(true);
+    expect(values.bundledRules.rules).to.deep.equal(shipped);
+  });
+
+  it('accept exactly the shipped rule names in bundledRules.rules', () => {
+    expect(schema.properties.bundledRules.properties.rules.items.enum).to.deep.equal(shipped);
+  });
+
+  it('run two replicas', () => {
+    expect(values.replicaCount).to.equal(2);
+  });
+
+  it('match the chart version and appVersion to the package version', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    const chartYaml = load(readFileSync(join(chart, 'Chart.yaml'), 'utf8')) as { appVersion: string; version: string };
+    expect(chartYaml.appVersion).to.equal(pkg.version);
+  });
+});
