@@ -38,6 +38,12 @@ export function refOf(obj: KubeObject): PlannedRef {
 
 /** Whether the rule's watch selects the object: kind, namespaces, label, field and namespace selectors. */
 export async function selects(rule: CompiledRule, obj: KubeObject, context: EvaluationContext = {}): Promise<boolean> {
+  const local = selectsLocally(rule, obj);
+  return local === 'namespace' ? namespaceSelected(rule, obj, context) : local;
+}
+
+/** The checks that need no lister; `namespace` when the namespaceSelector still has to be checked. */
+function selectsLocally(rule: CompiledRule, obj: KubeObject): boolean | 'namespace' {
   const w = rule.watch;
   if (obj.apiVersion !== w.apiVersion || obj.kind !== w.kind) return false;
   const isNamespace = obj.apiVersion === 'v1' && obj.kind === 'Namespace';
@@ -45,13 +51,14 @@ export async function selects(rule: CompiledRule, obj: KubeObject, context: Eval
   if (w.namespaces && (ns === undefined || !w.namespaces.includes(ns))) return false;
   if (w.labelSelector && !w.labelSelector.matches(obj.metadata?.labels)) return false;
   if (w.fieldSelector && !w.fieldSelector.matches(obj)) return false;
-  if (w.namespaceSelector) {
-    if (isNamespace) return w.namespaceSelector.matches(obj.metadata?.labels);
-    if (ns === undefined) return true;
-    const nsObj = await (context.lister ?? emptyLister).get('v1', 'Namespace', undefined, ns);
-    if (!nsObj || !w.namespaceSelector.matches(nsObj.metadata?.labels)) return false;
-  }
-  return true;
+  if (!w.namespaceSelector) return true;
+  if (isNamespace) return w.namespaceSelector.matches(obj.metadata?.labels);
+  return ns === undefined ? true : 'namespace';
+}
+
+async function namespaceSelected(rule: CompiledRule, obj: KubeObject, context: EvaluationContext): Promise<boolean> {
+  const nsObj = await (context.lister ?? emptyLister).get('v1', 'Namespace', undefined, String(obj.metadata?.namespace));
+  return nsObj !== undefined && rule.watch.namespaceSelector!.matches(nsObj.metadata?.labels);
 }
 
 /** `$rule` of each rule, built once. */
@@ -80,7 +87,8 @@ export async function evaluate(
   context: EvaluationContext = {},
 ): Promise<Plan> {
   if (rule.suspend || !rule.on.includes(event)) return [];
-  if (!(await selects(rule, object, context))) return [];
+  const local = selectsLocally(rule, object);
+  if (local === false || (local === 'namespace' && !(await namespaceSelected(rule, object, context)))) return [];
   const scope = scopeFor(rule, event, old, context);
   const bindings = bindingsFor(scope);
   if (event === 'update' && rule.changes && old) {

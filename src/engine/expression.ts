@@ -121,7 +121,7 @@ const FUNCTIONS: Record<string, (this: Focus, ...args: never[]) => unknown> = {
 
 /** Builds the bindings of one evaluation scope; reused by every expression of one rule evaluation. */
 export function bindingsFor(scope: EvaluationScope): Record<string, unknown> {
-  const b: Record<string, unknown> = { old: scope.old, event: scope.event, rule: scope.rule, [SCOPE]: scope };
+  const b: Record<string, unknown> = { old: scope.old, event: scope.event, rule: scope.rule, [SCOPE]: scope, [BUDGET]: { waitedMs: 0 } };
   if ('item' in scope) b.item = scope.item;
   if (scope.target !== undefined) b.target = scope.target;
   return b;
@@ -160,13 +160,15 @@ export class Expression {
       if (r !== BAIL) return r;
     }
     try {
-      const budget: Budget = { waitedMs: 0 };
+      // The bindings of one rule evaluation are used by one expression at a time.
+      const budget = (bindings[BUDGET] as Budget | undefined) ?? { waitedMs: 0 };
+      budget.waitedMs = 0;
       try {
-        return await this.compiled.evaluate(input, { ...bindings, [BUDGET]: budget });
+        return await this.compiled.evaluate(input, bindings);
       } catch (err) {
         // Out of time after waiting on a cache: run again, now that it answers at once.
         if ((err as { code?: string })?.code !== 'D1012' || budget.waitedMs === 0) throw err;
-        return await this.compiled.evaluate(input, { ...bindings, [BUDGET]: { waitedMs: 0 } });
+        return await this.compiled.evaluate(input, bindings);
       }
     } catch (err) {
       throw classify(err);
