@@ -130,9 +130,17 @@ export function analyseRules(rules: CompiledRule[], crds: CustomKind[] = []): Rb
         notes.push(`rule "${rule.name}": ${action.where}: the target's apiVersion or kind is a template; grant ${verbs.join(', ')} on it yourself`);
         continue;
       }
-      grant(t.apiVersion, t.kind, verbs, rule.name, action.where);
-      const sub = action.kind === 'patch' ? literalField(action.fields, 'subresource') : undefined;
-      if (typeof sub === 'string') grant(t.apiVersion, t.kind, ['patch'], rule.name, action.where, sub);
+      const sub = action.kind === 'patch' ? fieldNode(action.fields, 'subresource') : undefined;
+      if (sub === undefined) {
+        grant(t.apiVersion, t.kind, verbs, rule.name, action.where);
+      } else if (sub.t === 'lit' && typeof sub.v === 'string') {
+        // A subresource patch reads the object and writes only KIND/subresource.
+        grant(t.apiVersion, t.kind, ['get'], rule.name, action.where);
+        grant(t.apiVersion, t.kind, ['patch'], rule.name, action.where, sub.v);
+      } else {
+        grant(t.apiVersion, t.kind, ['get'], rule.name, action.where);
+        notes.push(`rule "${rule.name}": ${action.where}: the subresource is a template; grant patch on it yourself`);
+      }
     }
   }
   if (rules.length > 0) cluster.add('events.k8s.io', 'events', EVENT_VERBS, 'daemon: Events about rule actions and failures');

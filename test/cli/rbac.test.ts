@@ -68,6 +68,7 @@ actions:
   - create: {object: {apiVersion: v1, kind: ServiceAccount, metadata: {name: x, namespace: "{{ metadata.name }}"}}}
   - update: {target: {apiVersion: apps/v1, kind: Deployment, namespace: a, name: b}, object: "{{ $target }}"}
   - patch: {target: {apiVersion: batch/v1, kind: Job, namespace: a, name: b}, subresource: status, patch: {status: {}}}
+  - patch: {target: {apiVersion: apps/v1, kind: StatefulSet, namespace: a, name: b}, patch: {metadata: {labels: {a: b}}}}
   - delete: {}
   - event: {reason: Seen, message: seen}
   - webhook: {url: "https://example.com/hook"}`),
@@ -75,7 +76,8 @@ actions:
       expect(verbsOn(rs, 'networking.k8s.io', 'networkpolicies')).to.deep.equal(['create', 'patch']);
       expect(verbsOn(rs, '', 'serviceaccounts')).to.deep.equal(['create']);
       expect(verbsOn(rs, 'apps', 'deployments')).to.deep.equal(['get', 'list', 'watch', 'update']);
-      expect(verbsOn(rs, 'batch', 'jobs')).to.deep.equal(['get', 'patch']);
+      expect(verbsOn(rs, 'apps', 'statefulsets')).to.deep.equal(['get', 'patch']);
+      expect(verbsOn(rs, 'batch', 'jobs')).to.deep.equal(['get']);
       expect(verbsOn(rs, 'batch', 'jobs/status')).to.deep.equal(['patch']);
       expect(verbsOn(rs, '', 'namespaces')).to.deep.equal(['get', 'list', 'watch', 'delete']);
       expect(verbsOn(rs, 'events.k8s.io', 'events')).to.deep.equal(['get', 'create', 'patch']);
