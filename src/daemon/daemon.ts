@@ -105,7 +105,8 @@ export class Daemon {
       onErrors: (errors) => {
         for (const e of errors) this.metrics.ruleLoadError(e.location.file);
       },
-      mayWrite: isLeader,
+      mayWrite: () => isLeader() && config.dryRun !== 'client',
+      dryRun: config.dryRun === 'server',
     });
     this.metrics.watchQueue(() => controller.queue.stats());
     this.metrics.watchCaches(() => cacheSizes(factory));

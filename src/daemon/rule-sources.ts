@@ -30,8 +30,10 @@ export interface RuleSourcesOptions {
   onErrors?(errors: RuleLoadError[]): void;
   /** Debounce of file and ConfigMap changes, ms. Default 300. */
   debounceMs?: number;
-  /** Emit Warning Events on ConfigMaps (only the leader should write). Default: always. */
+  /** Emit Warning Events on ConfigMaps (only the leader should write; never in client dry-run). Default: always. */
   mayWrite?: () => boolean;
+  /** Send those Events with dryRun=All. Default false. */
+  dryRun?: boolean;
 }
 
 /** The file name a ConfigMap key gets in messages: `configmap/NAMESPACE/NAME/KEY`. */
@@ -192,7 +194,7 @@ export class RuleSources {
         body: { type: 'Warning', reason: 'InvalidRule', message: err.message },
         options: {},
       };
-      const r = await executeAction(planned, { client: this.o.client, clock: this.o.clock });
+      const r = await executeAction(planned, { client: this.o.client, clock: this.o.clock, dryRun: this.o.dryRun ?? false });
       if (r.status === 'failed') this.o.logger.warn('could not report an invalid rule on its ConfigMap', { configMap: `${m[1]}/${m[2]}`, error: errorMessage(r.cause) });
     }
     this.reported = now;

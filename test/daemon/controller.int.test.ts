@@ -212,4 +212,55 @@ spec:
       return c.metadata.labels?.team === 'yes';
     }, 20_000, 'the ConfigMap to be labelled once its namespace matches');
   });
+
+  it('stops a sync sweep at maxActionsPerRun and reports it, while live events still act', async () => {
+    for (let i = 0; i < 6; i++) await fx.admin.ok('POST', `/api/v1/namespaces/${fx.ns}/configmaps`, cm(fx.ns, `pre-${i}`, { sweep: 'yes' }));
+    running = await startController(
+      fx,
+      `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: bounded-sweep }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}], labelSelector: sweep=yes }
+  when: "$not($exists(metadata.annotations.touched))"
+  limits: { maxActionsPerRun: 3 }
+  actions:
+    - patch: { patch: { metadata: { annotations: { touched: "yes" } } } }
+`,
+    );
+    const warning = await fx.admin.eventually(async () => {
+      const found = await events(fx.ns, 'ReflexSweepLimit');
+      return found.length > 0 ? found : undefined;
+    }, 20_000, 'a ReflexSweepLimit Warning Event');
+    expect(warning[0].note).to.contain('maxActionsPerRun (3)');
+    const touched = async () => {
+      const list = await fx.admin.ok<{ items: { metadata: { annotations?: Record<string, string> } }[] }>('GET', `/api/v1/namespaces/${fx.ns}/configmaps?labelSelector=sweep%3Dyes`);
+      return list.items.filter((c) => c.metadata.annotations?.touched === 'yes').length;
+    };
+    await fx.admin.eventually(async () => (await touched()) === 3, 10_000, 'three objects touched');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await touched()).to.equal(3);
+    await fx.admin.ok('POST', `/api/v1/namespaces/${fx.ns}/configmaps`, cm(fx.ns, 'live-one', { sweep: 'yes' }));
+    await fx.admin.eventually(async () => (await touched()) === 4, 10_000, 'the live object touched despite the stopped sweep');
+  });
+
+  it('re-evaluates cached objects on the resync period, without relisting', async () => {
+    await fx.admin.ok('POST', `/api/v1/namespaces/${fx.ns}/configmaps`, cm(fx.ns, 'resynced', {}, {}));
+    running = await startController(
+      fx,
+      `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: resync-counter }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}] }
+  on: [resync]
+  resync: 1s
+  when: "metadata.name = 'resynced'"
+  actions:
+    - log: { message: "resync of {{ metadata.name }}" }
+`,
+    );
+    await fx.admin.eventually(async () => running!.traces.filter((t) => t.event === 'resync' && t.object.name === 'resynced').length >= 2, 10_000, 'two resync evaluations');
+    expect(running.traces.every((t) => t.event === 'resync')).to.equal(true);
+  });
 });
