@@ -77,6 +77,7 @@ describe('reflex rbac (the daemon under exactly that role)', function () {
   let dir: string;
   let daemon: DaemonProcess | undefined;
   let createdPlatform = false;
+  let createdSecret = false;
   const role = () => `reflex-${fx.ns}`;
 
   beforeEach(() => {
@@ -90,7 +91,13 @@ describe('reflex rbac (the daemon under exactly that role)', function () {
     await a.call('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${role()}`);
     await a.call('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterroles/${role()}`);
     await a.call('DELETE', `/api/v1/namespaces/${fx.ns}-ttl`);
-    if (createdPlatform) await a.call('DELETE', '/api/v1/namespaces/platform');
+    // Leave the shared `platform` namespace as it was found (other suites use it too).
+    if (createdSecret) await a.call('DELETE', '/api/v1/namespaces/platform/secrets/registry-credentials');
+    if (createdPlatform) {
+      await a.call('DELETE', '/api/v1/namespaces/platform');
+      await a.eventually(async () => (await a.call('GET', '/api/v1/namespaces/platform')).status === 404, 60_000, 'the platform namespace gone');
+    }
+    createdPlatform = createdSecret = false;
     // default-deny-networkpolicy acts on every namespace of the shared control plane: undo it.
     const nps = await a.ok<{ items: Obj[] }>('GET', '/apis/networking.k8s.io/v1/networkpolicies?labelSelector=app.kubernetes.io/managed-by%3Dreflex');
     for (const np of nps.items.filter((n) => n.metadata.annotations?.['reflex.dev/rule'] === 'default-deny-networkpolicy')) {
@@ -143,6 +150,7 @@ leaderElection:
     }
     if (!(await exists('/api/v1/namespaces/platform/secrets/registry-credentials'))) {
       await fx.admin.ok('POST', '/api/v1/namespaces/platform/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'registry-credentials' }, type: 'Opaque', data: { token: 'c2VjcmV0' } });
+      createdSecret = true;
     }
     await fx.admin.ok('PATCH', `/api/v1/namespaces/${ns}`, { metadata: { labels: { team: 'payments', 'reflex.dev/copy-registry-secret': 'true' } } }, 'application/merge-patch+json');
     await fx.admin.ok('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `${ns}-ttl`, annotations: { 'reflex.dev/expires-at': '2020-01-01T00:00:00Z' } } });
