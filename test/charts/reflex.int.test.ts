@@ -4,7 +4,7 @@
  * that enforces the `restricted` Pod Security Standard.
  */
 import { expect } from 'chai';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { main } from '../../src/cli/main.js';
@@ -12,7 +12,7 @@ import { loadDaemonConfig } from '../../src/daemon/index.js';
 import { repoRoot } from '../support/control-plane.js';
 import { useCluster } from '../support/cluster.js';
 import { ensureHelm, helm, HelmError } from '../support/helm.js';
-import { chartDir, kubectl, only, render, renderText, type Manifest } from './render.js';
+import { chartDir, kubectl, only, render, renderText, withTempDir, type Manifest } from './render.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -189,6 +189,15 @@ describe('charts/reflex', function () {
       const out = applyDryRun(yaml);
       expect(out.trim().split('\n')).to.have.length(render(fx.ns).length);
       admitPodTemplate(render(fx.ns));
+    });
+  });
+
+  it('passes helm lint --strict with default and with changed values', () => {
+    expect(helm(['lint', '--strict', chartDir]).stdout).to.contain('0 chart(s) failed');
+    withTempDir((dir) => {
+      const file = join(dir, 'values.yaml');
+      writeFileSync(file, dump(custom));
+      expect(helm(['lint', '--strict', chartDir, '--values', file]).stdout).to.contain('0 chart(s) failed');
     });
   });
 
