@@ -42,7 +42,10 @@ function parseDockerfile(text: string): { args: Map<string, string>; stages: Sta
   return { args, stages };
 }
 
-/** The .dockerignore patterns as ordered (regex, excluded) pairs; the last matching pattern wins. */
+/**
+ * Whether .dockerignore leaves `path` out of the build context: patterns in order, the last one
+ * matching the path or one of its parent directories wins (Docker's rule).
+ */
 function dockerignore(text: string): (path: string) => boolean {
   const rules = text
     .split('\n')
@@ -58,8 +61,10 @@ function dockerignore(text: string): (path: string) => boolean {
       return { re: new RegExp(`^${re}$`), excluded: !negate };
     });
   return (path) => {
+    const parts = path.split('/');
+    const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
     let excluded = false;
-    for (const r of rules) if (r.re.test(path)) excluded = r.excluded;
+    for (const r of rules) if (prefixes.some((p) => r.re.test(p))) excluded = r.excluded;
     return excluded;
   };
 }
