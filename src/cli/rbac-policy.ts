@@ -101,7 +101,7 @@ export function analyseRules(rules: CompiledRule[], crds: CustomKind[] = []): Rb
     if (builtin) return { group, resource: builtin.plural };
     const crd = crds.find((c) => c.group === group && c.kind === kind && c.versions.includes(version));
     if (crd) return { group, resource: crd.plural };
-    const guess = `${kind.toLowerCase()}s`;
+    const guess = guessPlural(kind);
     const note = `${kind} (${apiVersion}): plural guessed as "${guess}"; pass its CustomResourceDefinition with --crds to be sure (rule "${rule}")`;
     if (!notes.includes(note)) notes.push(note);
     return { group, resource: guess };
@@ -147,6 +147,14 @@ export function analyseRules(rules: CompiledRule[], crds: CustomKind[] = []): Rb
   const ns = new Grants();
   for (const g of NAMESPACE_GRANTS) ns.add(g.apiGroup, g.resource, g.verbs, g.reason);
   return { cluster: cluster.all(), namespace: ns.all(), notes };
+}
+
+/** The plural client-go guesses for a kind without discovery (meta.UnsafeGuessKindToResource). */
+export function guessPlural(kind: string): string {
+  const k = kind.toLowerCase();
+  if (k.endsWith('s')) return `${k}es`;
+  if (k.endsWith('y') && !/[aeiou]y$/.test(k)) return `${k.slice(0, -1)}ies`;
+  return `${k}s`;
 }
 
 /** Every compiled expression of a rule, with where it is. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load, loadAll } from 'js-yaml';
 import { main } from '../../src/cli/main.js';
-import { analyseRules, lookups, toPolicyRules, type PolicyRule } from '../../src/cli/rbac-policy.js';
+import { analyseRules, guessPlural, lookups, toPolicyRules, type PolicyRule } from '../../src/cli/rbac-policy.js';
 import { loadRules, type CompiledRule } from '../../src/engine/index.js';
 import { repoRoot } from '../support/control-plane.js';
 
@@ -108,6 +108,10 @@ actions:
       expect(verbsOn(toPolicyRules(guessed.cluster), 'example.com', 'mouses')).to.not.equal(undefined);
       expect(guessed.notes[0]).to.contain('plural guessed as "mouses"');
     });
+  });
+
+  it('guesses plurals as client-go does without discovery', () => {
+    expect(['Preview', 'Policy', 'Gateway', 'Ingress', 'Mouse'].map(guessPlural)).to.deep.equal(['previews', 'policies', 'gateways', 'ingresses', 'mouses']);
   });
 
   it('finds $get and $list calls however deeply they are nested', () => {
