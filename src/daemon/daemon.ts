@@ -8,7 +8,7 @@
  * closes its servers and connections.
  */
 import { errorMessage, realClock, type Clock, type Logger } from '../core/index.js';
-import { createClient, type DynamicClient } from '../client/index.js';
+import { createClient } from '../client/index.js';
 import { SharedInformerFactory } from '../informers/index.js';
 import type { DaemonConfig } from './config.js';
 import { RuleController } from './controller.js';
