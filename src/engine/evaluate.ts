@@ -173,7 +173,7 @@ async function planAction(
     const v = await f(key);
     if (v !== undefined) options[key] = v;
   }
-  const out = (target: PlannedRef, body: unknown): PlannedAction => ({ rule: rule.name, trigger, action: action.kind, target, body, options });
+  const out = (target: PlannedRef, body: unknown): PlannedAction => ({ rule: rule.name, trigger: { ...trigger }, action: action.kind, target, body, options });
   switch (action.kind) {
     case 'apply':
     case 'create': {

@@ -46,12 +46,12 @@ export function loadRules(sources: RuleSource[], options: LoadOptions = {}): Loa
       if (doc.value === null || doc.value === undefined) continue;
       const rule = compileDocument(doc.value, doc.positions, src.file, doc.index, options, (at, msg, cause) => {
         const name = ruleName(doc.value);
-        problem(at, `${name ? `rule "${name}"` : `document ${doc.index + 1}`}: ${msg}`, name, cause);
+        problem(at, `${name ? `rule "${name}" (document ${doc.index + 1})` : `document ${doc.index + 1}`}: ${msg}`, name, cause);
       });
       if (!rule) continue;
       const first = seen.get(rule.name);
       if (first !== undefined) {
-        problem(doc.positions.at('/metadata/name'), `rule "${rule.name}": duplicate rule name; first defined at ${first}`, rule.name);
+        problem(doc.positions.at('/metadata/name'), `rule "${rule.name}" (document ${doc.index + 1}): duplicate rule name; first defined at ${first}`, rule.name);
         continue;
       }
       const at = doc.positions.at('/metadata/name');

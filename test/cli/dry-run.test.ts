@@ -227,7 +227,7 @@ spec:
       const r = await dryRun(['--rules', join(dir, 'rules.yaml'), '--manifests', join(dir, 'cms.yaml'), '-o', 'json']);
       expect(r.code).to.equal(1);
       const errs = r.err.trim().split('\n');
-      expect(errs[0]).to.equal(`${join(dir, 'rules.yaml')}:13:24: rule "broken": spec.when: JSONata syntax error: Unexpected end of expression`);
+      expect(errs[0]).to.equal(`${join(dir, 'rules.yaml')}:13:24: rule "broken" (document 2): spec.when: JSONata syntax error: Unexpected end of expression`);
       expect(errs[1]).to.match(/^rule "throws": when "\$number\('x'\) > 1": Unable to cast value to a number: "x" \(D3030\).* \(object ConfigMap default\/one, event sync\)$/);
       expect(JSON.parse(r.out).map((p: PlannedAction) => `${p.rule} ${p.action} ${p.body}`)).to.deep.equal(['good log one']);
     });

@@ -47,9 +47,9 @@ spec:
     expect(r.code).to.equal(1);
     expect(r.out).to.equal('');
     expect(r.err.split('\n')).to.deep.equal([
-      `${file}:5:60: rule "bad": spec.watch.labelSelector: invalid label selector: expected "," or ")" in the values of in`,
-      `${file}:6:13: rule "bad": spec.schedule: cron expression "0 0 * * * * *" has 7 fields; expected 5 (minute hour day month weekday) or 6 (second first)`,
-      `${file}:9:7: rule "bad": spec.actions[0]: two action keys (delete, log); each item has exactly one action key (split it into 2 items)`,
+      `${file}:5:60: rule "bad" (document 1): spec.watch.labelSelector: invalid label selector: expected "," or ")" in the values of in`,
+      `${file}:6:13: rule "bad" (document 1): spec.schedule: cron expression "0 0 * * * * *" has 7 fields; expected 5 (minute hour day month weekday) or 6 (second first)`,
+      `${file}:9:7: rule "bad" (document 1): spec.actions[0]: two action keys (delete, log); each item has exactly one action key (split it into 2 items)`,
       '3 problems in 2 files; 1 valid rule',
       '',
     ]);

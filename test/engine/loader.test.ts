@@ -84,7 +84,7 @@ actions:
       { file: 'b.yaml', text: minimal('same') },
     ]);
     expect(rules).to.have.length(1);
-    expect(errors.map(String)).to.deep.equal(['RuleLoadError: b.yaml:4:9: rule "same": duplicate rule name; first defined at a.yaml:4:9']);
+    expect(errors.map(String)).to.deep.equal(['RuleLoadError: b.yaml:4:9: rule "same" (document 1): duplicate rule name; first defined at a.yaml:4:9']);
   });
 });
 
@@ -97,29 +97,29 @@ describe('engine/loader: every invalid input has a precise error', () => {
 
   it('schema: an unknown field names the field and what is allowed', () => {
     expect(problems(ruleText('u', 'watch: { apiVersion: v1, kind: Pod, labelSelectr: a }\nactions:\n  - delete: {}'))).to.deep.equal([
-      'rule.yaml:6:39: rule "u": spec.watch: unknown field "labelSelectr"; expected one of apiVersion, kind, namespaces, namespaceSelector, labelSelector, fieldSelector',
+      'rule.yaml:6:39: rule "u" (document 1): spec.watch: unknown field "labelSelectr"; expected one of apiVersion, kind, namespaces, namespaceSelector, labelSelector, fieldSelector',
     ]);
   });
 
   it('schema: a missing required field, a wrong enum and a wrong type', () => {
     expect(problems(ruleText('m', 'watch: { apiVersion: v1 }\nmode: loud\nsuspend: "yes"\nactions:\n  - delete: {}'))).to.deep.equal([
-      'rule.yaml:6:10: rule "m": spec.watch: missing required field "kind"',
-      'rule.yaml:7:9: rule "m": spec.mode: expected one of enforce, audit; got "loud"',
-      'rule.yaml:8:12: rule "m": spec.suspend: expected boolean; got "yes"',
+      'rule.yaml:6:10: rule "m" (document 1): spec.watch: missing required field "kind"',
+      'rule.yaml:7:9: rule "m" (document 1): spec.mode: expected one of enforce, audit; got "loud"',
+      'rule.yaml:8:12: rule "m" (document 1): spec.suspend: expected boolean; got "yes"',
     ]);
   });
 
   it('schema: a wrong apiVersion and a name that is not DNS-1123', () => {
     const text = 'apiVersion: reflex.dev/v1\nkind: Rule\nmetadata: { name: Bad_Name }\nspec:\n  watch: { apiVersion: v1, kind: Pod }\n  actions: [{ delete: {} }]\n';
     expect(problems(text)).to.deep.equal([
-      'rule.yaml:1:13: rule "Bad_Name": apiVersion: expected "reflex.dev/v1alpha1"; got "reflex.dev/v1"',
-      'rule.yaml:3:19: rule "Bad_Name": metadata.name: expected a DNS-1123 name (lowercase letters, digits, "-" and "."); got "Bad_Name"',
+      'rule.yaml:1:13: rule "Bad_Name" (document 1): apiVersion: expected "reflex.dev/v1alpha1"; got "reflex.dev/v1"',
+      'rule.yaml:3:19: rule "Bad_Name" (document 1): metadata.name: expected a DNS-1123 name (lowercase letters, digits, "-" and "."); got "Bad_Name"',
     ]);
   });
 
   it('JSONata syntax error: points at the offending token in the file', () => {
     expect(problems(ruleText('j', 'watch: { apiVersion: v1, kind: Pod }\nwhen: "status.phase = = 1"\nactions:\n  - delete: {}'))).to.deep.equal([
-      'rule.yaml:7:25: rule "j": spec.when: JSONata syntax error: The symbol "=" cannot be used as a unary operator',
+      'rule.yaml:7:25: rule "j" (document 1): spec.when: JSONata syntax error: The symbol "=" cannot be used as a unary operator',
     ]);
   });
 
@@ -129,64 +129,64 @@ describe('engine/loader: every invalid input has a precise error', () => {
       'watch: { apiVersion: v1, kind: Pod }\nwhen: >-\n  $exists(status)\n  and foo bar\nactions:\n  - log: { message: "x {{ metadata.( }} y" }',
     );
     expect(problems(text)).to.deep.equal([
-      'rule.yaml:9:13: rule "k": spec.when: JSONata syntax error: Syntax error: "bar"',
-      'rule.yaml:11:40: rule "k": spec.actions[0].log: JSONata syntax error: Expected ")" before end of expression',
+      'rule.yaml:9:13: rule "k" (document 1): spec.when: JSONata syntax error: Syntax error: "bar"',
+      'rule.yaml:11:40: rule "k" (document 1): spec.actions[0].log: JSONata syntax error: Expected ")" before end of expression',
     ]);
   });
 
   it('an unknown action, two action keys in one item, an item without an action', () => {
     const text = ruleText('a', 'watch: { apiVersion: v1, kind: Pod }\nactions:\n  - destroy: {}\n  - delete: {}\n    log: { message: m }\n  - forEach: "{{ [1] }}"');
     expect(problems(text)).to.deep.equal([
-      'rule.yaml:8:7: rule "a": spec.actions[0]: unknown action "destroy"; expected exactly one of apply, create, update, patch, delete, event, log, webhook (plus an optional forEach)',
-      'rule.yaml:10:7: rule "a": spec.actions[1]: two action keys (delete, log); each item has exactly one action key (split it into 2 items)',
-      'rule.yaml:11:7: rule "a": spec.actions[2]: no action key; expected exactly one of apply, create, update, patch, delete, event, log, webhook',
+      'rule.yaml:8:7: rule "a" (document 1): spec.actions[0]: unknown action "destroy"; expected exactly one of apply, create, update, patch, delete, event, log, webhook (plus an optional forEach)',
+      'rule.yaml:10:7: rule "a" (document 1): spec.actions[1]: two action keys (delete, log); each item has exactly one action key (split it into 2 items)',
+      'rule.yaml:11:7: rule "a" (document 1): spec.actions[2]: no action key; expected exactly one of apply, create, update, patch, delete, event, log, webhook',
     ]);
   });
 
   it('a bad cron expression: out of range, and the wrong number of fields', () => {
     expect(problems(ruleText('c', 'watch: { apiVersion: v1, kind: Pod }\nschedule: "0 25 * * *"\nactions:\n  - delete: {}'))).to.deep.equal([
-      'rule.yaml:7:13: rule "c": spec.schedule: invalid cron expression "0 25 * * *": Constraint error, got value 25 expected range 0-23',
+      'rule.yaml:7:13: rule "c" (document 1): spec.schedule: invalid cron expression "0 25 * * *": Constraint error, got value 25 expected range 0-23',
     ]);
     expect(problems(ruleText('c', 'watch: { apiVersion: v1, kind: Pod }\nschedule: "* * * *"\nactions:\n  - delete: {}'))).to.deep.equal([
-      'rule.yaml:7:13: rule "c": spec.schedule: cron expression "* * * *" has 4 fields; expected 5 (minute hour day month weekday) or 6 (second first)',
+      'rule.yaml:7:13: rule "c" (document 1): spec.schedule: cron expression "* * * *" has 4 fields; expected 5 (minute hour day month weekday) or 6 (second first)',
     ]);
   });
 
   it('a bad timezone', () => {
     expect(problems(ruleText('z', 'watch: { apiVersion: v1, kind: Pod }\nschedule: "0 3 * * *"\ntimezone: Mars/Olympus\nactions:\n  - delete: {}'))).to.deep.equal([
-      'rule.yaml:8:13: rule "z": spec.timezone: unknown time zone "Mars/Olympus": expected an IANA name such as UTC or Europe/Berlin',
+      'rule.yaml:8:13: rule "z" (document 1): spec.timezone: unknown time zone "Mars/Olympus": expected an IANA name such as UTC or Europe/Berlin',
     ]);
   });
 
   it('a bad selector: string form and structured form', () => {
     expect(problems(ruleText('s', 'watch: { apiVersion: v1, kind: Pod, labelSelector: "env in (a b)" }\nactions:\n  - delete: {}'))).to.deep.equal([
-      'rule.yaml:6:65: rule "s": spec.watch.labelSelector: invalid label selector: expected "," or ")" in the values of in',
+      'rule.yaml:6:65: rule "s" (document 1): spec.watch.labelSelector: invalid label selector: expected "," or ")" in the values of in',
     ]);
     expect(problems(ruleText('s', 'watch: { apiVersion: v1, kind: Pod, namespaceSelector: "env >> 3" }\nactions:\n  - delete: {}'))).to.deep.equal([
-      'rule.yaml:6:63: rule "s": spec.watch.namespaceSelector: invalid label selector: unknown operator ">>": expected =, ==, !=, in, notin, or "," after an existence check',
+      'rule.yaml:6:63: rule "s" (document 1): spec.watch.namespaceSelector: invalid label selector: unknown operator ">>": expected =, ==, !=, in, notin, or "," after an existence check',
     ]);
     const structured = 'watch:\n  apiVersion: v1\n  kind: Pod\n  labelSelector: { matchExpressions: [{ key: a, operator: In }] }\nactions:\n  - delete: {}';
     expect(problems(ruleText('s', structured))).to.deep.equal([
-      'rule.yaml:9:20: rule "s": spec.watch.labelSelector: invalid label selector: operator In of key "a" needs at least one value',
+      'rule.yaml:9:20: rule "s" (document 1): spec.watch.labelSelector: invalid label selector: operator In of key "a" needs at least one value',
     ]);
   });
 
   it('a bad field selector and a bad resync period', () => {
     expect(problems(ruleText('f', 'watch: { apiVersion: v1, kind: Pod, fieldSelector: "status.phase~Running" }\nresync: 10 minutes\nactions:\n  - delete: {}'))).to.deep.equal([
-      'rule.yaml:6:55: rule "f": spec.watch.fieldSelector: invalid field requirement "status.phase~Running": expected FIELD=VALUE, FIELD==VALUE or FIELD!=VALUE',
-      'rule.yaml:7:11: rule "f": spec.resync: "10 minutes" does not match the expected form ^([0-9]+(ms|s|m|h))+$',
+      'rule.yaml:6:55: rule "f" (document 1): spec.watch.fieldSelector: invalid field requirement "status.phase~Running": expected FIELD=VALUE, FIELD==VALUE or FIELD!=VALUE',
+      'rule.yaml:7:11: rule "f" (document 1): spec.resync: "10 minutes" does not match the expected form ^([0-9]+(ms|s|m|h))+$',
     ]);
   });
 
   it('inconsistent events: on schedule without a schedule', () => {
     expect(problems(ruleText('e', 'watch: { apiVersion: v1, kind: Pod }\non: [schedule]\nactions:\n  - delete: {}'))).to.deep.equal([
-      'rule.yaml:7:7: rule "e": spec.on: includes "schedule" but spec.schedule is not set',
+      'rule.yaml:7:7: rule "e" (document 1): spec.on: includes "schedule" but spec.schedule is not set',
     ]);
   });
 
   it('an object to apply without a name', () => {
     expect(problems(ruleText('o', 'watch: { apiVersion: v1, kind: Pod }\nactions:\n  - apply: { object: { apiVersion: v1, kind: ConfigMap } }'))).to.deep.equal([
-      'rule.yaml:8:24: rule "o": spec.actions[0].apply.object: missing metadata.name; the object to write needs apiVersion, kind and metadata.name',
+      'rule.yaml:8:24: rule "o" (document 1): spec.actions[0].apply.object: missing metadata.name; the object to write needs apiVersion, kind and metadata.name',
     ]);
   });
 
