@@ -2,5 +2,5 @@
 export * from './types.js';
 export { executeAction, executePlan } from './executor.js';
 export { applyPatchLocally, applyMergePatch, applyJsonPatch, applyStrategicPatch, deepEqual, LocalPatchError, type LocalPatchType } from './local-patch.js';
-export { stamp, fieldManagerFor, MANAGED_BY_LABEL, MANAGED_BY_VALUE, RULE_ANNOTATION } from './ownership.js';
+export { stampOwnership, fieldManagerFor, MANAGED_BY_LABEL, MANAGED_BY_VALUE, RULE_ANNOTATION } from '../core/index.js';
 export { eventName, REPORTING_CONTROLLER } from './notify.js';

@@ -1,9 +1,8 @@
 /** writes: apply, create, update, patch and delete of one planned action. */
 import { isAlreadyExists, isConflict, isNotFound, type ObjectTarget } from '../client/index.js';
-import type { KubeObject } from '../core/index.js';
+import { fieldManagerFor, stampOwnership, type KubeObject } from '../core/index.js';
 import type { PlannedAction, PlannedRef } from '../engine/index.js';
 import { applyPatchLocally, deepEqual, LocalPatchError, type LocalPatchType } from './local-patch.js';
-import { fieldManagerFor, stamp } from './ownership.js';
 import { ActionError, ActionErrorCode, type ActionResult, type ExecuteOptions } from './types.js';
 
 const objectTarget = (r: PlannedRef): ObjectTarget => (r.namespace ? { apiVersion: r.apiVersion, kind: r.kind, namespace: r.namespace, name: r.name } : { apiVersion: r.apiVersion, kind: r.kind, name: r.name });
@@ -48,7 +47,7 @@ export async function runApply(p: PlannedAction, o: ExecuteOptions): Promise<Act
   if (!body) return fail(p, ActionErrorCode.invalid, `apply for rule "${p.rule}" has no object to apply`, { terminal: true });
   try {
     const before = o.current ? rv(o.current) : undefined;
-    const out = await o.client.patch(objectTarget(p.target), stamp(body, p.rule), {
+    const out = await o.client.patch(objectTarget(p.target), stampOwnership(body, p.rule), {
       ...base(o),
       type: 'apply',
       fieldManager: fieldManagerFor(p.rule),
@@ -65,7 +64,7 @@ export async function runCreate(p: PlannedAction, o: ExecuteOptions): Promise<Ac
   const body = bodyOf(p);
   if (!body) return fail(p, ActionErrorCode.invalid, `create for rule "${p.rule}" has no object to create`, { terminal: true });
   try {
-    return ok(p, o, await o.client.create(stamp(body, p.rule), { ...base(o), fieldManager: fieldManagerFor(p.rule) }), true);
+    return ok(p, o, await o.client.create(stampOwnership(body, p.rule), { ...base(o), fieldManager: fieldManagerFor(p.rule) }), true);
   } catch (err) {
     if (isAlreadyExists(err)) {
       if (p.options.ifExists === 'fail') {

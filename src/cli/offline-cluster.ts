@@ -17,6 +17,7 @@ const isObj = (v: unknown): v is KubeObject => v !== null && typeof v === 'objec
 export function parseManifests(sources: { file: string; text: string }[]): { objects: KubeObject[]; problems: ManifestProblem[] } {
   const objects: KubeObject[] = [];
   const problems: ManifestProblem[] = [];
+  const seen = new Map<string, string>();
   for (const src of sources) {
     let docs: unknown[];
     try {
@@ -34,11 +35,30 @@ export function parseManifests(sources: { file: string; text: string }[]): { obj
           problems.push({ file: src.file, line: 1, column: 1, message: `document ${i + 1}: expected a Kubernetes object with apiVersion, kind and metadata.name` });
           continue;
         }
+        // A cluster holds one object per identity: a second definition is a mistake, not a second object.
+        const id = identity(item);
+        const first = seen.get(id);
+        if (first !== undefined) {
+          problems.push({ file: src.file, line: 1, column: 1, message: `document ${i + 1}: ${describeObject(item)} is defined again (first in ${first}); a cluster holds one object per name, the later definition is ignored` });
+          continue;
+        }
+        seen.set(id, src.file);
         objects.push(item);
       }
     });
   }
   return { objects, problems };
+}
+
+/** Group, kind, namespace and name: what makes two manifests the same object (the version does not). */
+function identity(o: KubeObject): string {
+  const av = String(o.apiVersion);
+  const group = av.includes('/') ? av.slice(0, av.indexOf('/')) : '';
+  return `${group}|${o.kind}|${o.metadata?.namespace ?? ''}|${o.metadata?.name}`;
+}
+
+function describeObject(o: KubeObject): string {
+  return `${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`;
 }
 
 interface CrdScope {

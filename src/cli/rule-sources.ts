@@ -1,10 +1,10 @@
 /** rule-sources: reading rule files for `reflex test`, `explain` and `rbac`, leaving RuleTest files out. */
-import { readSourceFiles, type SourceFile } from '../daemon/index.js';
+import { isRuleTestFile, readSourceFiles, type SourceFile } from '../daemon/index.js';
 import { loadRules, type LoadResult } from '../engine/index.js';
 import type { CommandIO } from './commands.js';
 
 /** RuleTest files live beside the rules they test (`rules/x.test.yaml`); they are not rules. */
-export const isRuleTestFile = (file: string): boolean => /\.test\.ya?ml$/.test(file);
+export { isRuleTestFile };
 
 /** Reads `paths` (files or directories) and loads the rules in them, RuleTest files excluded. */
 export async function loadRuleFiles(paths: string[], signal?: AbortSignal): Promise<LoadResult & { files: SourceFile[] }> {

@@ -3,7 +3,6 @@
  * ending with `N passed, N failed`. A directory contributes its `*.test.yaml` files, recursively.
  * Exit 0 when every test passed, 1 when any failed (the first difference is named), 2 on usage errors.
  */
-import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readSourceFiles, type SourceFile } from '../daemon/index.js';
@@ -19,9 +18,7 @@ const USAGE = 'Usage: reflex test PATH…   (RuleTest files, or directories hold
 export async function readRuleTestFiles(paths: string[]): Promise<SourceFile[]> {
   const out: SourceFile[] = [];
   for (const p of paths) {
-    const isDir = await stat(p).then((s) => s.isDirectory(), () => false);
-    const files = await readSourceFiles([p]);
-    out.push(...(isDir ? files.filter((f) => isRuleTestFile(f.file)) : files));
+    out.push(...(await readSourceFiles([p], { select: isRuleTestFile })));
   }
   return out;
 }

@@ -1,6 +1,8 @@
-/** core: the shared vocabulary of Reflex (objects, keys, clock, backoff, base errors, the logger port). Imports nothing. */
+/** core: the shared vocabulary of Reflex (objects, keys, clock, backoff, base errors, the logger port, selectors). Imports nothing. */
 export * from './errors.js';
 export * from './clock.js';
 export * from './backoff.js';
 export * from './logger.js';
 export * from './object.js';
+export * from './selectors.js';
+export * from './ownership.js';

@@ -23,8 +23,16 @@ export class RuleFileError extends ReflexError {
 export interface ReadSourcesOptions {
   /** File name endings taken from directories. Default `.yaml`, `.yml` (and `.json`). */
   extensions?: string[];
+  /**
+   * Which files of a directory are taken (by file name). Default: every file but rule tests
+   * (`*.test.yaml`, `*.test.yml`), which live beside the rules they test.
+   */
+  select?: (fileName: string) => boolean;
   signal?: AbortSignal;
 }
+
+/** Whether a file name is a rule test (`*.test.yaml` / `*.test.yml`). */
+export const isRuleTestFile = (name: string): boolean => /\.test\.ya?ml$/.test(name);
 
 /**
  * Reads every path: a file is read as is; a directory contributes its YAML files, recursively, in
@@ -41,7 +49,7 @@ export async function readSourceFiles(paths: string[], options: ReadSourcesOptio
     } catch (err) {
       throw new RuleFileError(p, `cannot read ${p}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`, err);
     }
-    const files = info.isDirectory() ? await walk(p, ext, options.signal) : [p];
+    const files = info.isDirectory() ? await walk(p, ext, options.select ?? ((n) => !isRuleTestFile(n)), options.signal) : [p];
     for (const f of files) {
       options.signal?.throwIfAborted();
       try {
@@ -54,14 +62,14 @@ export async function readSourceFiles(paths: string[], options: ReadSourcesOptio
   return out;
 }
 
-async function walk(dir: string, ext: string[], signal?: AbortSignal): Promise<string[]> {
+async function walk(dir: string, ext: string[], select: (name: string) => boolean, signal?: AbortSignal): Promise<string[]> {
   signal?.throwIfAborted();
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: string[] = [];
   for (const e of entries) {
     const full = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await walk(full, ext, signal)));
-    else if (ext.some((x) => e.name.endsWith(x))) out.push(full);
+    if (e.isDirectory()) out.push(...(await walk(full, ext, select, signal)));
+    else if (ext.some((x) => e.name.endsWith(x)) && select(e.name)) out.push(full);
   }
   return out;
 }

@@ -2,10 +2,9 @@
  * evaluate: one rule, one event, one object → a Plan. Pure: reads only the object, its previous
  * state, the clock and the read-only lister of the context. Deterministic for a given input.
  */
-import { realClock, type Clock, type KubeObject } from '../core/index.js';
+import { realClock, stampOwnership, type Clock, type KubeObject } from '../core/index.js';
 import { RuleEvaluationError } from './errors.js';
 import { bindingsFor, truthy, type EvaluationScope } from './expression.js';
-import { stampOwnership } from './ownership.js';
 import type { CompiledAction, CompiledRule } from './rule.js';
 import { plain, renderTemplate, run, type TemplateNode } from './template.js';
 import { emptyLister, type KindScope, type ObjectLister, type Plan, type PlannedAction, type PlannedRef, type RuleEvent } from './types.js';

@@ -6,7 +6,7 @@ import jsonata from 'jsonata';
 import { ReflexError, type Clock, type KubeObject } from '../core/index.js';
 import { EvalErrorCode } from './errors.js';
 import { BAIL, compileFast, type FastEvaluator } from './fast-path.js';
-import { parseLabelSelector, type LabelSelector } from './selectors.js';
+import { parseLabelSelector, type LabelSelector } from '../core/index.js';
 import type { ObjectLister, RuleEvent } from './types.js';
 
 /** Guard rails of every evaluation. */

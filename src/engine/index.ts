@@ -15,9 +15,9 @@ export {
   parseFieldSelector,
   labelSelectorFromSpec,
   toLabelSelector,
-} from './selectors.js';
+} from '../core/index.js';
 export { CronSchedule, parseDuration, isValidTimeZone } from './schedule.js';
-export { stampOwnership, MANAGED_BY_LABEL, MANAGED_BY_VALUE, RULE_ANNOTATION } from './ownership.js';
+export { stampOwnership, MANAGED_BY_LABEL, MANAGED_BY_VALUE, RULE_ANNOTATION } from '../core/index.js';
 export { BUILTIN_KINDS, builtinKind, type BuiltinKind } from './kinds.js';
 export { RULE_SCHEMA } from './schema.js';
 export { bindingsFor, type EvaluationScope } from './expression.js';

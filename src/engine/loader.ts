@@ -8,7 +8,7 @@ import { RULE_DEFAULTS, type CompiledAction, type CompiledRule } from './rule.js
 import { validateRuleSchema } from './schema.js';
 import { describeSchemaErrors } from './schema-errors.js';
 import { CronSchedule, parseDuration } from './schedule.js';
-import { parseFieldSelector, SelectorSyntaxError, toLabelSelector, type LabelSelector } from './selectors.js';
+import { parseFieldSelector, SelectorSyntaxError, toLabelSelector, type LabelSelector } from '../core/index.js';
 import { compileTemplate } from './template.js';
 import { ACTION_KINDS, type ActionKind, type LabelSelectorSpec, type RuleDocument, type RuleEvent } from './types.js';
 import { parseYamlDocuments, type LineCol, type PositionMap } from './yaml-source.js';

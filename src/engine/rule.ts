@@ -1,6 +1,6 @@
 /** rule: a loaded, validated and compiled rule, ready to evaluate. */
 import type { Expression } from './expression.js';
-import type { FieldSelector, LabelSelector } from './selectors.js';
+import type { FieldSelector, LabelSelector } from '../core/index.js';
 import type { CronSchedule } from './schedule.js';
 import type { TemplateNode } from './template.js';
 import type { ActionKind, RuleDocument, RuleEvent } from './types.js';

@@ -1,5 +1,5 @@
 /** The rule model (design.md §2) after loading, the planned-action contract, and the ports the engine reads through. */
-import type { KubeObject } from '../core/index.js';
+import type { KubeObject, LabelSelectorSpec } from '../core/index.js';
 
 /** Events a rule sees. */
 export type RuleEvent = 'sync' | 'create' | 'update' | 'delete' | 'resync' | 'schedule';
@@ -9,11 +9,8 @@ export const RULE_EVENTS: readonly RuleEvent[] = ['sync', 'create', 'update', 'd
 export type ActionKind = 'apply' | 'create' | 'update' | 'patch' | 'delete' | 'event' | 'log' | 'webhook';
 export const ACTION_KINDS: readonly ActionKind[] = ['apply', 'create', 'update', 'patch', 'delete', 'event', 'log', 'webhook'];
 
-/** A label selector in structured form; the string form is parsed into this. */
-export interface LabelSelectorSpec {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
-}
+/** A label selector in structured form (defined in core, shared with the informers). */
+export type { LabelSelectorSpec } from '../core/index.js';
 
 /** A rule document exactly as written (after schema validation). */
 export interface RuleDocument {

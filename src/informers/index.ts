@@ -14,7 +14,6 @@ export {
   type Transform,
 } from './store.js';
 export { createLister, type Lister } from './lister.js';
-export { parseLabelSelector, LabelSelectorError, type LabelSelector, type Requirement } from './label-selector.js';
 export {
   listWatcherFor,
   describeTarget,

@@ -1,6 +1,5 @@
 /** Lister: read-only lookups by namespace, name and label selector over an informer's store. */
-import type { KubeObject } from '../core/index.js';
-import { parseLabelSelector, type LabelSelector } from './label-selector.js';
+import { parseLabelSelector, type KubeObject, type LabelSelector } from '../core/index.js';
 import { NAMESPACE_INDEX, type Store } from './store.js';
 
 /**
@@ -13,7 +12,7 @@ export interface Lister<T extends KubeObject = KubeObject> {
   /**
    * Objects in `namespace` ('' , null or undefined: all namespaces, and cluster-scoped
    * objects), filtered by a label selector (`app=web,tier in (a,b)`; throws
-   * LabelSelectorError when malformed). Sorted by namespace, then name.
+   * SelectorSyntaxError when malformed). Sorted by namespace, then name.
    */
   list(namespace?: string | null, labelSelector?: string): Readonly<T>[];
 }

@@ -142,7 +142,7 @@ describe('charts/reflex', function () {
       const cfg = config(ms, 'rx-reflex-config');
       expect(cfg.leaderElection).to.include({ enabled: true, leaseName: 'rx-reflex', leaseNamespace: fx.ns });
       expect(cfg.rules.configMaps).to.deep.equal({ enabled: true, namespaces: [fx.ns], labelSelector: 'reflex.dev/rules=true' });
-      const bundled = readdirSync(join(repoRoot, 'rules')).filter((f) => f.endsWith('.yaml')).sort();
+      const bundled = readdirSync(join(repoRoot, 'rules')).filter((f) => f.endsWith('.yaml') && !f.endsWith('.test.yaml')).sort();
       expect(cfg.rules.paths).to.deep.equal(bundled.map((f) => `/app/rules/${f}`));
     });
 

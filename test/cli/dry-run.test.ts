@@ -77,13 +77,13 @@ describe('cli/dry-run: the example rules against their example manifests', () =>
     expect(await plan('default-deny-networkpolicy')).to.deep.equal([
       {
         rule: 'default-deny-networkpolicy',
-        trigger: { ...ref('v1', 'Namespace', 'shop'), event: 'sync' },
+        trigger: { ...ref('v1', 'Namespace', 'store'), event: 'sync' },
         action: 'apply',
-        target: ref('networking.k8s.io/v1', 'NetworkPolicy', 'default-deny-ingress', 'shop'),
+        target: ref('networking.k8s.io/v1', 'NetworkPolicy', 'default-deny-ingress', 'store'),
         body: {
           apiVersion: 'networking.k8s.io/v1',
           kind: 'NetworkPolicy',
-          metadata: { name: 'default-deny-ingress', namespace: 'shop', ...stamps('default-deny-networkpolicy') },
+          metadata: { name: 'default-deny-ingress', namespace: 'store', ...stamps('default-deny-networkpolicy') },
           spec: { podSelector: {}, policyTypes: ['Ingress'] },
         },
         options: {},
@@ -126,11 +126,11 @@ describe('cli/dry-run: the example rules against their example manifests', () =>
   });
 
   it('rollout-on-configmap-change patches every Deployment mounting the ConfigMap (forEach + $list), on update', async () => {
-    const cm = { ...ref('v1', 'ConfigMap', 'app-config', 'shop'), event: 'update' };
+    const cm = { ...ref('v1', 'ConfigMap', 'app-config', 'checkout'), event: 'update' };
     const patch = { spec: { template: { metadata: { annotations: { 'reflex.dev/config-version': 'app-config-1234' } } } } };
     expect(await plan('rollout-on-configmap-change', ['--event', 'update'])).to.deep.equal([
-      { rule: 'rollout-on-configmap-change', trigger: cm, action: 'patch', target: ref('apps/v1', 'Deployment', 'api', 'shop'), body: patch, options: {} },
-      { rule: 'rollout-on-configmap-change', trigger: cm, action: 'patch', target: ref('apps/v1', 'Deployment', 'worker', 'shop'), body: patch, options: {} },
+      { rule: 'rollout-on-configmap-change', trigger: cm, action: 'patch', target: ref('apps/v1', 'Deployment', 'api', 'checkout'), body: patch, options: {} },
+      { rule: 'rollout-on-configmap-change', trigger: cm, action: 'patch', target: ref('apps/v1', 'Deployment', 'worker', 'checkout'), body: patch, options: {} },
     ]);
     expect(await plan('rollout-on-configmap-change')).to.deep.equal([]);
   });
@@ -249,5 +249,22 @@ spec:
       expect(r.err).to.equal('rule "capped": the sync sweep stopped at maxActionsPerRun (2); later objects were not planned\n');
       expect(JSON.parse(r.out).map((p: PlannedAction) => p.target.name)).to.deep.equal(['a', 'b']);
     });
+  });
+});
+
+describe('cli/dry-run: manifests as one cluster', () => {
+  it('reports an object defined twice and plans it once, as a cluster holds one object per name', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'reflex-dup-'));
+    try {
+      await writeFile(join(dir, 'a.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n');
+      await writeFile(join(dir, 'b.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: { name: shop, labels: { team: x } }\n');
+      const r = await dryRun(['--rules', rules('default-deny-networkpolicy'), '--manifests', dir, '--now', NOW, '--output', 'json']);
+      expect(r.code).to.equal(1);
+      expect(r.err).to.match(/b\.yaml:1:1: document 1: Namespace shop is defined again \(first in .*a\.yaml\)/);
+      const planned = JSON.parse(r.out) as PlannedAction[];
+      expect(planned.map((p) => p.trigger.name)).to.deep.equal(['shop']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

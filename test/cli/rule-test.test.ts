@@ -48,18 +48,18 @@ describe('reflex test', () => {
   const write = (name: string, text: string) => writeFileSync(join(dir, name), text);
 
   it('passes the RuleTests of every shipped rule, and every shipped rule has one', async () => {
-    const r = await reflexTest(repoRoot, 'test/cli/rule-tests/');
+    const r = await reflexTest(repoRoot, 'rules/');
     expect(r.code, r.out).to.equal(0);
     expect(r.out).to.match(/^(\d+) passed, 0 failed$/m);
     const ruleFiles = readdirSync(join(repoRoot, 'rules')).filter((f) => f.endsWith('.yaml') && !f.endsWith('.test.yaml'));
     expect(ruleFiles.length).to.be.greaterThan(0);
     for (const f of ruleFiles) {
-      expect(r.out, `${f} has a RuleTest`).to.contain(`test/cli/rule-tests/${f.replace(/\.yaml$/, '.test.yaml')}`);
+      expect(r.out, `${f} has a RuleTest`).to.contain(`rules/${f.replace(/\.yaml$/, '.test.yaml')}`);
     }
   });
 
   it('has a positive and a negative case for every shipped rule', () => {
-    const dir = join(repoRoot, 'test', 'cli', 'rule-tests');
+    const dir = join(repoRoot, 'rules');
     for (const f of readdirSync(dir).filter((n) => n.endsWith('.test.yaml'))) {
       const tests = parseRuleTests(f, readFileSync(join(dir, f), 'utf8'));
       const expectations = tests.flatMap((t) => [t.expect, ...t.steps.map((s) => s.expect)]).filter((e) => e !== undefined);

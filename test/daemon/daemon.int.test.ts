@@ -58,7 +58,7 @@ describe('reflex run (end to end, against the control plane)', function () {
       const list = await fx.admin.ok<{ items: { reason: string; note: string; regarding: { name: string } }[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${fx.ns}/events`);
       return list.items.find((e) => e.reason === 'InvalidRule' && e.regarding.name === 'rules-stamp');
     }, 5000, 'an InvalidRule Warning Event on the rule ConfigMap');
-    expect(warning.note).to.match(/^configmap\/.*\/rules-stamp\/rules\.yaml:\d+:\d+: rule "stamp": /);
+    expect(warning.note).to.match(/^configmap\/.*\/rules-stamp\/rules\.yaml:\d+:\d+: rule "stamp" .*JSONata syntax error/);
     await createCM('demo-after-broken-edit');
     await waitStamp('demo-after-broken-edit', 'v2', 5000);
     const load = await d.get('/metrics', 'metrics');

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { labelSelectorFromSpec, parseFieldSelector, parseLabelSelector, SelectorSyntaxError } from '../../src/engine/index.js';
 
-describe('engine/selectors', () => {
+describe('core/selectors', () => {
   const labels = { env: 'dev', tier: 'web' };
 
   it('matches every operator of the string form: =, ==, !=, in, notin, exists, !key', () => {

@@ -1,6 +1,12 @@
-/** selectors: label selectors (string and structured forms) and field selectors, parsed once and matched locally. */
-import type { KubeObject } from '../core/index.js';
-import type { LabelSelectorSpec } from './types.js';
+/** selectors: shared by the engine (rules) and the informers (listers): label selectors (string and structured forms) and field selectors, parsed once and matched locally. */
+import { ReflexError } from './errors.js';
+import type { KubeObject } from './object.js';
+
+/** A label selector in structured form (metav1.LabelSelector); the string form parses into the same LabelSelector. */
+export interface LabelSelectorSpec {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+}
 
 export type LabelOperator = 'in' | 'notin' | 'exists' | '!' | '=' | '!=';
 
@@ -61,13 +67,12 @@ export class LabelSelector {
 }
 
 /** A selector that does not parse; `position` is the 0-based character offset of the problem in the string form. */
-export class SelectorSyntaxError extends Error {
+export class SelectorSyntaxError extends ReflexError {
   constructor(
     readonly reason: string,
     readonly position: number,
   ) {
-    super(reason);
-    this.name = 'SelectorSyntaxError';
+    super(reason, { code: 'ERR_SELECTOR_SYNTAX' });
   }
 }
 
