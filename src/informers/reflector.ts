@@ -12,8 +12,8 @@ export type ReflectorEvent<T extends KubeObject = KubeObject> =
 
 /**
  * Writes each event to `writer` and yields the resulting changes. A (re)list is
- * buffered from Init to InitDone and swapped in at once, so readers never see a
- * half-listed cache, and handlers see only real differences (including deletes
+ * buffered from Init to InitDone (each object transformed as it arrives) and swapped
+ * in at once, so readers never see a half-listed cache, and handlers see only real differences (including deletes
  * that were missed while disconnected).
  */
 export async function* reflect<T extends KubeObject>(
@@ -27,7 +27,7 @@ export async function* reflect<T extends KubeObject>(
         buffer = [];
         break;
       case 'InitApply':
-        buffer.push(ev.object);
+        buffer.push(writer.stage(ev.object));
         break;
       case 'InitDone': {
         const objects = buffer.length;

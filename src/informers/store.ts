@@ -40,6 +40,13 @@ export interface Writer<T extends KubeObject = KubeObject> {
   /** Removes one object; the change carries the event's final state. No change when the cache did not hold it. */
   delete(obj: T): StoreChange<T> | undefined;
   /**
+   * Transforms one object of a listing as it arrives, so that a large listing is not
+   * held untransformed (managedFields and all) until it is complete. `replace` takes
+   * staged objects as they are (it transforms only objects it was not given staged).
+   * Throws what the transform throws; the store is unchanged either way.
+   */
+  stage(obj: T): T;
+  /**
    * Swaps in a complete listing at once: adds new objects, updates the ones whose
    * resourceVersion changed, deletes the ones that vanished, and leaves unchanged
    * objects alone (no delete-and-re-add). Adds carry `isInitialList` on the first listing only.
@@ -70,6 +77,8 @@ class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
   private readonly indices = new Map<string, Map<string, Set<string>>>();
   private readonly indexers: Record<string, IndexFunc<T>>;
   private readonly transform: Transform<T>;
+  /** Objects transformed by `stage` and not yet taken by `replace`. */
+  private readonly staged = new WeakSet<T>();
   private rv = '';
   private listed = false;
 
@@ -161,9 +170,15 @@ class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
     if (rv) this.rv = rv;
   }
 
-  /** Transforms an object and computes its index values, changing nothing (user functions may throw). */
-  private prepare(raw: T): { obj: T; key: string; indexed: Array<[string, string[]]> } {
+  stage(raw: T): T {
     const obj = this.transform(raw);
+    this.staged.add(obj);
+    return obj;
+  }
+
+  /** Transforms an object (unless staged) and computes its index values, changing nothing (user functions may throw). */
+  private prepare(raw: T): { obj: T; key: string; indexed: Array<[string, string[]]> } {
+    const obj = this.staged.delete(raw) ? raw : this.transform(raw);
     const indexed = Object.entries(this.indexers).map(([name, fn]): [string, string[]] => [name, fn(obj)]);
     return { obj, key: objectKey(obj), indexed };
   }
