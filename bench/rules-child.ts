@@ -3,7 +3,7 @@
  * a namespace whose objects are already there. The client is wrapped to timestamp each
  * watch event as it arrives and each patch as it is sent and as its response arrives.
  *
- *   node dist/bench/rules-child.js STATE_DIR NAMESPACE OBJECTS SYNC_ACTIONS
+ *   node dist/bench/rules-child.js STATE_DIR NAMESPACE OBJECTS SYNC_ACTIONS [WORKERS]
  *
  * Answers first with the sync sweep (every object evaluated by 50 rules, SYNC_ACTIONS
  * patches). Then, per `begin` … `end N` from the parent, with what happened in between.
@@ -40,7 +40,7 @@ export interface RulesReport {
   patches: PatchRecord[];
 }
 
-const [dir, namespace, objectsArg, syncActionsArg] = process.argv.slice(2);
+const [dir, namespace, objectsArg, syncActionsArg, workersArg] = process.argv.slice(2);
 const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as ControlPlaneState;
 
 let events = 0;
@@ -50,6 +50,7 @@ let actions = 0;
 let failed = 0;
 let lastActionAt = 0;
 let patches: PatchRecord[] = [];
+/** When the first watch event of `name@gen` arrived (sync listings are not watch events). */
 const receivedAt = new Map<string, number>();
 
 /** The real client, with watch events and patches timestamped. */
@@ -66,8 +67,9 @@ function instrument(client: KubeClient): KubeClient {
                 if (ev.type !== 'BOOKMARK' && ev.type !== 'ERROR') {
                   if (events === 0) firstEventAt = now;
                   events++;
-                  const name = ev.object?.metadata?.name;
-                  if (name) receivedAt.set(name, now);
+                  // The first arrival of each (object, gen): the event that asks for the patch.
+                  const id = `${ev.object?.metadata?.name}@${(ev.object as { data?: { gen?: string } }).data?.gen}`;
+                  if (!receivedAt.has(id)) receivedAt.set(id, now);
                 }
                 yield ev;
               }
@@ -81,7 +83,9 @@ function instrument(client: KubeClient): KubeClient {
           const out = await target.patch(t as never, body, o as never);
           const doneAt = wallMs();
           const gen = /"seen":"([^"]*)"/.exec(JSON.stringify(body))?.[1] ?? '';
-          patches.push({ name: t.name, gen, receivedAt: receivedAt.get(t.name) ?? sentAt, sentAt, doneAt });
+          const id = `${t.name}@${gen}`;
+          patches.push({ name: t.name, gen, receivedAt: receivedAt.get(id) ?? sentAt, sentAt, doneAt });
+          receivedAt.delete(id);
           return out;
         };
       }
@@ -96,6 +100,7 @@ const factory = new SharedInformerFactory(client);
 const controller = new RuleController({
   client,
   factory,
+  workers: Number(workersArg ?? 4),
   hooks: {
     evaluated: () => void evaluations++,
     action: (_rule, _action, outcome) => {

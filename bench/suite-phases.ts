@@ -66,6 +66,9 @@ export interface Latency {
   e2eP99: number;
   intP50: number;
   intP99: number;
+  /** The patch's own round trip (sent → answered), ms. */
+  rttP50: number;
+  rttP99: number;
 }
 
 export interface RulesFigures {
@@ -87,7 +90,7 @@ const throughput = (r: RulesReport): Throughput => ({
 export async function rulesPhase(
   cp: ControlPlane,
   loader: Loader,
-  cfg: { rulesObjects: number; seconds: number; rates: number[] },
+  cfg: { rulesObjects: number; seconds: number; rates: number[]; workers: number },
   log: (l: string) => void,
 ): Promise<RulesFigures> {
   const ns = 'bench-rules';
@@ -95,7 +98,7 @@ export async function rulesPhase(
   await loader.namespace(ns);
   await loader.seed(ns, 0, n);
   const matching = Array.from({ length: n }, (_, i) => i).filter(matches);
-  const child = nodeChild('rules-child', [cp.dir, ns, String(n), String(matching.length)]);
+  const child = nodeChild('rules-child', [cp.dir, ns, String(n), String(matching.length), String(cfg.workers)]);
   try {
     const syncReport = await child.next<RulesReport>();
     const sync = throughput(syncReport);
@@ -144,13 +147,14 @@ export async function rulesPhase(
       const report = await child.next<RulesReport>(120_000);
       const e2e: number[] = [];
       const internal: number[] = [];
+      const rtt = report.patches.map((p) => p.doneAt - p.sentAt);
       for (const p of report.patches) {
         const at = committed.get(`${p.name}@${p.gen}`);
         if (at !== undefined) e2e.push(p.doneAt - at);
         internal.push(p.sentAt - p.receivedAt);
       }
-      const l: Latency = { rate, samples: e2e.length, e2eP50: percentile(e2e, 50), e2eP99: percentile(e2e, 99), intP50: percentile(internal, 50), intP99: percentile(internal, 99) };
-      log(`latency ${rate}/s: ${l.samples}/${total} actions matched, e2e p50 ${l.e2eP50.toFixed(0)} ms p99 ${l.e2eP99.toFixed(0)} ms, internal p50 ${l.intP50.toFixed(1)} p99 ${l.intP99.toFixed(1)} ms (${report.failed} failed)`);
+      const l: Latency = { rate, samples: e2e.length, e2eP50: percentile(e2e, 50), e2eP99: percentile(e2e, 99), intP50: percentile(internal, 50), intP99: percentile(internal, 99), rttP50: percentile(rtt, 50), rttP99: percentile(rtt, 99) };
+      log(`latency ${rate}/s: ${l.samples}/${total} actions matched, e2e p50 ${l.e2eP50.toFixed(0)} ms p99 ${l.e2eP99.toFixed(0)} ms, internal p50 ${l.intP50.toFixed(1)} p99 ${l.intP99.toFixed(1)} ms, patch round trip p50 ${l.rttP50.toFixed(1)} p99 ${l.rttP99.toFixed(1)} ms (${report.failed} failed, ${Math.round(report.cpuMs)} ms CPU)`);
       latency.push(l);
     }
     return { sync, live, latency };

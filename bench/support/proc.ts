@@ -84,10 +84,11 @@ export class JsonChild {
   }
 }
 
-/** Starts a compiled bench script (`bench/<script>.js` next to this file's parent) as a Node.js child. */
+/** Starts a compiled bench script (`bench/<script>.js` next to this file's parent) as a Node.js child, with $BENCH_NODE_FLAGS. */
 export function nodeChild(script: string, args: string[], nodeFlags: string[] = []): JsonChild {
   const path = fileURLToPath(new URL(`../${script}.js`, import.meta.url));
-  const proc = spawn(process.execPath, [...nodeFlags, path, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const extra = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawn(process.execPath, [...extra, ...nodeFlags, path, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   return new JsonChild(`${script} ${args[0] ?? ''}`.trim(), proc);
 }
 
