@@ -1,16 +1,19 @@
 /**
  * `reflex rbac` proven against the real control plane: the daemon runs the shipped rules under a
- * service account bound to exactly the printed ClusterRole and Role; the rules work, and taking
+ * service account bound to exactly the printed ClusterRole and Role; all eight rules work, and taking
  * one verb away makes the matching action fail with a reported Forbidden.
  */
+import type { Server } from 'node:http';
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { repoRoot } from '../support/control-plane.js';
-import { useCluster, type ClusterFixture } from '../support/cluster.js';
+import { useCluster } from '../support/cluster.js';
 import { DaemonProcess } from '../support/daemon-process.js';
+import { finishedJob, hoursAgo, installPreviewCrd, shippedRulesFor, webhookReceiver } from '../support/shipped-rules.js';
+import { serviceAccountKubeconfig } from '../daemon/daemon-support.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 interface PolicyRule {
@@ -31,30 +34,6 @@ async function rbacFor(name: string, namespace: string): Promise<Obj[]> {
     process.chdir(cwd);
   }
   return JSON.parse(out.join('')) as Obj[];
-}
-
-/** A kubeconfig of service account `name` in `ns`, with a TokenRequest token. */
-async function serviceAccountKubeconfig(fx: ClusterFixture, ns: string, name: string, dir: string): Promise<string> {
-  await fx.admin.ok('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } });
-  const tr = await fx.admin.ok<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${name}/token`, {
-    apiVersion: 'authentication.k8s.io/v1',
-    kind: 'TokenRequest',
-    spec: { expirationSeconds: 3600 },
-  });
-  const ca = readFileSync(join(fx.cp.dir, 'ca.crt')).toString('base64');
-  const file = join(dir, 'kubeconfig');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'c', cluster: { server: fx.cp.server, 'certificate-authority-data': ca } }],
-      users: [{ name: 'u', user: { token: tr.status.token } }],
-      contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u', namespace: ns } }],
-      'current-context': 'ctx',
-    }),
-  );
-  return file;
 }
 
 /** How the RBAC authorizer words a denial: `User "…" cannot VERB resource "…"`. */
@@ -78,6 +57,7 @@ describe('reflex rbac (the daemon under exactly that role)', function () {
   let daemon: DaemonProcess | undefined;
   let createdPlatform = false;
   let createdSecret = false;
+  let receiver: Server | undefined;
   const role = () => `reflex-${fx.ns}`;
 
   beforeEach(() => {
@@ -87,7 +67,9 @@ describe('reflex rbac (the daemon under exactly that role)', function () {
   afterEach(async () => {
     await daemon?.stop('SIGKILL');
     daemon = undefined;
+    receiver?.close();
     const a = fx.admin;
+    await a.call('DELETE', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/previews.example.com');
     await a.call('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${role()}`);
     await a.call('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterroles/${role()}`);
     await a.call('DELETE', `/api/v1/namespaces/${fx.ns}-ttl`);
@@ -109,7 +91,7 @@ describe('reflex rbac (the daemon under exactly that role)', function () {
   /** Grants the printed roles to a new service account; returns its kubeconfig and the ClusterRole. */
   async function bindPrintedRoles(): Promise<{ kubeconfig: string; clusterRole: Obj }> {
     const [clusterRole, nsRole] = await rbacFor(role(), fx.ns);
-    const kubeconfig = await serviceAccountKubeconfig(fx, fx.ns, 'reflex', dir);
+    const kubeconfig = await serviceAccountKubeconfig(fx, fx.ns, 'reflex');
     const subjects = [{ kind: 'ServiceAccount', name: 'reflex', namespace: fx.ns }];
     const rbac = '/apis/rbac.authorization.k8s.io/v1';
     await fx.admin.ok('POST', `${rbac}/clusterroles`, clusterRole);
@@ -119,13 +101,13 @@ describe('reflex rbac (the daemon under exactly that role)', function () {
     return { kubeconfig, clusterRole };
   }
 
-  function daemonConfig(): string {
+  function daemonConfig(rulesDir: string): string {
     const file = join(dir, 'reflex.yaml');
     writeFileSync(
       file,
       `namespace: ${fx.ns}
 rules:
-  paths: [${JSON.stringify(join(repoRoot, 'rules'))}]
+  paths: [${JSON.stringify(rulesDir)}]
   configMaps: {enabled: true}
 leaderElection:
   enabled: true
@@ -158,8 +140,15 @@ leaderElection:
     await fx.admin.ok('POST', `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config', labels: { 'reflex.dev/rollout': 'true' } }, data: { mode: 'blue' } });
     await fx.admin.ok('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, deployment('web', ns, [{ name: 'config', configMap: { name: 'app-config' } }]));
 
+    await installPreviewCrd(fx, ns);
+    await fx.admin.ok('POST', `/apis/example.com/v1/namespaces/${ns}/previews`, { apiVersion: 'example.com/v1', kind: 'Preview', metadata: { name: 'pr-1' }, spec: { expiresAt: hoursAgo(1) } });
+    await finishedJob(fx, ns, 'build-1');
+    await fx.admin.ok('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, { ...deployment('nightly', ns), metadata: { name: 'nightly', namespace: ns, labels: { 'reflex.dev/nightly-scale-down': 'true' } }, spec: { ...deployment('nightly', ns).spec, replicas: 2 } });
+    const hook = await webhookReceiver();
+    receiver = hook.server;
+
     const { kubeconfig, clusterRole } = await bindPrintedRoles();
-    daemon = await DaemonProcess.start({ kubeconfig, args: ['--config', daemonConfig()], readyTimeoutMs: 60_000 });
+    daemon = await DaemonProcess.start({ kubeconfig, args: ['--config', daemonConfig(shippedRulesFor(hook.url))], readyTimeoutMs: 60_000 });
 
     // Each shipped rule that can act here does, with nothing but the printed roles.
     await fx.admin.eventually(() => exists(`/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/default-deny-ingress`), 20_000, 'default-deny-networkpolicy applied');
@@ -174,6 +163,10 @@ leaderElection:
       const web = await get(`/apis/apps/v1/namespaces/${ns}/deployments/web`);
       return String(web.spec.template.metadata.annotations?.['reflex.dev/config-version'] ?? '').startsWith('app-config-');
     }, 20_000, 'rollout-on-configmap-change patched the Deployment');
+    await fx.admin.eventually(async () => (await fx.admin.call('GET', `/apis/batch/v1/namespaces/${ns}/jobs/build-1`)).status === 404, 20_000, 'delete-finished-jobs deleted the Job');
+    await fx.admin.eventually(async () => (await fx.admin.call('GET', `/apis/example.com/v1/namespaces/${ns}/previews/pr-1`)).status === 404, 20_000, 'expire-previews deleted the Preview');
+    await fx.admin.eventually(async () => hook.bodies.some((b) => b.includes(`preview ${ns}/pr-1 expired`)), 20_000, 'expire-previews called its webhook');
+    await fx.admin.eventually(async () => (await get(`/apis/apps/v1/namespaces/${ns}/deployments/nightly`)).spec.replicas === 0, 20_000, 'nightly-scale-down scaled the Deployment on its schedule');
     const lease = await get(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/reflex`);
     expect(lease.spec.holderIdentity, 'the daemon holds the Lease through the printed Role').to.be.a('string').and.not.equal('');
     // (A Forbidden "because it is being terminated" on the expiring namespace is admission, not RBAC.)

@@ -1,32 +1,11 @@
-import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { Server } from 'node:http';
 import { expect } from 'chai';
 import { DaemonProcess } from '../support/daemon-process.js';
-import { repoRoot } from '../support/control-plane.js';
+import { finishedJob, hoursAgo, installPreviewCrd, shippedRulesFor, webhookReceiver } from '../support/shipped-rules.js';
 import { useCluster, type ClusterFixture } from '../support/cluster.js';
 import { testConfig } from './daemon-support.js';
 
-/**
- * The shipped rules (rules/) run by the daemon against the control plane. Two settings are
- * changed in the copy the daemon reads: the webhook URL points at a receiver in this test
- * (nothing leaves the machine), and the nightly cron fires every second, so the schedule is seen.
- */
-function shippedRulesFor(webhookUrl: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'reflex-rules-'));
-  for (const f of readdirSync(join(repoRoot, 'rules')).filter((n) => n.endsWith('.yaml') && !n.endsWith('.test.yaml'))) {
-    let text = readFileSync(join(repoRoot, 'rules', f), 'utf8');
-    text = text.replace(/url: https:\/\/chat\.example\.com\/hooks\/previews/, `url: ${webhookUrl}`);
-    text = text.replace(/schedule: "0 22 \* \* 1-5"/, 'schedule: "* * * * * *"');
-    writeFileSync(join(dir, f), text);
-  }
-  return dir;
-}
-
 type Obj = { metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown>; type?: string; data?: Record<string, string> };
-
-const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
 
 async function createNamespace(fx: ClusterFixture, name: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}) {
   await fx.admin.ok('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels, annotations } });
@@ -51,39 +30,11 @@ function deployment(name: string, labels: Record<string, string>, replicas = 2, 
   };
 }
 
-async function finishedJob(fx: ClusterFixture, ns: string, name: string) {
-  await fx.admin.ok('POST', `/apis/batch/v1/namespaces/${ns}/jobs`, {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: { name },
-    spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'registry.invalid/job:1' }] } } },
-  });
-  const start = hoursAgo(3);
-  const done = hoursAgo(2);
-  await fx.admin.ok(
-    'PATCH',
-    `/apis/batch/v1/namespaces/${ns}/jobs/${name}/status`,
-    {
-      status: {
-        startTime: start,
-        completionTime: done,
-        succeeded: 1,
-        conditions: [
-          { type: 'SuccessCriteriaMet', status: 'True', lastProbeTime: done, lastTransitionTime: done },
-          { type: 'Complete', status: 'True', lastProbeTime: done, lastTransitionTime: done },
-        ],
-      },
-    },
-    'application/merge-patch+json',
-  );
-}
-
 describe('the shipped example rules (daemon end to end, against the control plane)', function () {
   this.timeout(240_000);
   const fx = useCluster();
   let daemon: DaemonProcess | undefined;
   let receiver: Server | undefined;
-  const hooks: string[] = [];
   afterEach(async () => {
     await daemon?.stop('SIGKILL');
     receiver?.close();
@@ -92,30 +43,11 @@ describe('the shipped example rules (daemon end to end, against the control plan
 
   it('produces the effect of every rule, for objects that existed before start and objects created after', async () => {
     const ns = fx.ns;
-    receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        hooks.push(body);
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => receiver!.listen(0, '127.0.0.1', () => r()));
-    const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks/previews`;
+    const hook = await webhookReceiver();
+    receiver = hook.server;
+    const { url, bodies: hooks } = hook;
 
-    // The Preview CRD of expire-previews.
-    await fx.admin.call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: { name: 'previews.example.com' },
-      spec: {
-        group: 'example.com',
-        scope: 'Namespaced',
-        names: { plural: 'previews', singular: 'preview', kind: 'Preview', listKind: 'PreviewList' },
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-      },
-    });
-    await fx.admin.eventually(async () => (await fx.admin.call('GET', `/apis/example.com/v1/namespaces/${ns}/previews`)).status === 200, 30_000, 'the Preview CRD');
+    await installPreviewCrd(fx, ns);
 
     // Shared inputs: the registry secret in platform, a team namespace.
     if ((await fx.admin.call('GET', '/api/v1/namespaces/platform')).status === 404) await createNamespace(fx, 'platform');
