@@ -21,8 +21,7 @@ export interface Command {
   name: string;
   summary: string;
   usage: string;
-  /** Undefined while the command is not built yet: running it says so and exits 2. */
-  run?: CommandRun;
+  run: CommandRun;
 }
 
 export const commands: Command[] = [

@@ -9,7 +9,7 @@ const stdio: CommandIO = {
 /** The top-level help text. */
 export function helpText(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
-  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}${c.run ? '' : ' (not built yet)'}`);
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return [
     'reflex: declarative automation for Kubernetes',
     '',
@@ -41,10 +41,6 @@ export async function main(argv: string[], io: CommandIO = stdio): Promise<numbe
   if (rest.includes('--help') || rest.includes('-h')) {
     io.out(`Usage: ${cmd.usage}\n\n${cmd.summary}`);
     return 0;
-  }
-  if (!cmd.run) {
-    io.err(`reflex ${cmd.name}: not built yet in this version`);
-    return 2;
   }
   return cmd.run(rest, io);
 }

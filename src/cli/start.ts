@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { kubeconfigFiles, mergeKubeconfigs } from '../client/index.js';
-import { commands, type CommandIO } from './commands.js';
+import type { CommandIO } from './commands.js';
+import { runRun } from './run.js';
 import { runDryRun } from './dry-run.js';
 
 /** The package root (holding rules/ and examples/), from dist/src/cli or src/cli. */
@@ -28,16 +29,11 @@ export async function runStart(args: string[], io: CommandIO): Promise<number> {
   const rulesDir = `${packageRoot}rules`;
   const examplesDir = `${packageRoot}examples`;
   const context = currentContext();
-  const run = commands.find((c) => c.name === 'run')?.run;
-  if (context && run) {
-    io.err(`reflex: kubeconfig context "${context}": running the daemon with the bundled rules in client dry-run (plans are logged, nothing is written)`);
-    return run(['--rules', rulesDir, '--dry-run=client', ...args], io);
-  }
   if (context) {
-    io.err(`reflex: kubeconfig context "${context}" found, but the daemon is not built in this version; planning the example rules offline instead`);
-  } else {
-    io.err('reflex: no kubeconfig context found ($KUBECONFIG or ~/.kube/config); planning the example rules (rules/) against the example manifests (examples/), offline');
+    io.err(`reflex: kubeconfig context "${context}": running the daemon with the bundled rules in client dry-run (plans are logged, nothing is written)`);
+    return runRun(['--rules', rulesDir, '--dry-run=client', ...args], io);
   }
+  io.err('reflex: no kubeconfig context found ($KUBECONFIG or ~/.kube/config); planning the example rules (rules/) against the example manifests (examples/), offline');
   if (!existsSync(rulesDir) || !existsSync(examplesDir)) {
     io.err(`reflex: the bundled rules/ and examples/ are missing from ${packageRoot}`);
     return 2;
