@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { expect } from 'chai';
+import { repoRoot } from '../support/control-plane.js';
 import { DaemonProcess } from '../support/daemon-process.js';
 import { useCluster } from '../support/cluster.js';
 import { kubectlApply, metricValue, ruleConfigMap, serviceAccountKubeconfig, testConfig } from './daemon-support.js';
@@ -180,5 +183,30 @@ spec:
       const depth = (metricValue(m.text, 'reflex_queue_depth', 'lane="live"') ?? 0) + (metricValue(m.text, 'reflex_queue_depth', 'lane="sweep"') ?? 0);
       return depth === 0;
     }, 30_000, 'the queue to drain');
+  });
+
+  it('streams decision traces to reflex tail as it decides', async () => {
+    const d = await start(['--config', testConfig(fx.ns)]);
+    kubectlApply(fx, ruleConfigMap(fx.ns, 'rules-stamp', stampRule(fx.ns, 'v1')));
+    await d.waitForLog((l) => l.message === 'rule active' && l.rule === 'stamp', 10_000, 'the rule to be active');
+    const tail = spawn(process.execPath, [join(repoRoot, 'bin', 'reflex.js'), 'tail', '--url', `ws://127.0.0.1:${d.metricsPort}/traces`, '--rule', 'stamp', '--output', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      let err = '';
+      tail.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      tail.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      await fx.admin.eventually(async () => err.includes('connected to'), 10_000, 'reflex tail to connect');
+      await createCM('traced');
+      const trace = await fx.admin.eventually(async () => {
+        const line = out.split('\n').find((l) => l.includes('"traced"'));
+        return line ? (JSON.parse(line) as { rule: string; event: string; condition: boolean; planned: unknown[]; executed: { action: string; outcome: string; durationMs: number }[] }) : undefined;
+      }, 10_000, 'a trace of the new object in reflex tail');
+      expect(trace).to.deep.include({ rule: 'stamp', event: 'create', condition: true });
+      expect(trace.planned).to.have.length(1);
+      expect(trace.executed.map((e) => [e.action, e.outcome])).to.deep.equal([['patch', 'done']]);
+      expect(trace.executed[0].durationMs).to.be.a('number');
+    } finally {
+      tail.kill('SIGINT');
+    }
   });
 });
