@@ -209,4 +209,29 @@ spec:
       tail.kill('SIGINT');
     }
   });
+
+  it('stops two rules fighting over one field with the loop guard, and says so', async () => {
+    const fighter = (name: string, value: string) => `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: ${name} }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}], labelSelector: app=demo }
+  when: "$not(data.owner = '${value}')"
+  actions:
+    - patch: { patch: { data: { owner: "${value}" } } }
+`;
+    kubectlApply(fx, ruleConfigMap(fx.ns, 'rules-fight', `${fighter('owner-a', 'a')}---\n${fighter('owner-b', 'b')}`));
+    const d = await start(['--config', testConfig(fx.ns)]);
+    await createCM('contested');
+    const guard = await d.waitForLog((l) => String(l.message).includes('loop guard'), 30_000, 'the loop guard to trip');
+    expect(String(guard.message)).to.match(/rule owner-[ab]: more than 10 actions on .*contested within a minute/);
+    const m = await d.get('/metrics', 'metrics');
+    expect((metricValue(m.text, 'reflex_loop_guard_total', 'rule="owner-a"') ?? 0) + (metricValue(m.text, 'reflex_loop_guard_total', 'rule="owner-b"') ?? 0)).to.be.greaterThan(0);
+    const events = await fx.admin.ok<{ items: { reason: string; regarding: { name: string } }[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${fx.ns}/events`);
+    expect(events.items.some((e) => e.reason === 'ReflexLoopGuard' && e.regarding.name === 'contested')).to.equal(true);
+    const rv = async () => (await fx.admin.ok<{ metadata: { resourceVersion: string } }>('GET', cmPath('contested'))).metadata.resourceVersion;
+    const settled = await rv();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await rv(), 'the object stops changing').to.equal(settled);
+  });
 });
