@@ -10,20 +10,31 @@ export interface Clock {
 /** Opaque timer handle. */
 export type TimerHandle = { readonly id: number };
 
-/** The real clock: `Date.now()` and Node timers (unref'd, so they never keep the process alive). */
+/**
+ * Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer delay fires after 1 ms.
+ * Longer waits are chained in steps of at most this much.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The real clock: `Date.now()` and Node timers (unref'd, so they never keep the process alive). Any delay works, however long. */
 export const realClock: Clock = (() => {
   let next = 0;
   const timers = new Map<number, NodeJS.Timeout>();
+  const arm = (id: number, due: number, fn: () => void) => {
+    const wait = Math.min(MAX_TIMER_MS, Math.max(0, due - Date.now()));
+    const t = setTimeout(() => {
+      if (Date.now() < due) return arm(id, due, fn); // a long wait: the next step of the chain
+      timers.delete(id);
+      fn();
+    }, wait);
+    t.unref?.();
+    timers.set(id, t);
+  };
   return {
     now: () => Date.now(),
     setTimer(fn, ms) {
       const id = ++next;
-      const t = setTimeout(() => {
-        timers.delete(id);
-        fn();
-      }, Math.max(0, ms));
-      t.unref?.();
-      timers.set(id, t);
+      arm(id, Date.now() + Math.max(0, ms), fn);
       return { id };
     },
     clearTimer(handle) {

@@ -11,7 +11,7 @@ import type { KubeClient } from '../client/index.js';
 import { RateLimitingWorkQueue, defaultControllerRateLimiter, noopQueueMetrics, type QueueMetrics, type Lane } from '../queue/index.js';
 import type { SharedInformerFactory } from '../informers/index.js';
 import { evaluate, renderUpdate, type CompiledRule, type Plan, type PlannedAction, type PlannedRef, type RuleEvent } from '../engine/index.js';
-import { executeAction, type ActionResult } from '../actions/index.js';
+import { ActionError, ActionErrorCode, executeAction, type ActionResult } from '../actions/index.js';
 import { coalesce, type PendingChange } from './coalesce.js';
 import { CacheLister } from './cache-lister.js';
 import { RuleRegistry, type ActiveRule } from './rule-registry.js';
@@ -238,7 +238,7 @@ export class RuleController {
     const results: ActionResult[] = [];
     for (const p of plan) {
       const started = this.clock.now();
-      const r = await executeAction(p, options);
+      const r = (await this.unplaced(p)) ?? (await executeAction(p, options));
       results.push(r);
       trace.executed.push({ action: r.action, outcome: r.status, durationMs: this.clock.now() - started, ...(r.cause ? { error: errorMessage(r.cause) } : {}) });
       this.hooks.action?.(rule.name, r.action, r.status);
@@ -248,6 +248,23 @@ export class RuleController {
       if (r.status === 'failed') break;
     }
     return results;
+  }
+
+  /**
+   * A write to a namespaced kind without a namespace would land in the daemon's own namespace
+   * (the client's default): refuse it, naming the fix, instead of writing somewhere unexpected.
+   */
+  private async unplaced(p: PlannedAction): Promise<ActionResult | undefined> {
+    if (p.target.namespace || p.action === 'log' || p.action === 'webhook' || p.action === 'event') return undefined;
+    if ((await this.registry.scopeOf(p.target.apiVersion, p.target.kind)) !== 'Namespaced') return undefined;
+    const where = p.action === 'apply' || p.action === 'create' ? 'object.metadata.namespace' : 'target.namespace';
+    const cause = new ActionError(
+      `rule ${p.rule}: ${p.action} of ${p.target.kind} ${p.target.name}: the kind is namespaced but the action names no namespace (and the trigger has none to inherit); set ${where}`,
+      p.action,
+      p.target,
+      { code: ActionErrorCode.invalid, terminal: true },
+    );
+    return { status: 'failed', action: p.action, target: p.target, cause };
   }
 
   /** The one place that maps an outcome to a queue operation. */

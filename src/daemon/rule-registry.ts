@@ -91,9 +91,22 @@ export class RuleRegistry {
     for (const reg of this.regs.values()) if (reg.active) this.sweep(reg.active, event);
   }
 
-  /** The scope of a kind: from discovery (rules' kinds) or the table of built-in kinds. */
-  scopeOf(apiVersion: string, kind: string): KindScope | undefined {
-    return this.scopes.get(`${apiVersion}/${kind}`) ?? builtinKind(apiVersion, kind)?.scope;
+  /**
+   * The scope of a kind: known kinds at once (rules' kinds, built-in kinds), any other from
+   * discovery (cached by the client). Undefined when the server does not serve the kind.
+   */
+  async scopeOf(apiVersion: string, kind: string): Promise<KindScope | undefined> {
+    const key = `${apiVersion}/${kind}`;
+    const known = this.scopes.get(key) ?? builtinKind(apiVersion, kind)?.scope;
+    if (known) return known;
+    try {
+      const info = await this.o.client.resolve(apiVersion, kind);
+      const scope: KindScope = info.namespaced ? 'Namespaced' : 'Cluster';
+      this.scopes.set(key, scope);
+      return scope;
+    } catch {
+      return undefined; // not served: the write will say so
+    }
   }
 
   /** A target's cached state, when a rule watches its kind. */
@@ -187,18 +200,19 @@ export class RuleRegistry {
     reg.cleanup.push(() => this.o.clock.clearTimer(timer));
   }
 
+  /** Sweeps at every firing of the rule's cron; each firing is computed from the previous one, so an early wake-up never sweeps twice. */
   private cron(reg: Registration, active: ActiveRule): void {
     const schedule = reg.rule.schedule;
     if (!schedule) return;
     let timer: TimerHandle;
-    const arm = () => {
-      const now = this.o.clock.now();
+    const arm = (due: number) => {
       timer = this.o.clock.setTimer(() => {
+        if (this.o.clock.now() < due) return arm(due);
         this.sweep(active, 'schedule');
-        arm();
-      }, Math.max(0, schedule.next(now) - now));
+        arm(schedule.next(due));
+      }, Math.max(0, due - this.o.clock.now()));
     };
-    arm();
+    arm(schedule.next(this.o.clock.now()));
     reg.cleanup.push(() => this.o.clock.clearTimer(timer));
   }
 

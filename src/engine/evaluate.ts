@@ -15,8 +15,11 @@ export interface EvaluationContext {
   clock?: Clock;
   /** Cached objects for `$get`, `$list`, namespaceSelector and update's `$target`. Default: none. */
   lister?: ObjectLister;
-  /** Scope of a kind, to place a target given without namespace. Default: unknown (no namespace). */
-  scopeOf?: (apiVersion: string, kind: string) => KindScope | undefined;
+  /**
+   * Scope of a kind, to place a target given without namespace in the trigger's namespace. May answer
+   * asynchronously (the daemon asks discovery). Default: unknown (no namespace).
+   */
+  scopeOf?: (apiVersion: string, kind: string) => KindScope | undefined | Promise<KindScope | undefined>;
 }
 
 /** What the engine remembers about a planned update, to render it again against a fresher `$target`. */
@@ -131,7 +134,7 @@ async function renderField(rule: CompiledRule, action: CompiledAction, key: stri
   return node ? renderTemplate(node, object, bindingsFor(scope), rule.name) : undefined;
 }
 
-function resolveTarget(raw: unknown, trigger: PlannedRef, context: EvaluationContext): PlannedRef {
+async function resolveTarget(raw: unknown, trigger: PlannedRef, context: EvaluationContext): Promise<PlannedRef> {
   if (raw === undefined) return { ...trigger };
   const t = raw as Partial<PlannedRef>;
   const apiVersion = String(t.apiVersion ?? trigger.apiVersion);
@@ -139,7 +142,7 @@ function resolveTarget(raw: unknown, trigger: PlannedRef, context: EvaluationCon
   let namespace = t.namespace === undefined || t.namespace === null ? undefined : String(t.namespace);
   if (t.namespace === undefined) {
     const same = apiVersion === trigger.apiVersion && kind === trigger.kind;
-    const scope = same ? undefined : context.scopeOf?.(apiVersion, kind);
+    const scope = same ? undefined : await context.scopeOf?.(apiVersion, kind);
     if (same || scope === 'Namespaced') namespace = trigger.namespace;
   }
   return namespace ? { apiVersion, kind, namespace, name: String(t.name ?? '') } : { apiVersion, kind, name: String(t.name ?? '') };
@@ -181,7 +184,7 @@ async function planAction(
       return out(refOf(stamped), stamped);
     }
     case 'update': {
-      const target = resolveTarget(await f('target'), triggerRef, context);
+      const target = await resolveTarget(await f('target'), triggerRef, context);
       const current = await scope.lister.get(target.apiVersion, target.kind, target.namespace, target.name);
       const body = current ? asObject(await renderField(rule, action, 'object', object, { ...scope, target: current }), rule, action, 'object') : null;
       const planned = out(target, body);
@@ -189,12 +192,12 @@ async function planAction(
       return planned;
     }
     case 'patch':
-      return out(resolveTarget(await f('target'), triggerRef, context), (await f('patch')) ?? null);
+      return out(await resolveTarget(await f('target'), triggerRef, context), (await f('patch')) ?? null);
     case 'delete':
-      return out(resolveTarget(await f('target'), triggerRef, context), null);
+      return out(await resolveTarget(await f('target'), triggerRef, context), null);
     case 'event': {
       const body = { type: (await f('type')) ?? 'Normal', reason: await f('reason'), message: await f('message') };
-      return out(resolveTarget(await f('target'), triggerRef, context), body);
+      return out(await resolveTarget(await f('target'), triggerRef, context), body);
     }
     case 'log':
       return out(triggerRef, (await f('message')) ?? '');

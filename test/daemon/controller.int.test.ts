@@ -263,4 +263,65 @@ spec:
     await fx.admin.eventually(async () => running!.traces.filter((t) => t.event === 'resync' && t.object.name === 'resynced').length >= 2, 10_000, 'two resync evaluations');
     expect(running.traces.every((t) => t.event === 'resync')).to.equal(true);
   });
+
+  it('places a target of a kind no rule watches in the trigger\'s namespace, from discovery', async () => {
+    const group = `${fx.ns}.scope.test`;
+    await fx.admin.ok('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: `gadgets.${group}` },
+      spec: {
+        group,
+        scope: 'Namespaced',
+        names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget', listKind: 'GadgetList' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
+    });
+    try {
+      const path = `/apis/${group}/v1/namespaces/${fx.ns}/gadgets`;
+      await fx.admin.eventually(async () => (await fx.admin.call('POST', path, { apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: 'g1' } })).status === 201, 20_000, 'the CRD to serve');
+      await fx.admin.ok('POST', `/api/v1/namespaces/${fx.ns}/configmaps`, cm(fx.ns, 'poke', {}, {}));
+      running = await startController(
+        fx,
+        `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: poke-gadget }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}] }
+  when: "metadata.name = 'poke'"
+  actions:
+    - patch:
+        target: { apiVersion: ${group}/v1, kind: Gadget, name: g1 }
+        patch: { metadata: { labels: { poked: "yes" } } }
+`,
+      );
+      await fx.admin.eventually(async () => {
+        const g = await fx.admin.ok<{ metadata: { labels?: Record<string, string> } }>('GET', `${path}/g1`);
+        return g.metadata.labels?.poked === 'yes';
+      }, 20_000, 'the gadget in the trigger\'s namespace to be patched');
+      expect(running.traces.find((t) => t.rule === 'poke-gadget')?.planned[0]).to.deep.include({ target: { apiVersion: `${group}/v1`, kind: 'Gadget', namespace: fx.ns, name: 'g1' } });
+    } finally {
+      await fx.admin.call('DELETE', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.${group}`);
+    }
+  });
+
+  it('refuses a write to a namespaced kind that names no namespace, instead of writing in its own namespace', async () => {
+    running = await startController(
+      fx,
+      `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: unplaced }
+spec:
+  watch: { apiVersion: v1, kind: Namespace }
+  when: "metadata.name = '${fx.ns}'"
+  actions:
+    - patch:
+        target: { apiVersion: v1, kind: ConfigMap, name: anywhere }
+        patch: { data: { x: "1" } }
+`,
+    );
+    const failed = await fx.admin.eventually(async () => running!.traces.find((t) => t.rule === 'unplaced' && t.executed.length > 0), 20_000, 'the refused action');
+    expect(failed.executed[0].outcome).to.equal('failed');
+    expect(failed.executed[0].error).to.contain('the kind is namespaced but the action names no namespace').and.to.contain('set target.namespace');
+  });
 });
