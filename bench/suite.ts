@@ -10,7 +10,7 @@
  */
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { ControlPlane } from '../test/support/control-plane.js';
-import { clientGoBinary } from './support/client-go.js';
+import { clientGoBinary, goVersion } from './support/client-go.js';
 import { Loader } from './support/load.js';
 import { execChild, nodeChild } from './support/proc.js';
 import { int, median, mib, ratio, secs, writeSection } from './support/results.js';
@@ -95,7 +95,7 @@ function table(sync: Record<Mode, SyncSample>, ingest: IngestFigures, rules: Rul
     `sync time at most client-node's: ${(reflex.ms / cn.ms).toFixed(2)}× — ${verdict(reflex.ms <= cn.ms)}`,
     `sync time within 1.5× of client-go's: ${(reflex.ms / cg.ms).toFixed(2)}× — ${verdict(reflex.ms <= 1.5 * cg.ms)}`,
     `peak RSS at most 0.6× client-node's: ${(reflex.peakRssMiB / cn.peakRssMiB).toFixed(2)}× — ${verdict(reflex.peakRssMiB <= 0.6 * cn.peakRssMiB)}`,
-    `at least 2,000 events/s with 50 rules: ${int(rules.sync.eventsPerSec)} (sync sweep), ${int(rules.live.eventsPerSec)} (live, loader-bound) — ${verdict(Math.max(rules.sync.eventsPerSec, rules.live.eventsPerSec) >= 2000)}`,
+    `at least 2,000 events/s with 50 rules: ${int(rules.sync.eventsPerSec)} (sync sweep), ${int(rules.live.eventsPerSec)} (live, loader at full speed) — ${verdict(Math.max(rules.sync.eventsPerSec, rules.live.eventsPerSec) >= 2000)}`,
     `internal p99 (event received → request sent) at most 20 ms: ${intP99.toFixed(1)} ms (worst rate) — ${verdict(intP99 <= 20)}`,
     `end-to-end p99 at most 1 s at 100 changes/s: ${at100 ? `${at100.e2eP99.toFixed(0)} ms — ${verdict(at100.e2eP99 <= 1000)}` : 'not measured'}`,
   ];
@@ -132,7 +132,8 @@ async function main(): Promise<void> {
       '',
       `- Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
       `- Machine: ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, shared with other work (figures are noisy; ratios within one run are what count)`,
-      `- Node.js ${process.version}; Kubernetes ${version.gitVersion} (kube-apiserver with embedded etcd, on the same machine); @kubernetes/client-node 2.0.1; client-go v0.35.4`,
+      `- Node.js ${process.version}; Kubernetes ${version.gitVersion} (kube-apiserver with embedded etcd, on the same machine); @kubernetes/client-node 2.0.1; client-go v0.35.4 built with ${goVersion()}`,
+      '- client-node 2.0.1 ships undici 8, which needs Node.js ≥ 22.19; on older Node.js the suite resolves its `undici` import to this project\'s undici 7 (same Agent, ProxyAgent and fetch; bench/support/client-node-hooks.ts).',
       `- Sync: ${int(cfg.syncObjects)} ConfigMaps of ~1 KB, each client in a fresh process, median of ${cfg.runs} run(s); RSS read from /proc/self/status (VmHWM, VmRSS after a GC and 1.5 s); Reflex's time includes its discovery request.`,
       '- Reflex: SharedInformerFactory, pages of 500; client-node: makeInformer (one unpaginated LIST, its usual use); client-go: SharedInformerFactory with its defaults; floor: paginated LIST, 500 a page, bodies discarded unparsed.',
       `- Rules: in-process RuleController, ${cfg.workers} workers, client-side rate limit off (the daemon's default is 50 requests/s), 50 rules with \`when\` on a label, 1 merge patch each; ${int(cfg.rulesObjects)} objects, 20% matching. End to end: from the trigger write's response to the patch's response; internal: from the watch event's arrival to the patch being sent.`,

@@ -38,3 +38,9 @@ export function clientGoBinary(log: (line: string) => void): string {
   renameSync(tmp, bin);
   return bin;
 }
+
+/** `go1.x.y` of the Go toolchain that builds bench/client-go, or `unknown`. */
+export function goVersion(): string {
+  const res = spawnSync('go', ['version'], { encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'local' } });
+  return /go\d+\.\d+(\.\d+)?/.exec(res.stdout ?? '')?.[0] ?? 'unknown';
+}
