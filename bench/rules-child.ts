@@ -143,7 +143,11 @@ await controller.setRules(new Map(rules.map((r) => [r.name, r])));
 const running = controller.run(ac.signal, { drainMs: 5000 });
 await actionsReach(Number(syncActionsArg), 10_000);
 // Every object of the sync listing, evaluated by every rule.
-while (evaluations < Number(objectsArg) * rules.length) await new Promise((r) => setTimeout(r, 20));
+const deadline = Date.now() + 120_000;
+while (evaluations < Number(objectsArg) * rules.length) {
+  if (Date.now() > deadline) throw new Error(`the sync sweep made ${evaluations} of ${Number(objectsArg) * rules.length} evaluations within 2 minutes`);
+  await new Promise((r) => setTimeout(r, 20));
+}
 events = Number(objectsArg); // a sync sweep's events are the listed objects
 emit(report('sync', started));
 

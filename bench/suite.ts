@@ -12,7 +12,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { ControlPlane } from '../test/support/control-plane.js';
 import { clientGoBinary, goVersion } from './support/client-go.js';
 import { Loader } from './support/load.js';
-import { execChild, nodeChild } from './support/proc.js';
+import { execChild, killChildren, nodeChild } from './support/proc.js';
 import { int, median, mib, ratio, secs, writeSection } from './support/results.js';
 import { ingestPhase, rulesPhase, type IngestFigures, type RulesFigures } from './suite-phases.js';
 import type { SyncSample } from './sync-child.js';
@@ -141,6 +141,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${lines.join('\n')}\n\nTargets:\n${targets.map((t) => `  ${t}`).join('\n')}\n`);
     if (!argv.includes('--no-write')) log(`wrote ${writeSection(body)}`);
   } finally {
+    killChildren();
     await loader.close();
     await cp.stop();
   }

@@ -27,6 +27,15 @@ export function emit(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 }
 
+/** Children still running, so that a failing suite can end them (`killChildren`). */
+const running = new Set<ChildProcess>();
+
+/** Kills every child this process started that is still running (after a failure). */
+export function killChildren(): void {
+  for (const proc of running) proc.kill('SIGKILL');
+  running.clear();
+}
+
 /** A running child that answers with JSON lines on stdout; stderr passes through. */
 export class JsonChild {
   private readonly lines: unknown[] = [];
@@ -47,7 +56,13 @@ export class JsonChild {
         else this.lines.push(value);
       }
     });
-    this.exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
+    running.add(proc);
+    this.exited = new Promise((resolve) =>
+      proc.once('exit', (code) => {
+        running.delete(proc);
+        resolve(code);
+      }),
+    );
   }
 
   /** The next JSON line; rejects when the child exits first or `timeoutMs` passes. */
