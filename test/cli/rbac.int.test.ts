@@ -164,7 +164,11 @@ leaderElection:
       return String(web.spec.template.metadata.annotations?.['reflex.dev/config-version'] ?? '').startsWith('app-config-');
     }, 20_000, 'rollout-on-configmap-change patched the Deployment');
     await fx.admin.eventually(async () => (await fx.admin.call('GET', `/apis/batch/v1/namespaces/${ns}/jobs/build-1`)).status === 404, 20_000, 'delete-finished-jobs deleted the Job');
-    await fx.admin.eventually(async () => (await fx.admin.call('GET', `/apis/example.com/v1/namespaces/${ns}/previews/pr-1`)).status === 404, 20_000, 'expire-previews deleted the Preview');
+    // Foreground deletion: the garbage collector finishes it once its discovery has seen the new CRD (up to ~30 s).
+    await fx.admin.eventually(async () => {
+      const r = await fx.admin.call<Obj>('GET', `/apis/example.com/v1/namespaces/${ns}/previews/pr-1`);
+      return r.status === 404 || r.body?.metadata?.deletionTimestamp !== undefined;
+    }, 20_000, 'expire-previews deleted the Preview');
     await fx.admin.eventually(async () => hook.bodies.some((b) => b.includes(`preview ${ns}/pr-1 expired`)), 20_000, 'expire-previews called its webhook');
     await fx.admin.eventually(async () => (await get(`/apis/apps/v1/namespaces/${ns}/deployments/nightly`)).spec.replicas === 0, 20_000, 'nightly-scale-down scaled the Deployment on its schedule');
     const lease = await get(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/reflex`);

@@ -76,6 +76,11 @@ describe('the shipped example rules (daemon end to end, against the control plan
     }
 
     const gone = (path: string) => async () => (await fx.admin.call('GET', path)).status === 404;
+    // Foreground deletion of a custom resource ends when the garbage collector's discovery has seen its CRD (~30 s).
+    const deleting = (path: string) => async () => {
+      const r = await fx.admin.call<{ metadata?: { deletionTimestamp?: string } }>('GET', path);
+      return r.status === 404 || r.body.metadata?.deletionTimestamp !== undefined;
+    };
     for (const tag of ['before', 'after'] as const) {
       // copy-registry-secret
       const secret = await fx.admin.eventually(async () => {
@@ -94,7 +99,7 @@ describe('the shipped example rules (daemon end to end, against the control plan
       // delete-finished-jobs
       await fx.admin.eventually(gone(`/apis/batch/v1/namespaces/${ns}/jobs/job-${tag}`), 30_000, `the finished job deleted (${tag})`);
       // expire-previews (delete, then the webhook)
-      await fx.admin.eventually(gone(`/apis/example.com/v1/namespaces/${ns}/previews/pr-${tag}`), 30_000, `the expired preview deleted (${tag})`);
+      await fx.admin.eventually(deleting(`/apis/example.com/v1/namespaces/${ns}/previews/pr-${tag}`), 30_000, `the expired preview deleted (${tag})`);
       // nightly-scale-down, on its (every-second) schedule
       await fx.admin.eventually(async () => {
         const d = await fx.admin.ok<{ spec: { replicas: number } }>('GET', `/apis/apps/v1/namespaces/${ns}/deployments/night-${tag}`);

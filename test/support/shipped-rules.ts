@@ -41,8 +41,16 @@ export async function webhookReceiver(): Promise<{ url: string; bodies: string[]
 /** An RFC 3339 time `h` hours ago, without fractions. */
 export const hoursAgo = (h: number): string => new Date(Date.now() - h * 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
 
-/** Installs the Preview CRD of expire-previews (example.com/v1) and waits until it is served in `ns`. */
+/**
+ * Installs the Preview CRD of expire-previews (example.com/v1) and waits until it is served in `ns`.
+ * Suites share the control plane: a CRD another suite is still deleting is waited out first.
+ */
 export async function installPreviewCrd(fx: ClusterFixture, ns: string): Promise<void> {
+  const path = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/previews.example.com';
+  await fx.admin.eventually(async () => {
+    const r = await fx.admin.call<{ metadata?: { deletionTimestamp?: string } }>('GET', path);
+    return r.status === 404 || (r.status === 200 && !r.body.metadata?.deletionTimestamp);
+  }, 60_000, 'a Preview CRD being deleted to be gone');
   await fx.admin.call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -54,7 +62,11 @@ export async function installPreviewCrd(fx: ClusterFixture, ns: string): Promise
       versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
     },
   });
-  await fx.admin.eventually(async () => (await fx.admin.call('GET', `/apis/example.com/v1/namespaces/${ns}/previews`)).status === 200, 30_000, 'the Preview CRD');
+  await fx.admin.eventually(async () => {
+    const crd = await fx.admin.call<{ status?: { conditions?: { type: string; status: string }[] } }>('GET', path);
+    const established = crd.body.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+    return established && (await fx.admin.call('GET', `/apis/example.com/v1/namespaces/${ns}/previews`)).status === 200;
+  }, 30_000, 'the Preview CRD');
 }
 
 /** A Job that succeeded two hours ago (its status written through the status subresource: no job controller runs). */
