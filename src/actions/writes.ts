@@ -46,7 +46,8 @@ export async function runApply(p: PlannedAction, o: ExecuteOptions): Promise<Act
   const body = bodyOf(p);
   if (!body) return fail(p, ActionErrorCode.invalid, `apply for rule "${p.rule}" has no object to apply`, { terminal: true });
   try {
-    const before = o.current ? rv(o.current) : undefined;
+    const current = o.current ?? o.lookup?.(p.target);
+    const before = current ? rv(current) : undefined;
     const out = await o.client.patch(objectTarget(p.target), stampOwnership(body, p.rule), {
       ...base(o),
       type: 'apply',

@@ -13,6 +13,7 @@ import type { SharedInformerFactory } from '../informers/index.js';
 import { evaluate, renderUpdate, type CompiledRule, type Plan, type PlannedAction, type PlannedRef, type RuleEvent } from '../engine/index.js';
 import { ActionError, ActionErrorCode, executeAction, type ActionResult } from '../actions/index.js';
 import { coalesce, type PendingChange } from './coalesce.js';
+import { LoopGuard } from './loop-guard.js';
 import { CacheLister } from './cache-lister.js';
 import { RuleRegistry, type ActiveRule } from './rule-registry.js';
 import type { ControllerHooks, ControllerTrace } from './hooks.js';
@@ -41,9 +42,6 @@ export interface RuleControllerOptions {
   pendingRetryMs?: number;
 }
 
-/** The loop guard window (design.md: actions per object per minute). */
-const LOOP_WINDOW_MS = 60_000;
-
 export class RuleController {
   readonly queue: RateLimitingWorkQueue;
   readonly registry: RuleRegistry;
@@ -52,9 +50,7 @@ export class RuleController {
   private readonly hooks: ControllerHooks;
   private readonly lister: CacheLister;
   private readonly pending = new Map<string, PendingChange>();
-  /** Timestamps of actions per key, for the loop guard. */
-  private readonly recentActions = new Map<string, number[]>();
-  private readonly guardReported = new Map<string, number>();
+  private readonly guard = new LoopGuard();
   private inFlight = 0;
 
   constructor(private readonly o: RuleControllerOptions) {
@@ -211,7 +207,7 @@ export class RuleController {
       run.actions += plan.length;
     }
     const results = await this.execute(rule, plan, obj, trace);
-    this.recordActions(key, results);
+    this.guard.record(key, results, this.clock.now());
     this.publish(trace, started);
     this.settle(key, rule, obj, change, results);
   }
@@ -298,30 +294,17 @@ export class RuleController {
     this.queue.forget(key);
   }
 
-  /** The loop guard: more than actionsPerObjectPerMinute actions on one (rule, object) skips it and says so once per window. */
+  /** The loop guard: a plan that would exceed actionsPerObjectPerMinute writes skips the key, said once per window. */
   private loopGuardTrips(key: string, rule: CompiledRule, obj: KubeObject, plan: Plan): boolean {
     const now = this.clock.now();
-    const recent = (this.recentActions.get(key) ?? []).filter((t) => now - t < LOOP_WINDOW_MS);
-    this.recentActions.set(key, recent);
-    if (recent.length + plan.length <= rule.limits.actionsPerObjectPerMinute) return false;
+    if (!this.guard.trips(key, plan, rule.limits.actionsPerObjectPerMinute, now)) return false;
     this.hooks.loopGuard?.(rule.name);
-    const last = this.guardReported.get(key);
-    if (last === undefined || now - last >= LOOP_WINDOW_MS) {
-      this.guardReported.set(key, now);
+    if (this.guard.shouldReport(key, now)) {
       const message = `rule ${rule.name}: more than ${rule.limits.actionsPerObjectPerMinute} actions on ${objectKey(obj)} within a minute; skipping it (loop guard: is another rule or controller changing it back?)`;
       this.log.warn(message, { rule: rule.name, object: objectKey(obj) });
       void this.warn(rule.name, obj, 'ReflexLoopGuard', message);
     }
     return true;
-  }
-
-  private recordActions(key: string, results: ActionResult[]): void {
-    const now = this.clock.now();
-    const writes = results.filter((r) => r.status === 'done').length;
-    if (writes === 0) return;
-    const list = this.recentActions.get(key) ?? [];
-    for (let i = 0; i < writes; i++) list.push(now);
-    this.recentActions.set(key, list);
   }
 
   /** Emits a Warning Event about `obj` (best effort: a failure is logged, not retried). */
