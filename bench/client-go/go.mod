@@ -2,10 +2,7 @@ module github.com/kube-reflex/reflex/bench/client-go
 
 go 1.25.0
 
-require (
-	k8s.io/api v0.35.4
-	k8s.io/client-go v0.35.4
-)
+require k8s.io/client-go v0.35.4
 
 require (
 	github.com/davecgh/go-spew v1.1.1 // indirect
@@ -39,6 +36,7 @@ require (
 	gopkg.in/evanphx/json-patch.v4 v4.13.0 // indirect
 	gopkg.in/inf.v0 v0.9.1 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
+	k8s.io/api v0.35.4 // indirect
 	k8s.io/apimachinery v0.35.4 // indirect
 	k8s.io/klog/v2 v2.130.1 // indirect
 	k8s.io/kube-openapi v0.0.0-20250910181357-589584f1c912 // indirect
