@@ -14,7 +14,7 @@ import { evaluate, renderUpdate, type CompiledRule, type Plan, type PlannedActio
 import { ActionError, ActionErrorCode, executeAction, type ActionResult } from '../actions/index.js';
 import { coalesce, type PendingChange } from './coalesce.js';
 import { LoopGuard } from './loop-guard.js';
-import { CacheLister } from './cache-lister.js';
+import { CacheLister, isCacheNotSynced } from './cache-lister.js';
 import { RuleRegistry, type ActiveRule } from './rule-registry.js';
 import type { ControllerHooks, ControllerTrace } from './hooks.js';
 
@@ -173,11 +173,17 @@ export class RuleController {
       plan = await evaluate(rule, event, obj, change.old, { clock: this.clock, lister: this.lister, scopeOf: (a, k) => this.registry.scopeOf(a, k) });
     } catch (err) {
       this.hooks.evaluated?.(rule.name, 'error');
-      this.hooks.ruleError?.(rule.name, 'evaluation');
-      this.log.warn('rule evaluation failed', { rule: rule.name, object: objKey, event, error: errorMessage(err) });
       trace.condition = 'error';
       trace.error = errorMessage(err);
       this.publish(trace, started);
+      if (isCacheNotSynced(err)) {
+        // Transient: a cache it reads is still starting. Retried with backoff, not counted as a rule error.
+        this.log.info('a cache the rule reads is not synced yet; retrying', { rule: rule.name, object: objKey, error: errorMessage(err) });
+        this.retryLater(key, change);
+        return;
+      }
+      this.hooks.ruleError?.(rule.name, 'evaluation');
+      this.log.warn('rule evaluation failed', { rule: rule.name, object: objKey, event, error: errorMessage(err) });
       this.queue.forget(key); // deterministic: retrying cannot help
       return;
     }
@@ -278,9 +284,7 @@ export class RuleController {
     const maxRetries = this.o.maxRetries ?? 10;
     if (retries < maxRetries) {
       this.log.info('action failed; retrying with backoff', { rule: rule.name, action: failed.action, target: failed.target, retry: retries + 1, error });
-      const newer = this.pending.get(key);
-      this.pending.set(key, newer ? coalesce(change, newer) : change);
-      this.queue.addRateLimited(key, { lane: change.lane });
+      this.retryLater(key, change);
       return;
     }
     this.hooks.retriesExhausted?.(rule.name);
@@ -288,6 +292,13 @@ export class RuleController {
     this.log.error(message, { rule: rule.name });
     void this.warn(rule.name, obj, 'ReflexRetriesExhausted', message);
     this.finish(key);
+  }
+
+  /** Puts `change` back (merged with anything newer) and requeues its key after the rate limiter's delay. */
+  private retryLater(key: string, change: PendingChange): void {
+    const newer = this.pending.get(key);
+    this.pending.set(key, newer ? coalesce(change, newer) : change);
+    this.queue.addRateLimited(key, { lane: change.lane });
   }
 
   private finish(key: string): void {

@@ -101,7 +101,10 @@ export class Daemon {
       factory,
       clock: this.clock,
       logger: this.log.child({ component: 'rules' }),
-      apply: (rules) => controller.setRules(rules),
+      apply: async (rules) => {
+        await controller.setRules(rules);
+        this.metrics.setRulesLoaded(rules.size);
+      },
       onErrors: (errors) => {
         for (const e of errors) this.metrics.ruleLoadError(e.location.file);
       },
@@ -110,6 +113,7 @@ export class Daemon {
     });
     this.metrics.watchQueue(() => controller.queue.stats());
     this.metrics.watchCaches(() => cacheSizes(factory));
+    this.metrics.watchWatches(() => Object.fromEntries(factory.list().map((i) => [i.description, i.stats().watches])));
     const ops = new OpsServer({
       metrics: this.metrics,
       traces: this.traces,
@@ -119,16 +123,17 @@ export class Daemon {
       readiness: () => readiness(sources, factory, isLeader, elector !== undefined),
       logger: this.log.child({ component: 'ops' }),
     });
-    await ops.start();
     try {
+      await ops.start();
       factory.start(intake.signal);
-      await sources.start(intake.signal);
-      this.metrics.setRulesLoaded(sources.count());
-      const leading = elector?.run(intake.signal);
+      // A signal during start-up (caches that never sync: no access, no server) ends it at once.
+      await sources.start(AbortSignal.any([signal, intake.signal]));
+      const leading = signal.aborted ? undefined : elector?.run(intake.signal);
       await controller.run(signal, { drainMs: config.shutdown.gracePeriodSeconds * 1000 });
       this.log.info('shutting down: intake stopped, in-flight work finished');
       intake.abort();
-      await elector?.release().catch((err: unknown) => this.log.warn('could not release the lease', { error: errorMessage(err) }));
+      const releaseWithin = AbortSignal.timeout(config.leaderElection.leaseDurationSeconds * 1000);
+      await elector?.release({ signal: releaseWithin }).catch((err: unknown) => this.log.warn('could not release the lease', { error: errorMessage(err) }));
       await leading;
     } finally {
       intake.abort();
@@ -155,7 +160,7 @@ export class Daemon {
 /** Objects per cache, for the cache-size gauge. */
 function cacheSizes(factory: SharedInformerFactory): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const inf of factory.list()) out[inf.description] = inf.store.list().length;
+  for (const inf of factory.list()) out[inf.description] = inf.store.size;
   return out;
 }
 

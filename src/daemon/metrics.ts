@@ -68,8 +68,19 @@ export class DaemonMetrics {
   private readonly rulesLoaded = new Gauge({
     name: 'reflex_rules_loaded', help: 'Rules currently loaded and active.', registers: [this.registry],
   });
-  private readonly watchRestarts = new Counter({
-    name: 'reflex_watch_restarts_total', help: 'Watches restarted (errors, relists, stalls), per resource.', labelNames: ['resource'], registers: [this.registry],
+  private watchCounts: () => Record<string, number> = () => ({});
+  private readonly watchesSeen = new Map<string, number>();
+  private readonly watchRestarts: Counter = new Counter({
+    name: 'reflex_watch_restarts_total', help: 'Watches restarted (errors, relists, stalls, timeouts), per resource.', labelNames: ['resource'], registers: [this.registry],
+    // At each scrape, the watches the informers opened beyond their first one.
+    collect: () => {
+      for (const [resource, opened] of Object.entries(this.watchCounts())) {
+        const restarts = Math.max(0, opened - 1);
+        const delta = restarts - (this.watchesSeen.get(resource) ?? 0);
+        if (delta > 0) this.watchRestarts.inc({ resource }, delta);
+        this.watchesSeen.set(resource, restarts);
+      }
+    },
   });
   private readonly leader = new Gauge({
     name: 'reflex_leader', help: '1 while this replica holds the leader lease (or runs without leader election), else 0.', registers: [this.registry],
@@ -113,6 +124,11 @@ export class DaemonMetrics {
   /** Where scrapes read the queue's gauges from (e.g. `() => queue.stats()`). */
   watchQueue(stats: () => QueueStats): void {
     this.queueStats = stats;
+  }
+
+  /** Where scrapes read the watches opened per resource from (informer stats); restarts are those beyond the first. */
+  watchWatches(opened: () => Record<string, number>): void {
+    this.watchCounts = opened;
   }
 
   /** Where scrapes read the cache sizes from: objects per resource (e.g. `apps/v1/deployments`). */

@@ -66,6 +66,7 @@ describe('reflex run (end to end, against the control plane)', function () {
     await waitStamp('demo-after-broken-edit', 'v2', 5000);
     const load = await d.get('/metrics', 'metrics');
     expect(metricValue(load.text, 'reflex_rule_load_errors_total')).to.be.greaterThan(0);
+    expect(metricValue(load.text, 'reflex_rules_loaded')).to.equal(1);
     expect(d.lines.some((l) => l.message === 'invalid rule' && String(l.error).includes('rules.yaml:'))).to.equal(true);
   });
 
@@ -91,6 +92,8 @@ describe('reflex run (end to end, against the control plane)', function () {
     await createCM('after-restart');
     await waitStamp('after-restart', 'v1', 60_000);
     expect((await d.get('/healthz')).status).to.equal(200);
+    const m = await d.get('/metrics', 'metrics');
+    expect(metricValue(m.text, 'reflex_watch_restarts_total', 'ConfigMap')).to.be.greaterThan(0);
   });
 
   it('reports a rule whose action RBAC forbids, per rule, and stays healthy', async () => {
@@ -233,5 +236,17 @@ spec:
     const settled = await rv();
     await new Promise((r) => setTimeout(r, 1500));
     expect(await rv(), 'the object stops changing').to.equal(settled);
+  });
+
+  it('stops at once on SIGTERM while its caches cannot sync (start-up never completes)', async () => {
+    // The no-grants user may not list the rule ConfigMaps, so start-up waits for a cache forever.
+    const d = await DaemonProcess.start({ kubeconfig: fx.cp.noGrantsKubeconfig, args: ['--config', testConfig(fx.ns)], waitReady: false });
+    daemons.push(d);
+    await d.waitForLog((l) => l.level === 'warn' && String(l.error ?? '').includes('forbidden'), 20_000, 'the forbidden list');
+    expect((await d.get('/readyz')).status).to.equal(503);
+    const t0 = Date.now();
+    const exit = await d.stop('SIGTERM', 15_000);
+    expect(exit).to.deep.equal({ code: 0, signal: null });
+    expect(Date.now() - t0).to.be.below(5000);
   });
 });
