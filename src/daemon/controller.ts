@@ -14,6 +14,7 @@ import { evaluate, renderUpdate, type CompiledRule, type Plan, type PlannedActio
 import { ActionError, ActionErrorCode, executeAction, type ActionResult } from '../actions/index.js';
 import { coalesce, type PendingChange } from './coalesce.js';
 import { LoopGuard } from './loop-guard.js';
+import { redactPlanned } from './redact.js';
 import { CacheLister, isCacheNotSynced } from './cache-lister.js';
 import { RuleRegistry, type ActiveRule } from './rule-registry.js';
 import type { ControllerHooks, ControllerTrace } from './hooks.js';
@@ -189,7 +190,7 @@ export class RuleController {
     }
     this.hooks.evaluated?.(rule.name, plan.length > 0 ? 'match' : 'nomatch');
     trace.condition = plan.length > 0;
-    trace.planned = plan;
+    trace.planned = plan.map(redactPlanned);
     if (plan.length === 0) {
       this.publish(trace, started);
       return this.finish(key);
@@ -222,7 +223,8 @@ export class RuleController {
   private async execute(rule: CompiledRule, plan: Plan, trigger: KubeObject, trace: ControllerTrace): Promise<ActionResult[]> {
     if (this.o.dryRun === 'client') {
       for (const p of plan) {
-        this.log.info('dry-run: planned action', { rule: rule.name, action: p.action, target: p.target, body: p.body, options: p.options });
+        const safe = redactPlanned(p);
+        this.log.info('dry-run: planned action', { rule: rule.name, action: p.action, target: p.target, body: safe.body, options: p.options });
         this.hooks.action?.(rule.name, p.action, 'planned');
       }
       return [];

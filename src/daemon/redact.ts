@@ -95,3 +95,25 @@ function redactError(err: Error, seen: WeakSet<object>, depth: number): Record<s
   if (typeof extra.code !== 'string' && err.stack) out.stack = redactText(err.stack);
   return out;
 }
+
+/**
+ * A planned action fit for logs and traces: when it writes to a Secret its body carries Secret
+ * data without a `kind` of its own (a merge patch `{data: …}`, a JSON patch's values), so the body
+ * is masked by position: `data`/`stringData` at any depth, and every JSON-patch `value`.
+ */
+export function redactPlanned<T extends { target: { kind: string }; body: unknown }>(planned: T): T {
+  if (planned.target.kind !== 'Secret') return redact(planned) as T;
+  return redact({ ...planned, body: maskSecretBody(planned.body) }) as T;
+}
+
+function maskSecretBody(body: unknown): unknown {
+  if (Array.isArray(body)) {
+    return body.map((op) => (op !== null && typeof op === 'object' && 'value' in op ? { ...(op as object), value: REDACTED } : maskSecretBody(op)));
+  }
+  if (body === null || typeof body !== 'object') return body;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+    out[k] = (k === 'data' || k === 'stringData') && v !== null && v !== undefined ? REDACTED : maskSecretBody(v);
+  }
+  return out;
+}

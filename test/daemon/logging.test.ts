@@ -118,3 +118,23 @@ describe('redact', () => {
     expect(a.password).to.equal('p');
   });
 });
+
+describe('redactPlanned (planned actions in logs and traces)', () => {
+  const secret = { apiVersion: 'v1', kind: 'Secret', namespace: 'n', name: 's' };
+  it('masks the data of a merge patch to a Secret, which carries no kind of its own', async () => {
+    const { redactPlanned } = await import('../../src/daemon/redact.js');
+    const out = redactPlanned({ target: secret, body: { data: { password: 'aHVudGVyMg==' }, metadata: { labels: { a: 'b' } } } });
+    expect(JSON.stringify(out)).to.not.contain('aHVudGVyMg==');
+    expect((out.body as { metadata: unknown }).metadata).to.deep.equal({ labels: { a: 'b' } });
+  });
+  it('masks every value of a JSON patch to a Secret', async () => {
+    const { redactPlanned } = await import('../../src/daemon/redact.js');
+    const out = redactPlanned({ target: secret, body: [{ op: 'replace', path: '/data/password', value: 'aHVudGVyMg==' }] });
+    expect(out.body).to.deep.equal([{ op: 'replace', path: '/data/password', value: '[REDACTED]' }]);
+  });
+  it('leaves the body of a planned action on another kind as it is (but for credential fields)', async () => {
+    const { redactPlanned } = await import('../../src/daemon/redact.js');
+    const out = redactPlanned({ target: { ...secret, kind: 'ConfigMap' }, body: { data: { mode: 'blue' } } });
+    expect(out.body).to.deep.equal({ data: { mode: 'blue' } });
+  });
+});
