@@ -67,8 +67,12 @@ async function walk(dir: string, ext: string[], select: (name: string) => boolea
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: string[] = [];
   for (const e of entries) {
+    // Hidden entries are skipped: a ConfigMap volume holds its files twice, in `..2026_…/` and
+    // behind the `..data` link the visible names point through.
+    if (e.name.startsWith('.')) continue;
     const full = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await walk(full, ext, select, signal)));
+    const isDir = e.isDirectory() || (e.isSymbolicLink() && (await stat(full).then((i) => i.isDirectory(), () => false)));
+    if (isDir) out.push(...(await walk(full, ext, select, signal)));
     else if (ext.some((x) => e.name.endsWith(x)) && select(e.name)) out.push(full);
   }
   return out;
