@@ -26,7 +26,7 @@ export interface RuleSourcesOptions {
   logger: Logger;
   /** Called with the rules in force after every reload. */
   apply(rules: Map<string, CompiledRule>): Promise<void>;
-  /** Called with the problems of every reload (for metrics). */
+  /** Called with the problems a reload found that the previous one did not have (for metrics). */
   onErrors?(errors: RuleLoadError[]): void;
   /** Debounce of file and ConfigMap changes, ms. Default 300. */
   debounceMs?: number;
@@ -76,9 +76,9 @@ export class RuleSources {
       );
       for (const inf of informers) {
         inf.addHandler({
-          add: (cm) => this.configMapChanged(cm, false),
-          update: (old, cm) => old !== cm && this.configMapChanged(cm, false),
-          delete: (cm) => this.configMapChanged(cm, true),
+          add: (cm) => this.configMapChanged(cm, { deleted: false }),
+          update: (old, cm) => old !== cm && this.configMapChanged(cm, { deleted: false }),
+          delete: (cm) => this.configMapChanged(cm, { deleted: true }),
         });
       }
       await Promise.all(informers.map((i) => i.waitForSync(signal)));
@@ -88,16 +88,17 @@ export class RuleSources {
   }
 
   stop(): void {
+    this.stopped = true;
     for (const w of this.watchers) w.close();
     this.watchers = [];
     if (this.timer) this.o.clock.clearTimer(this.timer);
   }
 
-  private configMapChanged(cm: KubeObject, deleted: boolean): void {
+  private configMapChanged(cm: KubeObject, change: { deleted: boolean }): void {
     const key = `${cm.metadata?.namespace}/${cm.metadata?.name}`;
-    if (deleted) this.configMaps.delete(key);
+    if (change.deleted) this.configMaps.delete(key);
     else this.configMaps.set(key, cm);
-    this.schedule();
+    this.schedule({ files: false });
   }
 
   private async readFiles(): Promise<void> {
@@ -115,11 +116,12 @@ export class RuleSources {
       const abs = resolve(p);
       void stat(abs)
         .then((info) => {
+          if (this.stopped) return;
           // A file is watched through its directory: editors replace files by renaming.
           const dir = info.isDirectory() ? abs : dirname(abs);
           const only = info.isDirectory() ? undefined : basename(abs);
           const w = watch(dir, { recursive: info.isDirectory(), persistent: false }, (_event, name) => {
-            if (only === undefined || name === only) this.schedule(true);
+            if (only === undefined || name === only) this.schedule({ files: true });
           });
           w.on('error', (err) => this.o.logger.warn('cannot watch rule path', { path: p, error: errorMessage(err) }));
           this.watchers.push(w);
@@ -128,17 +130,18 @@ export class RuleSources {
     }
   }
 
-  /** Debounces changes into one reload. */
-  private schedule(files = false): void {
-    if (!this.loadedOnce && !files) return; // the first load sees every ConfigMap anyway
+  /** Debounces changes into one reload (reloads are serialized, so a change during one is seen by the next). */
+  private schedule(change: { files: boolean }): void {
     if (this.timer) this.o.clock.clearTimer(this.timer);
-    this.filesDirty ||= files;
+    this.filesDirty ||= change.files;
     this.timer = this.o.clock.setTimer(() => {
       this.timer = undefined;
       void this.reload();
     }, this.o.debounceMs ?? 300);
   }
   private filesDirty = false;
+  private stopped = false;
+  private knownErrors = new Set<string>();
 
   /** Reloads every source (serialized: one reload at a time). */
   reload(): Promise<void> {
@@ -155,9 +158,12 @@ export class RuleSources {
     }
     const sources = [...this.fileSources, ...this.configMapSources()];
     const { rules, errors, kept } = this.set.reload(sources);
-    for (const e of errors) this.o.logger.warn('invalid rule', { error: e.message, ...(e.rule ? { rule: e.rule } : {}) });
+    // Each distinct problem is logged and counted once, not again on every reload while it lasts.
+    const fresh = errors.filter((e) => !this.knownErrors.has(e.message));
+    this.knownErrors = new Set(errors.map((e) => e.message));
+    for (const e of fresh) this.o.logger.warn('invalid rule', { error: e.message, ...(e.rule ? { rule: e.rule } : {}) });
     for (const name of kept) this.o.logger.warn('keeping the previous version of a rule whose new version is invalid', { rule: name });
-    this.o.onErrors?.(errors);
+    if (fresh.length > 0) this.o.onErrors?.(fresh);
     await this.reportOnConfigMaps(errors);
     await this.o.apply(rules);
     this.rulesInForce = rules.size;
@@ -183,8 +189,11 @@ export class RuleSources {
       const cm = this.configMaps.get(`${m[1]}/${m[2]}`);
       if (!cm) continue;
       const id = `${cm.metadata?.uid}|${cm.metadata?.resourceVersion}|${err.message}`;
-      now.add(id);
-      if (this.reported.has(id) || !(this.o.mayWrite?.() ?? true)) continue;
+      if (this.reported.has(id)) {
+        now.add(id);
+        continue;
+      }
+      if (!(this.o.mayWrite?.() ?? true)) continue; // a follower: the leader reports it (or this replica, once it leads)
       const target = { apiVersion: 'v1', kind: 'ConfigMap', namespace: m[1], name: m[2] };
       const planned: PlannedAction = {
         rule: err.rule ?? 'reflex',
@@ -195,7 +204,8 @@ export class RuleSources {
         options: {},
       };
       const r = await executeAction(planned, { client: this.o.client, clock: this.o.clock, dryRun: this.o.dryRun ?? false });
-      if (r.status === 'failed') this.o.logger.warn('could not report an invalid rule on its ConfigMap', { configMap: `${m[1]}/${m[2]}`, error: errorMessage(r.cause) });
+      if (r.status === 'failed') this.o.logger.warn('could not report an invalid rule on its ConfigMap; will try again on the next reload', { configMap: `${m[1]}/${m[2]}`, error: errorMessage(r.cause) });
+      else now.add(id);
     }
     this.reported = now;
   }
