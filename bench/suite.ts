@@ -37,7 +37,7 @@ const profile = argv.indexOf('--profile') >= 0 ? argv[argv.indexOf('--profile') 
 if (profile) process.env.BENCH_NODE_FLAGS = `--cpu-prof --cpu-prof-dir=${profile}`;
 const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
-type Mode = 'floor' | 'reflex' | 'client-node' | 'client-go' | 'reflex-keep';
+type Mode = 'floor' | 'reflex' | 'client-node' | 'client-go' | 'reflex-keep' | 'reflex-big-pages';
 
 async function syncPhase(cp: ControlPlane, loader: Loader, goBin: string): Promise<Record<Mode, SyncSample>> {
   const ns = 'bench-sync';
@@ -45,7 +45,7 @@ async function syncPhase(cp: ControlPlane, loader: Loader, goBin: string): Promi
   const t = performance.now();
   await loader.seed(ns, 0, cfg.syncObjects);
   log(`seeded ${int(cfg.syncObjects)} ConfigMaps in ${secs(performance.now() - t)}`);
-  const modes: Mode[] = ['floor', 'reflex', 'client-node', 'client-go', 'reflex-keep'];
+  const modes: Mode[] = ['floor', 'reflex', 'client-node', 'client-go', 'reflex-keep', 'reflex-big-pages'];
   const all: Record<string, SyncSample[]> = {};
   for (let r = 0; r < cfg.runs; r++) {
     for (const mode of modes) {
@@ -77,10 +77,12 @@ function table(sync: Record<Mode, SyncSample>, ingest: IngestFigures, rules: Rul
   const cn = sync['client-node'];
   const cg = sync['client-go'];
   const keep = sync['reflex-keep'];
+  const big = sync['reflex-big-pages'];
   const lines = [
     `sync ${k}: reflex ${secs(reflex.ms)}, client-node ${secs(cn.ms)} ${ratio(reflex.ms, cn.ms)}, client-go ${secs(cg.ms)} ${ratio(reflex.ms, cg.ms)}, floor ${secs(floor.ms)}`,
     `peak RSS ${k}: reflex ${mib(reflex.peakRssMiB)}, client-node ${mib(cn.peakRssMiB)} ${ratio(reflex.peakRssMiB, cn.peakRssMiB)}, client-go ${mib(cg.peakRssMiB)} ${ratio(reflex.peakRssMiB, cg.peakRssMiB)}, floor ${mib(floor.peakRssMiB)}`,
     `steady RSS ${k}: reflex ${mib(reflex.steadyRssMiB)}, client-node ${mib(cn.steadyRssMiB)} ${ratio(reflex.steadyRssMiB, cn.steadyRssMiB)}, client-go ${mib(cg.steadyRssMiB)} ${ratio(reflex.steadyRssMiB, cg.steadyRssMiB)}, floor ${mib(floor.steadyRssMiB)}`,
+    `sync ${k}, Reflex with pages of 5,000 (an option, not the default): ${secs(big.ms)} ${ratio(big.ms, cn.ms)} of client-node, ${ratio(big.ms, cg.ms)} of client-go; peak RSS ${mib(big.peakRssMiB)} ${ratio(big.peakRssMiB, cn.peakRssMiB)} of client-node`,
     `heap per cached object: reflex ${int(reflex.heapPerObject ?? 0)} B (managedFields dropped), ${int(keep.heapPerObject ?? 0)} B (kept) ${ratio(reflex.heapPerObject ?? 0, keep.heapPerObject ?? 1)}, client-node ${int(cn.heapPerObject ?? 0)} B ${ratio(reflex.heapPerObject ?? 0, cn.heapPerObject ?? 1)}`,
     `watch ingest, no rules (${int(ingest.writes)} writes in ${secs(ingest.loadMs)}): reflex ${int(ingest.reflex.eventsPerSec)} events/s, ${ingest.reflex.cpuMsPer1000.toFixed(0)} ms CPU/1k events; client-node ${int(ingest.clientNode.eventsPerSec)} events/s, ${ingest.clientNode.cpuMsPer1000.toFixed(0)} ms CPU/1k events ${ratio(ingest.reflex.cpuMsPer1000, ingest.clientNode.cpuMsPer1000)}`,
     `rules, sync sweep of ${int(rules.sync.events)} objects × 50 rules: ${int(rules.sync.eventsPerSec)} events/s, ${int(rules.sync.actionsPerSec)} actions/s (${int(rules.sync.actions)} patches, ${secs(rules.sync.ms)})`,
