@@ -15,15 +15,8 @@ export interface PendingChange {
   /** The last known state: what a `delete` is evaluated on. */
   last: KubeObject;
   lane: Lane;
-  /** The sweep (sync/resync/schedule run) this change belongs to, for the blast-radius limit. */
-  sweep?: number;
-}
-
-const SWEEPS: readonly RuleEvent[] = ['sync', 'resync', 'schedule'];
-
-/** Whether an event is part of a sweep (bulk re-evaluation) rather than a live change. */
-export function isSweepEvent(event: RuleEvent): boolean {
-  return SWEEPS.includes(event);
+  /** The kind of sweep (sync, resync, schedule) this change belongs to, for the blast-radius limit. */
+  sweep?: RuleEvent;
 }
 
 /**
@@ -38,7 +31,7 @@ export function isSweepEvent(event: RuleEvent): boolean {
 export function coalesce(prev: PendingChange | undefined, next: PendingChange): PendingChange {
   if (!prev) return next;
   const lane: Lane = prev.lane === 'live' || next.lane === 'live' ? 'live' : 'sweep';
-  const merged = (event: RuleEvent, old: KubeObject | undefined, sweep: number | undefined): PendingChange => ({
+  const merged = (event: RuleEvent, old: KubeObject | undefined, sweep: RuleEvent | undefined): PendingChange => ({
     event,
     ...(old !== undefined ? { old } : {}),
     last: next.last,

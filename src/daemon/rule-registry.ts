@@ -21,7 +21,8 @@ export interface SweepRun {
 export interface ActiveRule {
   rule: CompiledRule;
   informers: SharedInformer[];
-  sweeps: Map<number, SweepRun>;
+  /** The current run of each kind of sweep; a new sweep of a kind replaces its run (and budget). */
+  sweeps: Map<RuleEvent, SweepRun>;
   /** The newest cached state of `namespace/name` (or `name`), if the rule's caches hold it. */
   current(objKey: string): KubeObject | undefined;
 }
@@ -31,6 +32,8 @@ interface Registration {
   state: 'pending' | 'active' | 'stopped';
   active?: ActiveRule;
   reason?: string;
+  /** The next attempt to activate a pending rule. */
+  retry?: TimerHandle;
   cleanup: (() => void)[];
 }
 
@@ -45,13 +48,9 @@ export interface RuleRegistryOptions {
   onActivated?(rule: string): void;
 }
 
-/** How many finished sweeps of a rule are remembered (keys of older sweeps are treated as unlimited). */
-const SWEEPS_KEPT = 8;
-
 export class RuleRegistry {
   private readonly regs = new Map<string, Registration>();
   private readonly scopes = new Map<string, KindScope>();
-  private sweepSeq = 0;
   private namespaceWatch: (() => void) | undefined;
 
   constructor(private readonly o: RuleRegistryOptions) {}
@@ -140,8 +139,7 @@ export class RuleRegistry {
       const reason = errorMessage(err);
       if (reg.reason !== reason) this.o.logger.warn('rule pending: its kind is not served yet; will retry', { rule: rule.name, reason });
       reg.reason = reason;
-      const timer = this.o.clock.setTimer(() => void this.activate(reg), this.o.pendingRetryMs);
-      reg.cleanup.push(() => this.o.clock.clearTimer(timer));
+      reg.retry = this.o.clock.setTimer(() => void this.activate(reg), this.o.pendingRetryMs);
       return;
     }
     if (reg.state === 'stopped') return;
@@ -155,7 +153,11 @@ export class RuleRegistry {
   /** Registers the rule's handlers on its informers, and its timers. */
   private bind(reg: Registration): ActiveRule {
     const { rule } = reg;
-    const informers = targetsOf(rule).map((t) => this.o.factory.informerFor(t));
+    const informers = targetsOf(rule).map((t) => {
+      const held = this.o.factory.acquire(t);
+      reg.cleanup.push(held.release); // the last rule to let go of a watch closes it
+      return held.informer;
+    });
     const active: ActiveRule = {
       rule,
       informers,
@@ -216,20 +218,19 @@ export class RuleRegistry {
     reg.cleanup.push(() => this.o.clock.clearTimer(timer));
   }
 
-  private newSweep(active: ActiveRule, event: RuleEvent): number {
-    const id = ++this.sweepSeq;
-    active.sweeps.set(id, { event, actions: 0, stopped: false });
-    if (active.sweeps.size > SWEEPS_KEPT) active.sweeps.delete(active.sweeps.keys().next().value as number);
-    return id;
+  /** Starts a new run of `event` sweeps for the rule: a fresh maxActionsPerRun budget. */
+  private newSweep(active: ActiveRule, event: RuleEvent): RuleEvent {
+    active.sweeps.set(event, { event, actions: 0, stopped: false });
+    return event;
   }
 
   private sweep(active: ActiveRule, event: RuleEvent, namespace?: string): void {
     if (!active.rule.on.includes(event)) return;
-    const id = this.newSweep(active, event);
+    const sweep = this.newSweep(active, event);
     for (const inf of active.informers) {
       for (const obj of inf.store.list()) {
         if (namespace !== undefined && obj.metadata?.namespace !== namespace) continue;
-        this.o.enqueue(active, obj, { event, last: obj, lane: 'sweep', sweep: id });
+        this.o.enqueue(active, obj, { event, last: obj, lane: 'sweep', sweep });
       }
     }
   }
@@ -254,14 +255,19 @@ export class RuleRegistry {
 
   private stopOne(reg: Registration): void {
     reg.state = 'stopped';
+    if (reg.retry) this.o.clock.clearTimer(reg.retry);
     for (const c of reg.cleanup.splice(0)) c();
   }
 }
 
-/** The informers a rule needs: one per listed namespace, else one for all namespaces. */
+/**
+ * The informers a rule needs: one per listed namespace, else one for all namespaces. Caches drop
+ * `metadata.managedFields` unless the rule mentions them.
+ */
 function targetsOf(rule: CompiledRule): InformerTarget[] {
   const w = rule.watch;
   const base: InformerTarget = { apiVersion: w.apiVersion, kind: w.kind };
+  if (JSON.stringify(rule.document.spec).includes('managedFields')) base.keepManagedFields = true;
   const labelSelector = w.labelSelector?.toString();
   const fieldSelector = w.fieldSelector?.toString();
   if (labelSelector) base.labelSelector = labelSelector;

@@ -11,15 +11,35 @@ export type SharedInformerFactoryOptions = Omit<SharedInformerOptions, 'logger'>
 
 /** The sharing key of a target: equal targets share one informer. */
 export function informerKey(t: InformerTarget): string {
-  return JSON.stringify([t.apiVersion, t.kind, t.namespace ?? '', t.labelSelector ?? '', t.fieldSelector ?? '', !!t.metadataOnly]);
+  return JSON.stringify([t.apiVersion, t.kind, t.namespace ?? '', t.labelSelector ?? '', t.fieldSelector ?? '', !!t.metadataOnly, !!t.keepManagedFields]);
 }
+
+/** An informer handed out with `acquire`, and the means to give it back. */
+export interface AcquiredInformer<T extends KubeObject = KubeObject> {
+  informer: SharedInformer<T>;
+  /** Gives the informer back; the last release of an informer nobody else holds stops it. Idempotent. */
+  release(): void;
+}
+
+interface Entry {
+  informer: SharedInformer;
+  /** Holders through `acquire`. */
+  users: number;
+  /** Handed out by `informerFor`: kept until shutdown. */
+  permanent: boolean;
+  /** Stops this informer's run. */
+  stop?: AbortController;
+}
+
+/** Keeps managedFields: the transform of informers whose target asks for them. */
+const keepAll = <T>(obj: T): T => obj;
 
 /**
  * Hands out shared informers and runs them. Informers asked for after `start`
  * start at once; `shutdown` stops them all and waits for them to finish.
  */
 export class SharedInformerFactory {
-  private readonly informers = new Map<string, SharedInformer>();
+  private readonly entries = new Map<string, Entry>();
   private readonly runs = new Set<Promise<void>>();
   private controller: AbortController | undefined;
 
@@ -29,28 +49,40 @@ export class SharedInformerFactory {
   ) {}
 
   /**
-   * The informer for `target`, created on first use (and started if the factory runs).
-   * `options` override the factory's (e.g. a transform that keeps managedFields) and
-   * apply only when this call creates the informer.
+   * The informer for `target`, created on first use (and started if the factory runs), kept until
+   * shutdown. `options` override the factory's and apply only when this call creates the informer.
    */
   informerFor<T extends KubeObject = KubeObject>(target: InformerTarget, options: SharedInformerFactoryOptions = {}): SharedInformer<T> {
-    const key = informerKey(target);
-    let informer = this.informers.get(key);
-    if (!informer) {
-      informer = new SharedInformer(listWatcherFor(this.client, target), {
-        ...this.options,
-        ...options,
-        logger: options.logger ?? this.options.logger ?? nullLogger,
-      });
-      this.informers.set(key, informer);
-      if (this.controller) this.launch(informer, this.controller.signal);
-    }
-    return informer as unknown as SharedInformer<T>;
+    const entry = this.entry(target, options);
+    entry.permanent = true;
+    return entry.informer as unknown as SharedInformer<T>;
   }
 
-  /** Every informer handed out so far. */
+  /**
+   * The informer for `target`, counted: when every holder has released it (and nobody got it from
+   * `informerFor`), it stops and leaves the factory, so a watch nobody needs is closed.
+   */
+  acquire<T extends KubeObject = KubeObject>(target: InformerTarget, options: SharedInformerFactoryOptions = {}): AcquiredInformer<T> {
+    const key = informerKey(target);
+    const entry = this.entry(target, options);
+    entry.users++;
+    let released = false;
+    return {
+      informer: entry.informer as unknown as SharedInformer<T>,
+      release: () => {
+        if (released) return;
+        released = true;
+        entry.users--;
+        if (entry.users > 0 || entry.permanent || this.entries.get(key) !== entry) return;
+        entry.stop?.abort();
+        this.entries.delete(key);
+      },
+    };
+  }
+
+  /** Every informer handed out so far (and not released). */
   list(): SharedInformer[] {
-    return [...this.informers.values()];
+    return [...this.entries.values()].map((e) => e.informer);
   }
 
   /** Starts every informer (and, from now on, new ones) until `signal` aborts or `shutdown`. */
@@ -59,12 +91,12 @@ export class SharedInformerFactory {
     const controller = new AbortController();
     this.controller = controller;
     signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-    for (const informer of this.informers.values()) this.launch(informer, controller.signal);
+    for (const entry of this.entries.values()) this.launch(entry, controller.signal);
   }
 
   /** Resolves true once every informer handed out so far has synced, false when `signal` aborts first. */
   async waitForSync(signal?: AbortSignal): Promise<boolean> {
-    const results = await Promise.all([...this.informers.values()].map((i) => i.waitForSync(signal)));
+    const results = await Promise.all(this.list().map((i) => i.waitForSync(signal)));
     return results.every(Boolean);
   }
 
@@ -75,9 +107,33 @@ export class SharedInformerFactory {
     await Promise.all(this.runs);
   }
 
-  private launch(informer: SharedInformer, signal: AbortSignal): void {
-    const run = informer.run(signal);
+  private entry(target: InformerTarget, options: SharedInformerFactoryOptions): Entry {
+    const key = informerKey(target);
+    let entry = this.entries.get(key);
+    if (!entry) {
+      const informer = new SharedInformer(listWatcherFor(this.client, target), {
+        ...this.options,
+        ...(target.keepManagedFields ? { transform: keepAll } : {}),
+        ...options,
+        logger: options.logger ?? this.options.logger ?? nullLogger,
+      });
+      entry = { informer, users: 0, permanent: false };
+      this.entries.set(key, entry);
+      if (this.controller) this.launch(entry, this.controller.signal);
+    }
+    return entry;
+  }
+
+  private launch(entry: Entry, signal: AbortSignal): void {
+    const stop = new AbortController();
+    entry.stop = stop;
+    const onAbort = () => stop.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const run = entry.informer.run(stop.signal);
     this.runs.add(run);
-    void run.finally(() => this.runs.delete(run));
+    void run.finally(() => {
+      this.runs.delete(run);
+      signal.removeEventListener('abort', onAbort);
+    });
   }
 }

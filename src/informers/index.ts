@@ -29,7 +29,7 @@ export {
   type SharedInformerOptions,
   type InformerStats,
 } from './shared-informer.js';
-export { SharedInformerFactory, informerKey, type SharedInformerFactoryOptions } from './factory.js';
+export { SharedInformerFactory, informerKey, type SharedInformerFactoryOptions, type AcquiredInformer } from './factory.js';
 export {
   WatchdogTimeoutError,
   WatchStatusError,

@@ -38,6 +38,8 @@ export interface InformerTarget {
   fieldSelector?: string;
   /** Cache PartialObjectMetadata (metadata only) instead of whole objects. Default false. */
   metadataOnly?: boolean;
+  /** Keep `metadata.managedFields` in the cache (for rules that read them). Default false: they are dropped. */
+  keepManagedFields?: boolean;
 }
 
 /** Describes a target for logs: `v1 ConfigMap in ns (app=web)`. */

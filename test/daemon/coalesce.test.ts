@@ -38,19 +38,19 @@ describe('coalesce (pending changes of one object)', () => {
   });
 
   it('lets a live update replace a pending resync, and moves it to the live lane', () => {
-    const p = coalesce(change('resync', '1', { sweep: 7 }), change('update', '2', { old: obj('1') }));
+    const p = coalesce(change('resync', '1', { sweep: 'resync' }), change('update', '2', { old: obj('1') }));
     expect(p).to.deep.include({ event: 'update', lane: 'live' });
     expect(p.sweep).to.equal(undefined);
     expect(p.old?.metadata?.resourceVersion).to.equal('1');
   });
 
   it('keeps an update pending when a resync arrives after it', () => {
-    const p = coalesce(change('update', '2', { old: obj('1') }), change('resync', '2', { sweep: 3 }));
+    const p = coalesce(change('update', '2', { old: obj('1') }), change('resync', '2', { sweep: 'resync' }));
     expect(p).to.deep.include({ event: 'update', lane: 'live' });
   });
 
   it('keeps the sweep of a pending sync through updates (it still counts against the run)', () => {
-    const p = coalesce(change('sync', '1', { sweep: 9 }), change('update', '2', { old: obj('1') }));
-    expect(p).to.deep.include({ event: 'sync', sweep: 9, lane: 'live' });
+    const p = coalesce(change('sync', '1', { sweep: 'sync' }), change('update', '2', { old: obj('1') }));
+    expect(p).to.deep.include({ event: 'sync', sweep: 'sync', lane: 'live' });
   });
 });

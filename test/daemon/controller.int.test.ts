@@ -8,6 +8,7 @@ import { useCluster, type ClusterFixture } from '../support/cluster.js';
 
 interface Running {
   client: KubeClient;
+  factory: SharedInformerFactory;
   controller: RuleController;
   traces: ControllerTrace[];
   stop(): Promise<void>;
@@ -34,6 +35,7 @@ async function startController(fx: ClusterFixture, rulesYaml: string, options: P
   const running = controller.run(ac.signal, { drainMs: 2000 });
   return {
     client,
+    factory,
     controller,
     traces,
     async stop() {
@@ -323,5 +325,52 @@ spec:
     const failed = await fx.admin.eventually(async () => running!.traces.find((t) => t.rule === 'unplaced' && t.executed.length > 0), 20_000, 'the refused action');
     expect(failed.executed[0].outcome).to.equal('failed');
     expect(failed.executed[0].error).to.contain('the kind is namespaced but the action names no namespace').and.to.contain('set target.namespace');
+  });
+
+  it('closes the watch of a rule\'s old selector when a reload changes it', async () => {
+    const rule = (sel: string) => `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: selective }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}], labelSelector: "${sel}" }
+  actions:
+    - log: { message: hi }
+`;
+    running = await startController(fx, rule('tier=one'));
+    const watching = () => running!.factory.list().map((i) => i.description);
+    expect(watching().some((d) => d.includes('tier=one'))).to.equal(true);
+    const { rules } = loadRules([{ file: 'rules.yaml', text: rule('tier=two') }]);
+    await running.controller.setRules(new Map(rules.map((r) => [r.name, r])));
+    expect(watching().some((d) => d.includes('tier=two'))).to.equal(true);
+    expect(watching().some((d) => d.includes('tier=one'))).to.equal(false);
+  });
+
+  it('keeps metadata.managedFields in the cache of a rule that reads them, and drops them for others', async () => {
+    // (An object with fields besides its name: the server records managedFields only for fields it manages.)
+    await fx.admin.ok('POST', `/api/v1/namespaces/${fx.ns}/configmaps`, cm(fx.ns, 'managed', {}, { a: '1' }));
+    running = await startController(
+      fx,
+      `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: reads-fields }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}], labelSelector: "!nothing" }
+  when: "$count(metadata.managedFields) > 0"
+  actions:
+    - log: { message: seen }
+---
+apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: plain }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}] }
+  actions:
+    - log: { message: seen }
+`,
+    );
+    await fx.admin.eventually(async () => running!.traces.find((t) => t.rule === 'reads-fields' && t.object.name === 'managed')?.condition === true, 20_000, 'the rule reading managedFields to see them');
+    const caches = running.factory.list().map((i) => ({ selective: i.description.includes('!nothing'), managed: i.store.list().find((o) => o.metadata?.name === 'managed') }));
+    expect(caches.find((c) => c.selective)?.managed?.metadata?.managedFields).to.be.an('array').with.length.greaterThan(0);
+    expect(caches.find((c) => !c.selective)?.managed?.metadata).to.not.have.property('managedFields');
   });
 });
