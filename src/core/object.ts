@@ -82,19 +82,5 @@ export function objectKey(obj: { metadata?: { namespace?: string; name?: string 
   return ns ? `${ns}/${name}` : name;
 }
 
-/** Splits a `namespace/name` key; a key without a slash is cluster-scoped. */
-export function splitObjectKey(key: string): { namespace?: string; name: string } {
-  const slash = key.indexOf('/');
-  if (slash < 0) return { name: key };
-  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-}
 
-/** Human form of a GVK, e.g. `apps/v1 Deployment`. */
-export function formatGVK(gvk: GroupVersionKind): string {
-  return `${formatApiVersion(gvk.group, gvk.version)} ${gvk.kind}`;
-}
 
-/** Human form of a GVR, e.g. `deployments.apps/v1` or `configmaps/v1`. */
-export function formatGVR(gvr: GroupVersionResource): string {
-  return gvr.group ? `${gvr.resource}.${gvr.group}/${gvr.version}` : `${gvr.resource}/${gvr.version}`;
-}

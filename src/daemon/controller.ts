@@ -10,10 +10,11 @@ import { errorMessage, nullLogger, objectKey, realClock, type Clock, type KubeOb
 import type { KubeClient } from '../client/index.js';
 import { RateLimitingWorkQueue, defaultControllerRateLimiter, noopQueueMetrics, type QueueMetrics, type Lane } from '../queue/index.js';
 import type { SharedInformerFactory } from '../informers/index.js';
-import { evaluate, renderUpdate, type CompiledRule, type Plan, type PlannedAction, type PlannedRef, type RuleEvent } from '../engine/index.js';
-import { ActionError, ActionErrorCode, executeAction, type ActionResult } from '../actions/index.js';
+import { evaluate, refOf, type CompiledRule, type Plan, type RuleEvent } from '../engine/index.js';
+import type { ActionResult } from '../actions/index.js';
 import { coalesce, type PendingChange } from './coalesce.js';
 import { LoopGuard } from './loop-guard.js';
+import { PlanRunner } from './plan-runner.js';
 import { redactPlanned } from './redact.js';
 import { CacheLister, isCacheNotSynced } from './cache-lister.js';
 import { RuleRegistry, type ActiveRule } from './rule-registry.js';
@@ -43,6 +44,9 @@ export interface RuleControllerOptions {
   pendingRetryMs?: number;
 }
 
+/** How long shutdown waits for workers after the drain (their in-flight requests were cancelled). */
+const WORKER_EXIT_MS = 1000;
+
 export class RuleController {
   readonly queue: RateLimitingWorkQueue;
   readonly registry: RuleRegistry;
@@ -52,6 +56,9 @@ export class RuleController {
   private readonly lister: CacheLister;
   private readonly pending = new Map<string, PendingChange>();
   private readonly guard = new LoopGuard();
+  /** Aborts in-flight actions when shutdown's grace period runs out. */
+  private readonly cancel = new AbortController();
+  private readonly runner: PlanRunner;
   private inFlight = 0;
 
   constructor(private readonly o: RuleControllerOptions) {
@@ -81,6 +88,15 @@ export class RuleController {
       enqueue: (rule, obj, change) => this.enqueue(rule, obj, change),
       onActivated: (name) => this.hooks.ruleActivated?.(name),
     });
+    this.runner = new PlanRunner({
+      client: o.client,
+      registry: this.registry,
+      clock: this.clock,
+      logger: this.log,
+      hooks: this.hooks,
+      dryRun: o.dryRun,
+      signal: this.cancel.signal,
+    });
   }
 
   /** Replaces the rules in force: new and changed rules start (seeing existing objects as `sync`), removed ones stop. */
@@ -107,8 +123,12 @@ export class RuleController {
     });
     this.registry.stop();
     const drained = await this.queue.shutdownWithDrain({ timeoutMs: options.drainMs ?? 25_000 });
-    if (!drained) this.log.warn('shutdown: in-flight work did not finish within the grace period', { inFlight: this.inFlight });
-    await Promise.race([Promise.all(workers), new Promise((r) => setTimeout(r, 100))]);
+    if (!drained) {
+      this.log.warn('shutdown: in-flight work did not finish within the grace period; cancelling it', { inFlight: this.inFlight });
+      this.cancel.abort(); // in-flight requests and webhooks end now
+    }
+    // Drained workers return at once; cancelled ones as soon as their request ends. Bounded all the same.
+    await Promise.race([Promise.all(workers), new Promise((r) => setTimeout(r, WORKER_EXIT_MS).unref())]);
   }
 
   /** Records a change and enqueues its key (handlers call this; cheap, synchronous). */
@@ -206,69 +226,17 @@ export class RuleController {
         this.hooks.ruleError?.(rule.name, 'maxActionsPerRun');
         const message = `rule ${rule.name}: the ${run.event} sweep reached maxActionsPerRun (${rule.limits.maxActionsPerRun}); the rest of this sweep is skipped`;
         this.log.warn(message, { rule: rule.name, sweep: run.event });
-        void this.warn(rule.name, obj, 'ReflexSweepLimit', message);
+        void this.runner.warn(rule.name, obj, 'ReflexSweepLimit', message);
         trace.skipped = 'max-actions-per-run';
         this.publish(trace, started);
         return this.finish(key);
       }
       run.actions += plan.length;
     }
-    const results = await this.execute(rule, plan, obj, trace);
+    const results = await this.runner.run(rule, plan, obj, trace);
     this.guard.record(key, results, this.clock.now());
     this.publish(trace, started);
     this.settle(key, rule, obj, change, results);
-  }
-
-  /** Runs a plan in order (the first failure stops the rest), or only logs it in client dry-run mode. */
-  private async execute(rule: CompiledRule, plan: Plan, trigger: KubeObject, trace: ControllerTrace): Promise<ActionResult[]> {
-    if (this.o.dryRun === 'client') {
-      for (const p of plan) {
-        const safe = redactPlanned(p);
-        this.log.info('dry-run: planned action', { rule: rule.name, action: p.action, target: p.target, body: safe.body, options: p.options });
-        this.hooks.action?.(rule.name, p.action, 'planned');
-      }
-      return [];
-    }
-    const options = {
-      client: this.o.client,
-      mode: rule.mode,
-      dryRun: this.o.dryRun === 'server',
-      trigger,
-      renderUpdate,
-      logger: this.log.child({ rule: rule.name }),
-      clock: this.clock,
-      lookup: (t: PlannedRef) => this.registry.lookup(t),
-    };
-    const results: ActionResult[] = [];
-    for (const p of plan) {
-      const started = this.clock.now();
-      const r = (await this.unplaced(p)) ?? (await executeAction(p, options));
-      results.push(r);
-      trace.executed.push({ action: r.action, outcome: r.status, durationMs: this.clock.now() - started, ...(r.cause ? { error: errorMessage(r.cause) } : {}) });
-      this.hooks.action?.(rule.name, r.action, r.status);
-      if (this.o.dryRun === 'server' && r.status !== 'failed') {
-        this.log.info('dry-run (server): the API server accepted', { rule: rule.name, action: r.action, target: r.target, status: r.status, object: r.object });
-      }
-      if (r.status === 'failed') break;
-    }
-    return results;
-  }
-
-  /**
-   * A write to a namespaced kind without a namespace would land in the daemon's own namespace
-   * (the client's default): refuse it, naming the fix, instead of writing somewhere unexpected.
-   */
-  private async unplaced(p: PlannedAction): Promise<ActionResult | undefined> {
-    if (p.target.namespace || p.action === 'log' || p.action === 'webhook' || p.action === 'event') return undefined;
-    if ((await this.registry.scopeOf(p.target.apiVersion, p.target.kind)) !== 'Namespaced') return undefined;
-    const where = p.action === 'apply' || p.action === 'create' ? 'object.metadata.namespace' : 'target.namespace';
-    const cause = new ActionError(
-      `rule ${p.rule}: ${p.action} of ${p.target.kind} ${p.target.name}: the kind is namespaced but the action names no namespace (and the trigger has none to inherit); set ${where}`,
-      p.action,
-      p.target,
-      { code: ActionErrorCode.invalid, terminal: true },
-    );
-    return { status: 'failed', action: p.action, target: p.target, cause };
   }
 
   /** The one place that maps an outcome to a queue operation. */
@@ -279,7 +247,7 @@ export class RuleController {
     this.hooks.ruleError?.(rule.name, 'action');
     if (failed.cause?.terminal) {
       this.log.warn('action failed; not retrying (retrying cannot help)', { rule: rule.name, action: failed.action, target: failed.target, error });
-      void this.warn(rule.name, obj, 'ReflexActionFailed', `rule ${rule.name}: ${failed.action} failed: ${error}`);
+      void this.runner.warn(rule.name, obj, 'ReflexActionFailed', `rule ${rule.name}: ${failed.action} failed: ${error}`);
       return this.finish(key);
     }
     const retries = this.queue.numRequeues(key);
@@ -292,7 +260,7 @@ export class RuleController {
     this.hooks.retriesExhausted?.(rule.name);
     const message = `rule ${rule.name}: ${failed.action} of ${describe(failed.target)} failed ${retries + 1} times; giving up: ${error}`;
     this.log.error(message, { rule: rule.name });
-    void this.warn(rule.name, obj, 'ReflexRetriesExhausted', message);
+    void this.runner.warn(rule.name, obj, 'ReflexRetriesExhausted', message);
     this.finish(key);
   }
 
@@ -315,30 +283,15 @@ export class RuleController {
     if (this.guard.shouldReport(key, now)) {
       const message = `rule ${rule.name}: more than ${rule.limits.actionsPerObjectPerMinute} actions on ${objectKey(obj)} within a minute; skipping it (loop guard: is another rule or controller changing it back?)`;
       this.log.warn(message, { rule: rule.name, object: objectKey(obj) });
-      void this.warn(rule.name, obj, 'ReflexLoopGuard', message);
+      void this.runner.warn(rule.name, obj, 'ReflexLoopGuard', message);
     }
     return true;
-  }
-
-  /** Emits a Warning Event about `obj` (best effort: a failure is logged, not retried). */
-  private async warn(rule: string, obj: KubeObject, reason: string, message: string): Promise<void> {
-    if (this.o.dryRun === 'client') return;
-    const target = refOf(obj);
-    const planned: PlannedAction = { rule, trigger: { ...target, event: 'sync' }, action: 'event', target, body: { type: 'Warning', reason, message }, options: {} };
-    const r = await executeAction(planned, { client: this.o.client, clock: this.clock, dryRun: this.o.dryRun === 'server' }).catch((err: unknown) => ({ status: 'failed' as const, cause: err }));
-    if (r.status === 'failed') this.log.warn('could not emit a Warning Event', { rule, reason, error: errorMessage(r.cause) });
   }
 
   private publish(trace: ControllerTrace, started: number): void {
     trace.durationMs = this.clock.now() - started;
     this.hooks.trace?.(trace);
   }
-}
-
-function refOf(obj: KubeObject): ControllerTrace['object'] {
-  const ref: ControllerTrace['object'] = { apiVersion: String(obj.apiVersion ?? ''), kind: String(obj.kind ?? ''), name: String(obj.metadata?.name ?? '') };
-  if (obj.metadata?.namespace) ref.namespace = obj.metadata.namespace;
-  return ref;
 }
 
 function describe(t: { kind: string; namespace?: string; name: string }): string {

@@ -10,7 +10,7 @@
 import { errorMessage, realClock, type Clock, type Logger } from '../core/index.js';
 import { createClient } from '../client/index.js';
 import { SharedInformerFactory } from '../informers/index.js';
-import type { DaemonConfig } from './config.js';
+import { allNamespaces, type DaemonConfig } from './config.js';
 import { RuleController } from './controller.js';
 import type { ControllerHooks } from './hooks.js';
 import { LeaderElector } from './leader-election.js';
@@ -95,7 +95,7 @@ export class Daemon {
     const sources = new RuleSources({
       paths: config.rules.paths,
       configMaps: config.rules.configMaps.enabled
-        ? { namespaces: cmNamespaces.includes('*') ? [] : cmNamespaces, labelSelector: config.rules.configMaps.labelSelector }
+        ? { namespaces: allNamespaces(cmNamespaces) ? [] : cmNamespaces, labelSelector: config.rules.configMaps.labelSelector }
         : undefined,
       client,
       factory,

@@ -93,8 +93,6 @@ export function compileTemplate(
   return { t: 'lit', v: value };
 }
 
-/** Whether a template computes anything. */
-export const isStatic = (n: TemplateNode): boolean => n.t === 'lit';
 
 /** Turns a JSONata result into plain JSON (drops sequence flags and functions). */
 export function plain(v: unknown): unknown {

@@ -1,0 +1,97 @@
+/**
+ * PlanRunner: executes a rule's plan for the controller, in order, stopping at the first failure;
+ * in client dry-run it only logs. It refuses writes that would land in the daemon's own namespace,
+ * records each action in the decision trace, and emits the controller's Warning Events.
+ */
+import { errorMessage, type Clock, type KubeObject, type Logger } from '../core/index.js';
+import type { KubeClient } from '../client/index.js';
+import { refOf, renderUpdate, type CompiledRule, type Plan, type PlannedAction, type PlannedRef } from '../engine/index.js';
+import { ActionError, ActionErrorCode, executeAction, type ActionResult } from '../actions/index.js';
+import type { ControllerHooks, ControllerTrace } from './hooks.js';
+import { redactPlanned } from './redact.js';
+import type { RuleRegistry } from './rule-registry.js';
+
+export interface PlanRunnerOptions {
+  client: KubeClient;
+  registry: RuleRegistry;
+  clock: Clock;
+  logger: Logger;
+  hooks: ControllerHooks;
+  dryRun?: 'none' | 'client' | 'server';
+  /** Aborts in-flight actions (shutdown past its grace period). */
+  signal: AbortSignal;
+}
+
+export class PlanRunner {
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly hooks: ControllerHooks;
+
+  constructor(private readonly o: PlanRunnerOptions) {
+    this.log = o.logger;
+    this.clock = o.clock;
+    this.hooks = o.hooks;
+  }
+
+  /** Runs a plan in order (the first failure stops the rest), or only logs it in client dry-run mode. */
+  async run(rule: CompiledRule, plan: Plan, trigger: KubeObject, trace: ControllerTrace): Promise<ActionResult[]> {
+    if (this.o.dryRun === 'client') {
+      for (const p of plan) {
+        const safe = redactPlanned(p);
+        this.log.info('dry-run: planned action', { rule: rule.name, action: p.action, target: p.target, body: safe.body, options: p.options });
+        this.hooks.action?.(rule.name, p.action, 'planned');
+      }
+      return [];
+    }
+    const options = {
+      client: this.o.client,
+      mode: rule.mode,
+      dryRun: this.o.dryRun === 'server',
+      trigger,
+      renderUpdate,
+      logger: this.log.child({ rule: rule.name }),
+      clock: this.clock,
+      lookup: (t: PlannedRef) => this.o.registry.lookup(t),
+      signal: this.o.signal,
+    };
+    const results: ActionResult[] = [];
+    for (const p of plan) {
+      const started = this.clock.now();
+      const r = (await this.unplaced(p)) ?? (await executeAction(p, options));
+      results.push(r);
+      trace.executed.push({ action: r.action, outcome: r.status, durationMs: this.clock.now() - started, ...(r.cause ? { error: errorMessage(r.cause) } : {}) });
+      this.hooks.action?.(rule.name, r.action, r.status);
+      if (this.o.dryRun === 'server' && r.status !== 'failed') {
+        this.log.info('dry-run (server): the API server accepted', { rule: rule.name, action: r.action, target: r.target, status: r.status, object: r.object });
+      }
+      if (r.status === 'failed') break;
+    }
+    return results;
+  }
+
+  /**
+   * A write to a namespaced kind without a namespace would land in the daemon's own namespace
+   * (the client's default): refuse it, naming the fix, instead of writing somewhere unexpected.
+   */
+  private async unplaced(p: PlannedAction): Promise<ActionResult | undefined> {
+    if (p.target.namespace || p.action === 'log' || p.action === 'webhook' || p.action === 'event') return undefined;
+    if ((await this.o.registry.scopeOf(p.target.apiVersion, p.target.kind)) !== 'Namespaced') return undefined;
+    const where = p.action === 'apply' || p.action === 'create' ? 'object.metadata.namespace' : 'target.namespace';
+    const cause = new ActionError(
+      `rule ${p.rule}: ${p.action} of ${p.target.kind} ${p.target.name}: the kind is namespaced but the action names no namespace (and the trigger has none to inherit); set ${where}`,
+      p.action,
+      p.target,
+      { code: ActionErrorCode.invalid, terminal: true },
+    );
+    return { status: 'failed', action: p.action, target: p.target, cause };
+  }
+
+  /** Emits a Warning Event about `obj` (best effort: a failure is logged, not retried). */
+  async warn(rule: string, obj: KubeObject, reason: string, message: string): Promise<void> {
+    if (this.o.dryRun === 'client') return;
+    const target = refOf(obj);
+    const planned: PlannedAction = { rule, trigger: { ...target, event: 'sync' }, action: 'event', target, body: { type: 'Warning', reason, message }, options: {} };
+    const r = await executeAction(planned, { client: this.o.client, clock: this.clock, dryRun: this.o.dryRun === 'server', signal: this.o.signal }).catch((err: unknown) => ({ status: 'failed' as const, cause: err }));
+    if (r.status === 'failed') this.log.warn('could not emit a Warning Event', { rule, reason, error: errorMessage(r.cause) });
+  }
+}
