@@ -188,7 +188,7 @@ export class RuleController {
     if (run?.stopped) return this.finish(key);
 
     const started = this.clock.now();
-    const trace: ControllerTrace = { time: new Date(started).toISOString(), rule: rule.name, object: refOf(obj), event, condition: false, planned: [], executed: [], durationMs: 0 };
+    const trace: ControllerTrace = { time: '', rule: rule.name, object: refOf(obj), event, condition: false, planned: [], executed: [], durationMs: 0 };
     let plan: Plan;
     try {
       plan = await evaluate(rule, event, obj, change.old, { clock: this.clock, lister: this.lister, scopeOf: (a, k) => this.registry.scopeOf(a, k) });
@@ -289,8 +289,10 @@ export class RuleController {
   }
 
   private publish(trace: ControllerTrace, started: number): void {
+    if (!this.hooks.trace || this.hooks.tracing?.() === false) return;
+    trace.time = new Date(started).toISOString();
     trace.durationMs = this.clock.now() - started;
-    this.hooks.trace?.(trace);
+    this.hooks.trace(trace);
   }
 }
 

@@ -153,6 +153,7 @@ export class Daemon {
       retriesExhausted: (rule) => m.retriesExhaustedFor(rule),
       loopGuard: (rule) => m.loopGuardTripped(rule),
       trace: (t) => this.traces.publish(t),
+      tracing: () => this.traces.active,
     };
   }
 }

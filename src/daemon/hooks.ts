@@ -15,4 +15,6 @@ export interface ControllerHooks {
   loopGuard?(rule: string): void;
   ruleActivated?(rule: string): void;
   trace?(trace: ControllerTrace): void;
+  /** Whether anyone consumes traces now; when false, traces are not finished or published. Default: yes. */
+  tracing?(): boolean;
 }

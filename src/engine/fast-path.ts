@@ -1,7 +1,8 @@
 /**
  * fast-path: a pure-JS evaluator for the simplest JSONata conditions, the ones most rules use:
- * comparisons `path = literal` and `path != literal`, `$exists(path)`, and `and`/`or` of those,
- * where a path is plain field names. It follows JSONata's semantics on plain objects (a missing
+ * comparisons `path = literal` and `path != literal`, `$exists(path)`, `$not(…)`, and `and`/`or`
+ * of those, where a path is plain field names; an `and`/`or` whose left side is on the fast path is
+ * decided here whenever that side decides it (JSONata short-circuits), else by JSONata. It follows JSONata's semantics on plain objects (a missing
  * field makes `=` and `!=` false; `and`/`or` short-circuit) and bails out to JSONata whenever
  * the data leaves that ground (an array on the way or at the end, an array as input).
  */
@@ -55,8 +56,10 @@ function build(n: Node): FastEvaluator | undefined {
   }
   if (n.type === 'binary' && (n.value === 'and' || n.value === 'or')) {
     const l = build(n.lhs as Node);
-    const r = build(n.rhs as Node);
-    if (!l || !r) return undefined;
+    if (!l) return undefined;
+    // JSONata's and/or short-circuit: when the left side decides, the right one is never evaluated,
+    // so a right side outside the fast path only matters when the left one does not decide.
+    const r = build(n.rhs as Node) ?? (() => BAIL);
     const and = n.value === 'and';
     return (input) => {
       const a = l(input);
@@ -64,6 +67,14 @@ function build(n: Node): FastEvaluator | undefined {
       if (and ? !a : a) return and ? false : true;
       const b = r(input);
       return b === BAIL ? BAIL : Boolean(b);
+    };
+  }
+  if (n.type === 'function' && (n.procedure as Node | undefined)?.type === 'variable' && (n.procedure as Node).value === 'not' && n.arguments?.length === 1) {
+    const inner = build(n.arguments[0] as Node);
+    if (!inner) return undefined;
+    return (input) => {
+      const v = inner(input);
+      return v === BAIL ? BAIL : !v; // every fast evaluator yields a boolean
     };
   }
   if (n.type === 'function' && (n.procedure as Node | undefined)?.type === 'variable' && (n.procedure as Node).value === 'exists' && n.arguments?.length === 1) {

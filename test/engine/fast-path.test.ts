@@ -26,6 +26,12 @@ describe('engine/fast-path', () => {
     '$exists(metadata.labels.a)',
     '$exists(status.phase) and status.phase != "Running"',
     'metadata.labels.`a` = "x"',
+    '$not(status.phase = "Failed")',
+    '$not($exists(metadata.labels.a)) or status.n = 2',
+    // The left side decides alone when it can; the right side is JSONata's otherwise.
+    'metadata.labels.a = "x" and status.n > 0',
+    'metadata.labels.a = "x" or $count(status) > 5',
+    'metadata.labels.a = "x" and $not(metadata.labels.b = status.phase)',
   ];
 
   for (const source of expressions) {
@@ -46,8 +52,19 @@ describe('engine/fast-path', () => {
     expect(await e.evaluate({ status: [{ phase: 'Failed' }] }, {})).to.equal(true);
   });
 
+  it('never evaluates the right side of a decided and/or, as JSONata does not', async () => {
+    const e = new Expression('metadata.labels.a = "y" and $error("the right side ran")');
+    expect(await e.evaluate({ metadata: { labels: { a: 'x' } } }, {})).to.equal(false);
+  });
+
+  it('hands an undecided and/or to JSONata', () => {
+    const fast = compileFast(jsonata('metadata.labels.a = "x" and status.n > 0').ast());
+    expect(fast!({ metadata: { labels: { a: 'x' } }, status: { n: 1 } })).to.equal(BAIL);
+    expect(fast!({ metadata: { labels: { a: 'y' } }, status: { n: 1 } })).to.equal(false);
+  });
+
   it('leaves everything else to JSONata', () => {
-    for (const source of ['status.n > 1', 'status.phase = $x', 'a[0] = 1', 'a.b.c ~> $f()', '$exists(a[b])']) {
+    for (const source of ['status.n > 1', 'status.phase = $x', 'a[0] = 1', 'a.b.c ~> $f()', '$exists(a[b])', 'status.n > 1 and a = 1', '$not(status.n > 1)']) {
       expect(compileFast(jsonata(source).ast()), source).to.equal(undefined);
     }
   });
