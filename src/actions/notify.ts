@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { isAlreadyExists } from '../client/index.js';
-import { realClock, type KubeObject } from '../core/index.js';
+import { formatMicroTime, parseDuration, realClock, type KubeObject } from '../core/index.js';
 import type { PlannedAction } from '../engine/index.js';
 import { apiFailure } from './writes.js';
 import { ActionError, ActionErrorCode, type ActionResult, type ExecuteOptions } from './types.js';
@@ -11,8 +11,6 @@ import { ActionError, ActionErrorCode, type ActionResult, type ExecuteOptions } 
 export const REPORTING_CONTROLLER = 'reflex.dev/reflex';
 
 /** MicroTime as the API server writes it: RFC 3339 with microseconds. */
-const microTime = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-
 /**
  * The name of the Event for this (target, rule, type, reason, message): the same name every time,
  * so a repeat finds the first one and counts it in `series` instead of making a new object.
@@ -30,7 +28,7 @@ export function eventName(p: PlannedAction): string {
 /** Emits an events.k8s.io/v1 Event about the target; a repeat increments `series.count`. */
 export async function runEvent(p: PlannedAction, o: ExecuteOptions): Promise<ActionResult> {
   const body = (p.body ?? {}) as { type?: string; reason?: string; message?: string };
-  const now = microTime((o.clock ?? realClock).now());
+  const now = formatMicroTime((o.clock ?? realClock).now());
   const namespace = p.target.namespace ?? 'default';
   const uid = o.trigger && o.trigger.metadata?.name === p.target.name && o.trigger.kind === p.target.kind ? o.trigger.metadata?.uid : undefined;
   const event: KubeObject = {
@@ -73,10 +71,7 @@ export function runLog(p: PlannedAction, o: ExecuteOptions): ActionResult {
 
 function timeoutMs(v: unknown, fallback: number): number {
   if (typeof v === 'number') return v;
-  if (typeof v !== 'string') return fallback;
-  let total = 0;
-  for (const m of v.matchAll(/([0-9]+)(ms|s|m|h)/g)) total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms'];
-  return total || fallback;
+  return (typeof v === 'string' ? parseDuration(v) : undefined) || fallback;
 }
 
 /** Calls the webhook; any answer outside 2xx, a network error or the timeout is a failure. The answer's body is always consumed. */

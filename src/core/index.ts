@@ -6,3 +6,4 @@ export * from './logger.js';
 export * from './object.js';
 export * from './selectors.js';
 export * from './ownership.js';
+export * from './time.js';

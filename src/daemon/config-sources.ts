@@ -1,4 +1,5 @@
 /** config-sources: the environment-variable layer of the daemon's configuration and the file's duration aliases. */
+import { parseDuration } from '../core/index.js';
 import { DAEMON_CONFIG_SCHEMA } from './config-schema.js';
 
 /** One layer of settings and where each of its fields came from, for messages. */
@@ -112,13 +113,9 @@ export function normalizeDurations(doc: Record<string, unknown>, fail: (msg: str
   return { ...doc, leaderElection: out };
 }
 
-const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
-
 /** `15s` → 15, `500ms` → 0.5, `1m30s` → 90, `2` → 2; undefined when unreadable. */
 export function parseDurationSeconds(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value !== 'string' || !/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(value.trim())) return undefined;
-  let total = 0;
-  for (const m of value.trim().matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(m[1]) * UNIT_SECONDS[m[2]];
-  return Math.round(total * 1000) / 1000;
+  const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+  return ms === undefined ? undefined : Math.round(ms) / 1000;
 }

@@ -5,7 +5,7 @@
  * leader renews every `retryPeriodSeconds` and stops leading when it could not renew for
  * `renewDeadlineSeconds`. Every write carries the resourceVersion read (optimistic concurrency).
  */
-import { type Clock, errorMessage, type KubeObject, type Logger, nullLogger, realClock, sleep } from '../core/index.js';
+import { type Clock, errorMessage, formatMicroTime, type KubeObject, type Logger, nullLogger, realClock, sleep } from '../core/index.js';
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient } from '../client/index.js';
 
 /** The Lease's spec, as the API names it. */
@@ -116,7 +116,7 @@ export class LeaderElector {
       for (let attempt = 0; attempt < 3; attempt++) {
         const lease = this.observed;
         if (!lease || lease.spec?.holderIdentity !== identity) return;
-        const now = microTime(clock.now());
+        const now = formatMicroTime(clock.now());
         const spec: LeaseSpec = { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now, leaseTransitions: lease.spec?.leaseTransitions ?? 0 };
         try {
           this.observed = await client.update<Lease>({ ...lease, spec }, { signal: options.signal });
@@ -197,7 +197,7 @@ export class LeaderElector {
   private async tryAcquireOrRenew(signal: AbortSignal): Promise<boolean> {
     const { client, name, namespace, identity, clock } = this.o;
     const now = clock.now();
-    const fresh: LeaseSpec = { holderIdentity: identity, leaseDurationSeconds: Math.ceil(this.o.leaseDurationSeconds), acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 };
+    const fresh: LeaseSpec = { holderIdentity: identity, leaseDurationSeconds: Math.ceil(this.o.leaseDurationSeconds), acquireTime: formatMicroTime(now), renewTime: formatMicroTime(now), leaseTransitions: 0 };
     let lease: Lease;
     try {
       lease = await client.get<Lease>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace, name }, { signal });
@@ -249,7 +249,3 @@ function recordOf(spec: LeaseSpec | undefined): unknown[] {
   return [spec?.holderIdentity, spec?.leaseDurationSeconds, spec?.acquireTime, spec?.renewTime, spec?.leaseTransitions];
 }
 
-/** A metav1.MicroTime: RFC 3339 with six fractional digits. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}

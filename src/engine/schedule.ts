@@ -1,15 +1,8 @@
 /** schedule: durations (`resync: 10m`), cron schedules (5 or 6 fields) and IANA time zones. */
 import { CronExpressionParser } from 'cron-parser';
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Parses `1h30m`, `10m`, `45s`, `250ms` into milliseconds; undefined when malformed. */
-export function parseDuration(text: string): number | undefined {
-  if (!/^([0-9]+(ms|s|m|h))+$/.test(text)) return undefined;
-  let total = 0;
-  for (const m of text.matchAll(/([0-9]+)(ms|s|m|h)/g)) total += Number(m[1]) * UNIT_MS[m[2]];
-  return total;
-}
+/** Durations are core's (`parseDuration`), shared with the configuration and the actions. */
+export { parseDuration } from '../core/index.js';
 
 /** Whether `tz` is an IANA time zone this runtime knows. */
 export function isValidTimeZone(tz: string): boolean {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { FakeClock } from '../../src/core/index.js';
-import { LeaderElector, microTime, type LeaderElectorOptions } from '../../src/daemon/index.js';
+import { formatMicroTime as microTime } from '../../src/core/index.js';
+import { LeaderElector, type LeaderElectorOptions } from '../../src/daemon/index.js';
 import { MemoryLeases } from './lease-store.js';
 
 const flush = async () => {
