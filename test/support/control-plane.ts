@@ -3,12 +3,12 @@
  * repository) and runs it as a child process: embedded etcd + kube-apiserver, with
  * kube-controller-manager as its own child.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cacheDir, ensureGoBinary, goBinaryPath, type GoBinary } from './go-build.js';
 
 /** The Kubernetes release the control plane is built from (test/cluster/go.mod pins it). */
 export const KUBERNETES_VERSION = 'v1.35.4';
@@ -18,71 +18,45 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, here.includes(`${join('dist', 'test')}`) ? '../../..' : '../..');
 const moduleDir = join(repoRoot, 'test', 'cluster');
 
-/** Where built binaries are cached: $REFLEX_CACHE_DIR, else $XDG_CACHE_HOME/reflex, else ~/.cache/reflex. */
-export function cacheDir(): string {
-  if (process.env.REFLEX_CACHE_DIR) return process.env.REFLEX_CACHE_DIR;
-  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'reflex');
-}
-
-/** Cache key: the Kubernetes version plus a hash of the Go module's sources, so an edit rebuilds. */
-function sourceHash(): string {
-  const h = createHash('sha256');
-  for (const f of readdirSync(moduleDir).filter((n) => /\.(go|mod|sum)$/.test(n)).sort()) {
-    h.update(f).update(readFileSync(join(moduleDir, f)));
-  }
-  return h.digest('hex').slice(0, 12);
-}
-
-/** The cached binary's path (it may not exist yet). */
-export function binaryPath(): string {
-  return join(cacheDir(), 'cluster', `${KUBERNETES_VERSION}-${sourceHash()}`, 'reflex-cluster');
-}
+export { cacheDir };
 
 /** A failure to build or start the control plane; its message is one line saying why. */
 export class ControlPlaneError extends Error {
   override name = 'ControlPlaneError';
 }
 
-/**
- * Returns the control-plane binary, building it when it is not cached yet.
- * Go's module and build caches are reused; a cold build takes minutes.
- */
-export function ensureBinary(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {
-  const bin = binaryPath();
-  if (existsSync(bin)) return bin;
-  const go = spawnSync('go', ['version'], { encoding: 'utf8' });
-  if (go.error || go.status !== 0) {
-    throw new ControlPlaneError(
-      'cannot build the test control plane: Go is not installed (go not found on PATH); install Go, or run REFLEX_SKIP_CLUSTER=1 npm test for unit tests only',
-    );
-  }
-  mkdirSync(dirname(bin), { recursive: true });
-  const tmp = `${bin}.tmp-${process.pid}`;
+/** The control-plane binary: test/cluster, version-stamped. */
+function controlPlaneBinary(): GoBinary {
   const minor = KUBERNETES_VERSION.split('.')[1];
-  const ldflags = [
-    '-s -w',
-    `-X main.version=${KUBERNETES_VERSION}`,
-    `-X k8s.io/component-base/version.gitVersion=${KUBERNETES_VERSION}`,
-    '-X k8s.io/component-base/version.gitMajor=1',
-    `-X k8s.io/component-base/version.gitMinor=${minor}`,
-    `-X k8s.io/client-go/pkg/version.gitVersion=${KUBERNETES_VERSION}`,
-  ].join(' ');
-  log(`building the test control plane (Kubernetes ${KUBERNETES_VERSION}) into ${dirname(bin)}; a cold build takes about 5 minutes on 2 cores…`);
-  const started = Date.now();
-  const res = spawnSync('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', tmp, '.'], {
-    cwd: moduleDir,
-    env: { ...process.env, GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'local', CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
-    encoding: 'utf8',
-    stdio: ['ignore', 'inherit', 'pipe'],
-  });
-  if (res.status !== 0) {
-    rmSync(tmp, { force: true });
-    const last = (res.stderr ?? '').trim().split('\n').slice(-5).join(' | ');
-    throw new ControlPlaneError(`cannot build the test control plane (go build in test/cluster failed): ${last}`);
+  return {
+    name: 'reflex-cluster',
+    moduleDir,
+    pkg: '.',
+    version: KUBERNETES_VERSION,
+    ldflags: [
+      '-s -w',
+      `-X main.version=${KUBERNETES_VERSION}`,
+      `-X k8s.io/component-base/version.gitVersion=${KUBERNETES_VERSION}`,
+      '-X k8s.io/component-base/version.gitMajor=1',
+      `-X k8s.io/component-base/version.gitMinor=${minor}`,
+      `-X k8s.io/client-go/pkg/version.gitVersion=${KUBERNETES_VERSION}`,
+    ].join(' '),
+    buildNote: 'a cold build takes about 5 minutes on 2 cores',
+  };
+}
+
+/** The cached binary's path (it may not exist yet). */
+export function binaryPath(): string {
+  return goBinaryPath(controlPlaneBinary());
+}
+
+/** Returns the control-plane binary, building it when it is not cached yet; a failure is one line. */
+export function ensureBinary(log?: (line: string) => void): string {
+  try {
+    return ensureGoBinary(controlPlaneBinary(), log);
+  } catch (err) {
+    throw new ControlPlaneError(`the test control plane: ${(err as Error).message}`);
   }
-  renameSync(tmp, bin);
-  log(`built the test control plane in ${Math.round((Date.now() - started) / 1000)} s`);
-  return bin;
 }
 
 /** What the control plane saves in its state directory (DIR/state.json). */

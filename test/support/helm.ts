@@ -4,10 +4,10 @@
  * under the same cache root, and run as a child process.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { cacheDir, repoRoot } from './control-plane.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './control-plane.js';
+import { cacheDir, ensureGoBinary, goBinaryPath, type GoBinary } from './go-build.js';
 
 const moduleDir = join(repoRoot, 'test', 'helm');
 
@@ -37,18 +37,14 @@ function ldflags(): string {
   ].join(' ');
 }
 
-/** Cache key part: a hash of the Go module's files and the linker flags, so an edit rebuilds. */
-function sourceHash(): string {
-  const h = createHash('sha256').update(ldflags());
-  for (const f of readdirSync(moduleDir).filter((n) => /\.(go|mod|sum)$/.test(n)).sort()) {
-    h.update(f).update(readFileSync(join(moduleDir, f)));
-  }
-  return h.digest('hex').slice(0, 12);
+/** The helm binary: `helm.sh/helm/v3/cmd/helm` built in test/helm. */
+function helmBinary(): GoBinary {
+  return { name: 'helm', moduleDir, pkg: 'helm.sh/helm/v3/cmd/helm', version: helmVersion(), ldflags: ldflags(), buildNote: 'a cold build takes a minute or two' };
 }
 
 /** The cached helm binary's path (it may not exist yet). */
 export function helmPath(): string {
-  return join(cacheDir(), 'helm', `${helmVersion()}-${sourceHash()}`, 'helm');
+  return goBinaryPath(helmBinary());
 }
 
 /** A failure to build or run helm; its message is one line saying why. */
@@ -56,37 +52,13 @@ export class HelmError extends Error {
   override name = 'HelmError';
 }
 
-/**
- * Returns the helm binary, building it when it is not cached yet (`go build` of
- * `helm.sh/helm/v3/cmd/helm` in test/helm, CGO off, GOTOOLCHAIN=local unless set).
- * Go's module and build caches are reused; a cold build takes a few minutes.
- */
-export function ensureHelm(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {
-  const bin = helmPath();
-  if (existsSync(bin)) return bin;
-  const go = spawnSync('go', ['version'], { encoding: 'utf8' });
-  if (go.error || go.status !== 0) {
-    throw new HelmError('cannot build helm for the chart tests: Go is not installed (go not found on PATH); install Go');
+/** Returns the helm binary, building it when it is not cached yet; a failure is one line. */
+export function ensureHelm(log?: (line: string) => void): string {
+  try {
+    return ensureGoBinary(helmBinary(), log);
+  } catch (err) {
+    throw new HelmError(`helm for the chart tests: ${(err as Error).message}`);
   }
-  const version = helmVersion();
-  mkdirSync(dirname(bin), { recursive: true });
-  const tmp = `${bin}.tmp-${process.pid}`;
-  log(`building helm ${version} from its Go module into ${dirname(bin)}; a cold build takes a few minutes…`);
-  const started = Date.now();
-  const res = spawnSync('go', ['build', '-trimpath', '-ldflags', ldflags(), '-o', tmp, 'helm.sh/helm/v3/cmd/helm'], {
-    cwd: moduleDir,
-    env: { ...process.env, GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'local', CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
-    encoding: 'utf8',
-    stdio: ['ignore', 'inherit', 'pipe'],
-  });
-  if (res.status !== 0) {
-    rmSync(tmp, { force: true });
-    const last = (res.stderr ?? '').trim().split('\n').slice(-5).join(' | ');
-    throw new HelmError(`cannot build helm (go build in test/helm failed): ${last}`);
-  }
-  renameSync(tmp, bin);
-  log(`built helm ${version} in ${Math.round((Date.now() - started) / 1000)} s`);
-  return bin;
 }
 
 /** What one helm run printed. */
