@@ -10,7 +10,7 @@ import { errorMessage, nullLogger, objectKey, realClock, type Clock, type KubeOb
 import type { KubeClient } from '../client/index.js';
 import { RateLimitingWorkQueue, defaultControllerRateLimiter, noopQueueMetrics, type QueueMetrics, type Lane } from '../queue/index.js';
 import type { SharedInformerFactory } from '../informers/index.js';
-import { evaluate, refOf, type CompiledRule, type Plan, type RuleEvent } from '../engine/index.js';
+import { evaluate, refOf, rejects, type CompiledRule, type Plan, type RuleEvent } from '../engine/index.js';
 import type { ActionResult } from '../actions/index.js';
 import { coalesce, type PendingChange } from './coalesce.js';
 import { LoopGuard } from './loop-guard.js';
@@ -135,7 +135,11 @@ export class RuleController {
   private enqueue(rule: ActiveRule, obj: KubeObject, change: PendingChange): void {
     if (!rule.rule.on.includes(change.event) && change.event !== 'delete') return;
     const key = `${rule.rule.name}|${objectKey(obj)}`;
-    const merged = coalesce(this.pending.get(key), change);
+    const pending = this.pending.get(key);
+    // A key whose condition is already decided false on this (newest) state would plan nothing:
+    // not queued, unless a change is pending (the worker reads this state then) or traces are watched.
+    if (!pending && !this.tracing() && rejects(rule.rule, obj)) return;
+    const merged = coalesce(pending, change);
     this.pending.set(key, merged);
     this.queue.add(key, { lane: merged.lane });
   }
@@ -288,11 +292,16 @@ export class RuleController {
     return true;
   }
 
+  /** Whether decision traces are consumed now. */
+  private tracing(): boolean {
+    return this.hooks.trace !== undefined && this.hooks.tracing?.() !== false;
+  }
+
   private publish(trace: ControllerTrace, started: number): void {
-    if (!this.hooks.trace || this.hooks.tracing?.() === false) return;
+    if (!this.tracing()) return;
     trace.time = new Date(started).toISOString();
     trace.durationMs = this.clock.now() - started;
-    this.hooks.trace(trace);
+    this.hooks.trace?.(trace);
   }
 }
 

@@ -31,6 +31,17 @@ interface UpdateOrigin {
 }
 const updates = new WeakMap<PlannedAction, UpdateOrigin>();
 
+/**
+ * Whether `rule` is sure to plan nothing for `obj`, whatever the event: its `when` is decided
+ * false on `obj` alone by the fast path (no JSONata, no bindings, no I/O). False when unsure.
+ * The daemon uses it to avoid queueing work whose outcome is already known.
+ */
+export function rejects(rule: CompiledRule, obj: KubeObject): boolean {
+  if (rule.when === undefined) return false;
+  if (typeof rule.when === 'boolean') return !rule.when;
+  return rule.when.decide(obj) === false;
+}
+
 /** The reference of an object as the planned-action JSON writes it. */
 export function refOf(obj: KubeObject): PlannedRef {
   const ref: PlannedRef = { apiVersion: String(obj.apiVersion ?? ''), kind: String(obj.kind ?? ''), name: String(obj.metadata?.name ?? '') };

@@ -153,6 +153,16 @@ export class Expression {
     }
   }
 
+  /**
+   * The value on `input` when the pure-JS fast path can decide it without JSONata (and without
+   * any binding: the fast path reads only `$`); undefined when only JSONata can tell.
+   */
+  decide(input: unknown): unknown {
+    if (!this.fast) return undefined;
+    const r = this.fast(input);
+    return r === BAIL ? undefined : r;
+  }
+
   /** Evaluates against `input`; rejects with ExpressionRuntimeError (timeout, depth, runtime). */
   async evaluate(input: unknown, bindings: Record<string, unknown>): Promise<unknown> {
     if (this.fast) {

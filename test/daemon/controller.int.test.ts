@@ -373,4 +373,31 @@ spec:
     expect(caches.find((c) => c.selective)?.managed?.metadata?.managedFields).to.be.an('array').with.length.greaterThan(0);
     expect(caches.find((c) => !c.selective)?.managed?.metadata).to.not.have.property('managedFields');
   });
+
+  it('does not queue keys whose condition is decided false on the object, and acts once it holds', async () => {
+    for (let i = 0; i < 20; i++) await fx.admin.ok('POST', `/api/v1/namespaces/${fx.ns}/configmaps`, cm(fx.ns, `quiet-${i}`, {}, {}));
+    let adds = 0;
+    const queueMetrics = { depth() {}, add: () => void adds++, queueLatency() {}, workDuration() {}, retry() {} };
+    running = await startController(
+      fx,
+      `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: only-flagged }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}] }
+  when: "metadata.labels.flag = 'on'"
+  actions:
+    - patch: { patch: { metadata: { annotations: { flagged: "yes" } } } }
+`,
+      { hooks: {}, queueMetrics },
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(adds, 'no key queued for objects the condition rejects').to.equal(0);
+    await fx.admin.ok('PATCH', `/api/v1/namespaces/${fx.ns}/configmaps/quiet-3`, { metadata: { labels: { flag: 'on' } } }, 'application/merge-patch+json');
+    await fx.admin.eventually(async () => {
+      const c = await fx.admin.ok<{ metadata: { annotations?: Record<string, string> } }>('GET', `/api/v1/namespaces/${fx.ns}/configmaps/quiet-3`);
+      return c.metadata.annotations?.flagged === 'yes';
+    }, 20_000, 'the flagged object to be acted on');
+    expect(adds).to.be.at.least(1).and.at.most(3);
+  });
 });

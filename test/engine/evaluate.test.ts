@@ -221,3 +221,18 @@ describe('engine/sortPlan', () => {
     ]);
   });
 });
+
+describe('engine/rejects (deciding "no plan" without JSONata)', () => {
+  it('is true only when the fast path decides `when` false on the object', async () => {
+    const { loadRules, rejects } = await import('../../src/engine/index.js');
+    const rule = (when: string) =>
+      loadRules([{ file: 'r.yaml', text: `apiVersion: reflex.dev/v1alpha1\nkind: Rule\nmetadata: { name: r }\nspec:\n  watch: { apiVersion: v1, kind: ConfigMap }\n  when: ${JSON.stringify(when)}\n  actions:\n    - log: { message: hi }\n` }]).rules[0];
+    const on = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', labels: { flag: 'on' } } };
+    const off = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } };
+    expect(rejects(rule("metadata.labels.flag = 'on'"), off)).to.equal(true);
+    expect(rejects(rule("metadata.labels.flag = 'on'"), on)).to.equal(false);
+    expect(rejects(rule("metadata.labels.flag = 'on' and $count(data) > 1"), off)).to.equal(true);
+    expect(rejects(rule("metadata.labels.flag = 'on' and $count(data) > 1"), on), 'undecided: JSONata must tell').to.equal(false);
+    expect(rejects(rule('$count(data) > 1'), off), 'outside the fast path').to.equal(false);
+  });
+});
