@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
-import { main } from '../../src/cli/main.js';
+import { runReflex } from '../support/reflex-cli.js';
 import { loadDaemonConfig } from '../../src/daemon/index.js';
 import { repoRoot } from '../support/control-plane.js';
 import { useCluster } from '../support/cluster.js';
@@ -71,16 +71,9 @@ const custom: Obj = {
 
 /** What `reflex rbac rules/ --crds examples/` prints, as JSON documents [ClusterRole, Role]. */
 async function rbacOfBundledRules(): Promise<Obj[]> {
-  const out: string[] = [];
-  const cwd = process.cwd();
-  process.chdir(repoRoot);
-  try {
-    const code = await main(['rbac', 'rules/', '--crds', 'examples/', '--output', 'json'], { out: (t) => void out.push(t), err: () => undefined });
-    expect(code).to.equal(0);
-  } finally {
-    process.chdir(cwd);
-  }
-  return JSON.parse(out.join('')) as Obj[];
+  const r = await runReflex(['rbac', 'rules/', '--crds', 'examples/', '--output', 'json']);
+  expect(r.code, r.err).to.equal(0);
+  return JSON.parse(r.out) as Obj[];
 }
 
 /** The rendered reflex.yaml, loaded and validated as `reflex run --config` would (inside a pod). */

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runDryRun } from '../../src/cli/dry-run.js';
+import { runReflex } from '../support/reflex-cli.js';
 import type { PlannedAction } from '../../src/engine/index.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -12,12 +12,7 @@ const rules = (name: string) => join(root, 'rules', `${name}.yaml`);
 const examples = (name: string) => join(root, 'examples', `${name}.yaml`);
 const NOW = '2026-03-10T21:30:00Z';
 
-async function dryRun(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runDryRun(args, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
-  return { code, out, err };
-}
+const dryRun = (args: string[]) => runReflex(['dry-run', ...args]);
 
 async function plan(scenario: string, extra: string[] = []): Promise<PlannedAction[]> {
   const r = await dryRun(['--rules', rules(scenario), '--manifests', examples(scenario), '--now', NOW, '--output', 'json', ...extra]);

@@ -1,21 +1,10 @@
 /** `reflex explain --object` against the real control plane: the object, its namespace and `$get` lookups are read live. */
 import { expect } from 'chai';
-import { main } from '../../src/cli/main.js';
-import { repoRoot } from '../support/control-plane.js';
+import { runReflex } from '../support/reflex-cli.js';
 import { useCluster } from '../support/cluster.js';
 
-async function explain(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const cwd = process.cwd();
-  process.chdir(repoRoot);
-  try {
-    const code = await main(['explain', ...args], { out: (t) => void out.push(t), err: (t) => void err.push(t) });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    process.chdir(cwd);
-  }
-}
+/** Runs `reflex explain` from the repository root. */
+const explain = (...args: string[]) => runReflex(['explain', ...args]);
 
 const deployment = (name: string, labels: Record<string, string>) => ({
   apiVersion: 'apps/v1',

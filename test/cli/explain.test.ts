@@ -3,22 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { splitTopLevel } from '../../src/cli/explain-steps.js';
-import { main } from '../../src/cli/main.js';
-import { repoRoot } from '../support/control-plane.js';
+import { runReflex } from '../support/reflex-cli.js';
 
 /** Runs `reflex explain` from the repository root. */
-async function explain(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const cwd = process.cwd();
-  process.chdir(repoRoot);
-  try {
-    const code = await main(['explain', ...args], { out: (t) => void out.push(t), err: (t) => void err.push(t) });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    process.chdir(cwd);
-  }
-}
+const explain = (...args: string[]) => runReflex(['explain', ...args]);
 
 const jobs = ['--rules', 'rules/', '--rule', 'delete-finished-jobs', '--manifests', 'examples/delete-finished-jobs.yaml', '--now', '2026-03-10T21:30:00Z'];
 

@@ -8,8 +8,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
-import { repoRoot } from '../support/control-plane.js';
+import { runReflex } from '../support/reflex-cli.js';
 import { useCluster } from '../support/cluster.js';
 import { DaemonProcess } from '../support/daemon-process.js';
 import { finishedJob, hoursAgo, installPreviewCrd, shippedRulesFor, webhookReceiver } from '../support/shipped-rules.js';
@@ -24,16 +23,9 @@ interface PolicyRule {
 
 /** `reflex rbac rules/ --output json` for a ClusterRole and Role named `name`, the Role in `namespace`. */
 async function rbacFor(name: string, namespace: string): Promise<Obj[]> {
-  const out: string[] = [];
-  const cwd = process.cwd();
-  process.chdir(repoRoot);
-  try {
-    const code = await main(['rbac', 'rules/', '--crds', 'examples/', '--name', name, '--namespace', namespace, '--output', 'json'], { out: (t) => void out.push(t), err: () => undefined });
-    expect(code).to.equal(0);
-  } finally {
-    process.chdir(cwd);
-  }
-  return JSON.parse(out.join('')) as Obj[];
+  const r = await runReflex(['rbac', 'rules/', '--crds', 'examples/', '--name', name, '--namespace', namespace, '--output', 'json']);
+  expect(r.code, r.err).to.equal(0);
+  return JSON.parse(r.out) as Obj[];
 }
 
 /** How the RBAC authorizer words a denial: `User "…" cannot VERB resource "…"`. */

@@ -1,18 +1,12 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load, loadAll } from 'js-yaml';
-import { main } from '../../src/cli/main.js';
+import { runReflex } from '../support/reflex-cli.js';
 import { analyseRules, guessPlural, lookups, toPolicyRules, type PolicyRule } from '../../src/cli/rbac-policy.js';
 import { loadRules, type CompiledRule } from '../../src/engine/index.js';
 import { repoRoot } from '../support/control-plane.js';
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t) }, out, err };
-}
 
 function rule(name: string, spec: string): CompiledRule {
   const text = `apiVersion: reflex.dev/v1alpha1\nkind: Rule\nmetadata:\n  name: ${name}\nspec:\n${spec.replace(/^\n/, '').replace(/^/gm, '  ')}\n`;
@@ -25,17 +19,7 @@ const rulesOf = (...rs: CompiledRule[]): PolicyRule[] => toPolicyRules(analyseRu
 const verbsOn = (rules: PolicyRule[], group: string, resource: string) => rules.find((r) => r.apiGroups[0] === group && r.resources.includes(resource))?.verbs;
 
 /** Runs `reflex rbac` with `args` from the repository root. */
-async function rbac(...args: string[]) {
-  const c = capture();
-  const cwd = process.cwd();
-  process.chdir(repoRoot);
-  try {
-    const code = await main(['rbac', ...args], c.io);
-    return { code, out: c.out.join('\n'), err: c.err.join('\n') };
-  } finally {
-    process.chdir(cwd);
-  }
-}
+const rbac = (...args: string[]) => runReflex(['rbac', ...args]);
 
 describe('reflex rbac', () => {
   describe('the permissions of one rule', () => {
@@ -177,7 +161,6 @@ actions:
 
   it('keeps the chart\'s files/rbac.yaml equal to `reflex rbac rules/ --crds examples/`', async () => {
     const { out } = await rbac('rules/', '--crds', 'examples/');
-    const { readFileSync } = await import('node:fs');
     const file = readFileSync(join(repoRoot, 'charts', 'reflex', 'files', 'rbac.yaml'), 'utf8');
     expect(file, 'regenerate it: node bin/reflex.js rbac rules/ --crds examples/ > charts/reflex/files/rbac.yaml').to.equal(out);
     expect(load(file.split('\n---\n')[0])).to.have.property('kind', 'ClusterRole');

@@ -2,24 +2,13 @@ import { expect } from 'chai';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { runReflex } from '../support/reflex-cli.js';
 import { parseRuleTests } from '../../src/cli/rule-test-format.js';
 import { subsetDifference } from '../../src/cli/rule-test-match.js';
 import { repoRoot } from '../support/control-plane.js';
 
 /** Runs `reflex test` with `args` in `cwd`; returns the exit code and what it printed. */
-async function reflexTest(cwd: string, ...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const before = process.cwd();
-  process.chdir(cwd);
-  try {
-    const code = await main(['test', ...args], { out: (t) => void out.push(t), err: (t) => void err.push(t) });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    process.chdir(before);
-  }
-}
+const reflexTest = (cwd: string, ...args: string[]) => runReflex(['test', ...args], { cwd });
 
 const RULE = `apiVersion: reflex.dev/v1alpha1
 kind: Rule

@@ -3,16 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../src/cli/main.js';
+import { runReflex } from '../support/reflex-cli.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
-async function reflex(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) });
-  return { code, out, err };
-}
+const reflex = (args: string[]) => runReflex(args);
 
 describe('cli/validate', () => {
   let dir: string;
