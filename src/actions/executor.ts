@@ -1,4 +1,5 @@
 /** executor: runs one planned action through the client and says what happened; never throws for an action's own failure. */
+import { realClock } from '../core/index.js';
 import type { PlannedAction } from '../engine/index.js';
 import { runEvent, runLog, runWebhook } from './notify.js';
 import { ActionError, ActionErrorCode, type ActionResult, type ExecuteOptions } from './types.js';
@@ -45,15 +46,26 @@ export async function executeAction(planned: PlannedAction, options: ExecuteOpti
   }
 }
 
+/** What a caller of executePlan may add around each action. */
+export interface PlanHooks {
+  /** Decides an action's result without running it (e.g. refuses it); undefined runs it. */
+  precheck?(planned: PlannedAction): Promise<ActionResult | undefined>;
+  /** Told of each result and how long it took, ms on `options.clock`. */
+  onResult?(planned: PlannedAction, result: ActionResult, durationMs: number): void;
+}
+
 /**
  * Executes a rule's planned actions in order; the first failure stops the rest (design.md §3: the
  * whole rule is retried). `options.current` is ignored (use `lookup`). Resolves to the results of the actions that ran.
  */
-export async function executePlan(plan: PlannedAction[], options: ExecuteOptions): Promise<ActionResult[]> {
+export async function executePlan(plan: PlannedAction[], options: ExecuteOptions, hooks: PlanHooks = {}): Promise<ActionResult[]> {
+  const clock = options.clock ?? realClock;
   const results: ActionResult[] = [];
   for (const p of plan) {
-    const r = await executeAction(p, { ...options, current: undefined });
+    const started = clock.now();
+    const r = (await hooks.precheck?.(p)) ?? (await executeAction(p, { ...options, current: undefined }));
     results.push(r);
+    hooks.onResult?.(p, r, clock.now() - started);
     if (r.status === 'failed') break;
   }
   return results;

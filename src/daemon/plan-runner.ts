@@ -6,7 +6,7 @@
 import { errorMessage, type Clock, type KubeObject, type Logger } from '../core/index.js';
 import type { KubeClient } from '../client/index.js';
 import { refOf, renderUpdate, type CompiledRule, type Plan, type PlannedAction, type PlannedRef } from '../engine/index.js';
-import { ActionError, ActionErrorCode, executeAction, type ActionResult } from '../actions/index.js';
+import { ActionError, ActionErrorCode, executeAction, executePlan, type ActionResult } from '../actions/index.js';
 import type { ControllerHooks, ControllerTrace } from './hooks.js';
 import { redactPlanned } from './redact.js';
 import type { RuleRegistry } from './rule-registry.js';
@@ -54,19 +54,16 @@ export class PlanRunner {
       lookup: (t: PlannedRef) => this.o.registry.lookup(t),
       signal: this.o.signal,
     };
-    const results: ActionResult[] = [];
-    for (const p of plan) {
-      const started = this.clock.now();
-      const r = (await this.unplaced(p)) ?? (await executeAction(p, options));
-      results.push(r);
-      trace.executed.push({ action: r.action, outcome: r.status, durationMs: this.clock.now() - started, ...(r.cause ? { error: errorMessage(r.cause) } : {}) });
-      this.hooks.action?.(rule.name, r.action, r.status);
-      if (this.o.dryRun === 'server' && r.status !== 'failed') {
-        this.log.info('dry-run (server): the API server accepted', { rule: rule.name, action: r.action, target: r.target, status: r.status, object: r.object });
-      }
-      if (r.status === 'failed') break;
-    }
-    return results;
+    return executePlan(plan, options, {
+      precheck: (p) => this.unplaced(p),
+      onResult: (_p, r, durationMs) => {
+        trace.executed.push({ action: r.action, outcome: r.status, durationMs, ...(r.cause ? { error: errorMessage(r.cause) } : {}) });
+        this.hooks.action?.(rule.name, r.action, r.status);
+        if (this.o.dryRun === 'server' && r.status !== 'failed') {
+          this.log.info('dry-run (server): the API server accepted', { rule: rule.name, action: r.action, target: r.target, status: r.status, object: r.object });
+        }
+      },
+    });
   }
 
   /**

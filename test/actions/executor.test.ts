@@ -192,6 +192,24 @@ describe('actions/executor: request shapes', () => {
     expect(results[1].cause?.code).to.equal(ActionErrorCode.api);
     expect(results[1].cause?.message).to.match(/^delete of ConfigMap ns\/cm for rule "r" failed: DELETE: test object on https:\/\/test: Forbidden \(403\)/);
   });
+
+  it('executePlan lets a precheck decide an action without running it, and reports every result with its duration', async () => {
+    const calls: string[] = [];
+    const client = scriptedClient((verb) => {
+      calls.push(verb);
+      return {};
+    });
+    const clock = new FakeClock(0);
+    const seen: [string, string, number][] = [];
+    const refused = { status: 'failed' as const, action: 'delete' as const, target: planned('delete', null).target };
+    const results = await executePlan([planned('log', 'a'), planned('delete', null), planned('log', 'b')], { client, clock }, {
+      precheck: async (p) => (p.action === 'delete' ? refused : undefined),
+      onResult: (p, r, ms) => void seen.push([p.action, r.status, ms]),
+    });
+    expect(calls, 'the refused delete was never sent').to.deep.equal([]);
+    expect(results.map((r) => r.status)).to.deep.equal(['done', 'failed']);
+    expect(seen).to.deep.equal([['log', 'done', 0], ['delete', 'failed', 0]]);
+  });
 });
 
 describe('actions/executor: webhook against a local HTTP server', () => {
