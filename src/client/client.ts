@@ -3,6 +3,7 @@ import { type Clock, type KubeList, type KubeObject, type Logger, parseApiVersio
 import type { ConnectionConfig } from './config.js';
 import { WatchStalledError } from './errors.js';
 import type { Discovery } from './discovery.js';
+import { ListDecoder } from './list-decoder.js';
 import { describeResource, resourcePath } from './paths.js';
 import type { Requester, RequestSpec } from './request.js';
 import type { PoolStatsSnapshot, Transport } from './transport.js';
@@ -76,7 +77,17 @@ export class DynamicClient implements T.KubeClient {
 
   async list<R extends KubeObject = KubeObject>(t: T.ResourceTarget, o: T.ListOptions = {}): Promise<KubeList<R>> {
     const { info, ns } = await this.target(t, o.signal, false);
-    const list = await this.call<KubeList<R>>({
+    // Items of a list carry no apiVersion/kind on the wire; fill them in as client-go's unstructured decoder does.
+    const apiVersion = o.metadataOnly ? 'meta.k8s.io/v1' : t.apiVersion;
+    const kind = o.metadataOnly ? 'PartialObjectMetadata' : info.gvk.kind;
+    const onItem = o.onItem;
+    // Items are decoded one by one as they stream in: a large list is never held as one text.
+    const decoder = new ListDecoder<R>(o.onMetadata, (item) => {
+      item.apiVersion ??= apiVersion;
+      item.kind ??= kind;
+      return onItem ? (onItem(item) as R) : item;
+    });
+    const list = await this.p.requester.json<KubeList<R>>({
       verb: 'list',
       resource: describeResource(info, ns),
       method: 'GET',
@@ -87,15 +98,9 @@ export class DynamicClient implements T.KubeClient {
         resourceVersion: o.resourceVersion, resourceVersionMatch: o.resourceVersionMatch,
       },
       signal: o.signal,
-    });
-    // Items of a list carry no apiVersion/kind on the wire; fill them in as client-go's unstructured decoder does.
-    const apiVersion = o.metadataOnly ? 'meta.k8s.io/v1' : t.apiVersion;
-    const kind = o.metadataOnly ? 'PartialObjectMetadata' : info.gvk.kind;
+    }, decoder);
+    if (o.onMetadata && !decoder.metadataReported) o.onMetadata(list.metadata ?? {});
     list.items ??= [];
-    for (const item of list.items) {
-      item.apiVersion ??= apiVersion;
-      item.kind ??= kind;
-    }
     return list;
   }
 

@@ -5,6 +5,7 @@
  */
 import { type Clock, type Logger, ReflexError, sleep } from '../core/index.js';
 import type { Authenticator } from './auth.js';
+import { ListDecodeError } from './list-decoder.js';
 import { KubeApiError, KubeNetworkError, reasonForStatus, type RequestContext, type Status } from './errors.js';
 import type { RequestLimiter } from './rate-limiter.js';
 import { classifyNetworkError, type HttpRequest, type HttpResponse, type Transport } from './transport.js';
@@ -82,6 +83,12 @@ export function toStatus(status: number, text: string): Status {
   return { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: status, reason: reasonForStatus(status), message: text.trim().slice(0, 300) || undefined };
 }
 
+/** Decodes a body as it streams in (see ListDecoder); `end` returns the result or throws on malformed input. */
+export interface BodyDecoder<T> {
+  write(chunk: Uint8Array): void;
+  end(): T;
+}
+
 export class Requester {
   constructor(private readonly d: RequesterDeps) {}
 
@@ -89,10 +96,25 @@ export class Requester {
     return this.d.server;
   }
 
-  /** Sends and parses the JSON answer. */
-  async json<T>(spec: RequestSpec): Promise<T> {
+  /** Sends and parses the JSON answer, or has `decoder` decode it as it streams in. */
+  async json<T>(spec: RequestSpec, decoder?: BodyDecoder<T>): Promise<T> {
     const { res, timeout } = await this.send(spec);
     const ctx = this.ctx(spec);
+    const undecodable = (err: unknown) =>
+      new ReflexError(`${ctx.verb} ${ctx.resource} on ${ctx.server}: the answer is not JSON: ${(err as Error).message}`, { code: 'ERR_KUBE_DECODE', cause: err });
+    if (decoder) {
+      try {
+        for await (const chunk of res.body) decoder.write(chunk);
+      } catch (err) {
+        res.destroy();
+        throw err instanceof ListDecodeError ? undecodable(err) : this.networkError(err, ctx, spec.signal, timeout);
+      }
+      try {
+        return decoder.end();
+      } catch (err) {
+        throw undecodable(err);
+      }
+    }
     let text: string;
     try {
       text = await res.text();
@@ -102,7 +124,7 @@ export class Requester {
     try {
       return JSON.parse(text) as T;
     } catch (err) {
-      throw new ReflexError(`${ctx.verb} ${ctx.resource} on ${ctx.server}: the answer is not JSON`, { code: 'ERR_KUBE_DECODE', cause: err });
+      throw undecodable(err);
     }
   }
 

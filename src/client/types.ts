@@ -44,6 +44,20 @@ export interface ListOptions extends CallOptions {
   resourceVersionMatch?: 'Exact' | 'NotOlderThan';
   /** Ask for PartialObjectMetadata (metadata only). */
   metadataOnly?: boolean;
+  /**
+   * Called once with the list's metadata (`continue`, `resourceVersion`), as soon as it has
+   * arrived: the API server writes it before the items, so a pager can ask for the next page
+   * while this one is still being read. When the metadata comes after the items, it is
+   * called once the whole answer is in.
+   */
+  onMetadata?: (metadata: KubeList['metadata']) => void;
+  /**
+   * Applied to each item as soon as it is decoded (apiVersion and kind filled in), before
+   * the rest of the list has arrived; the list holds what it returns. An informer drops
+   * what it does not cache here, so a large list is never held whole. What it throws
+   * fails the list.
+   */
+  onItem?: (item: KubeObject) => KubeObject;
 }
 
 export interface WatchOptions extends CallOptions {

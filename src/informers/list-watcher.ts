@@ -5,7 +5,13 @@ import type { KubeClient, WatchEvent } from '../client/index.js';
 export interface ListPageOptions {
   limit?: number;
   continue?: string;
+  /** "0": any cached state will do (the API server's watch cache); omitted: the latest state. */
+  resourceVersion?: string;
   signal?: AbortSignal;
+  /** Called once with the page's metadata as soon as it is known (see the client's `ListOptions.onMetadata`). */
+  onMetadata?: (metadata: KubeList['metadata']) => void;
+  /** Applied to each item as it is decoded (see the client's `ListOptions.onItem`). */
+  onItem?: (item: KubeObject) => KubeObject;
 }
 
 export interface WatchFromOptions {
@@ -22,7 +28,7 @@ export interface ListerWatcher<T extends KubeObject = KubeObject> {
   /** The apiVersion and kind of listed items (list items omit them). */
   readonly apiVersion: string;
   readonly kind: string;
-  /** One page of a consistent list (no resourceVersion: read from storage). */
+  /** One page of a list: the latest state, or with resourceVersion "0" whatever the server has cached. */
   list(options: ListPageOptions): Promise<KubeList<T>>;
   /** Watches from `resourceVersion`; the stream ends when the server closes it or the signal aborts. */
   watch(options: WatchFromOptions): AsyncIterable<WatchEvent<T>>;
@@ -61,7 +67,7 @@ export function listWatcherFor<T extends KubeObject = KubeObject>(client: KubeCl
     description: describeTarget(target),
     apiVersion: target.apiVersion,
     kind: target.kind,
-    list: (o) => client.list<T>(resource, { ...selectors, limit: o.limit, continue: o.continue, signal: o.signal }),
+    list: (o) => client.list<T>(resource, { ...selectors, limit: o.limit, continue: o.continue, resourceVersion: o.resourceVersion, signal: o.signal, onMetadata: o.onMetadata, onItem: o.onItem }),
     watch: (o) =>
       client.watch<T>(resource, {
         ...selectors,

@@ -161,7 +161,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
 
   private async pipeline(signal: AbortSignal): Promise<void> {
     const events = withBackoff(
-      watcher(this.lw, this.options, signal),
+      // Listed objects are staged (transformed, indexed) as they are decoded, so a large listing is not held as it came.
+      watcher(this.lw, { ...this.options, onListItem: (o) => this.writer.stage(o as T) }, signal),
       {
         backoff: this.backoff,
         resetAfterMs: this.options.backoffResetAfterMs,

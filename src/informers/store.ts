@@ -70,6 +70,13 @@ export function stripManagedFields<T extends KubeObject>(obj: T): T {
   return { ...obj, metadata };
 }
 
+/** An object ready to be stored: transformed, with its key and index values. */
+interface Prepared<T extends KubeObject> {
+  obj: T;
+  key: string;
+  indexed: Array<[string, string[]]>;
+}
+
 class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
   private readonly items = new Map<string, T>();
   /** The index values each key was filed under, so removal never calls user code again. */
@@ -77,8 +84,8 @@ class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
   private readonly indices = new Map<string, Map<string, Set<string>>>();
   private readonly indexers: Record<string, IndexFunc<T>>;
   private readonly transform: Transform<T>;
-  /** Objects transformed by `stage` and not yet taken by `replace`. */
-  private readonly staged = new WeakSet<T>();
+  /** Objects transformed and indexed by `stage` and not yet taken by `replace`. */
+  private readonly staged = new WeakMap<T, Prepared<T>>();
   private rv = '';
   private listed = false;
 
@@ -144,18 +151,22 @@ class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
     const initial = !this.listed;
     this.listed = true;
     const changes: StoreChange<T>[] = [];
-    const seen = new Set<string>();
+    // Into an empty cache (the first listing, usually) everything is an add and nothing vanishes.
+    const empty = this.items.size === 0;
+    const seen = empty ? undefined : new Set<string>();
     for (const { obj, key, indexed } of prepared) {
-      seen.add(key);
+      seen?.add(key);
       const old = this.items.get(key);
       if (old && sameVersion(old, obj)) continue;
       this.put(key, obj, indexed, old);
       changes.push(old ? { type: 'update', old, object: obj } : { type: 'add', object: obj, isInitialList: initial });
     }
-    for (const [key, old] of [...this.items]) {
-      if (seen.has(key)) continue;
-      this.remove(key);
-      changes.push({ type: 'delete', object: old });
+    if (seen) {
+      for (const [key, old] of [...this.items]) {
+        if (seen.has(key)) continue;
+        this.remove(key);
+        changes.push({ type: 'delete', object: old });
+      }
     }
     this.rv = resourceVersion;
     return changes;
@@ -171,15 +182,25 @@ class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
   }
 
   stage(raw: T): T {
-    const obj = this.transform(raw);
-    this.staged.add(obj);
-    return obj;
+    if (this.staged.has(raw)) return raw;
+    const prepared = this.compute(this.transform(raw));
+    this.staged.set(prepared.obj, prepared);
+    return prepared.obj;
   }
 
-  /** Transforms an object (unless staged) and computes its index values, changing nothing (user functions may throw). */
-  private prepare(raw: T): { obj: T; key: string; indexed: Array<[string, string[]]> } {
-    const obj = this.staged.delete(raw) ? raw : this.transform(raw);
-    const indexed = Object.entries(this.indexers).map(([name, fn]): [string, string[]] => [name, fn(obj)]);
+  /** Transforms an object and computes its key and index values (unless `stage` did), changing nothing (user functions may throw). */
+  private prepare(raw: T): Prepared<T> {
+    const staged = this.staged.get(raw);
+    if (staged) {
+      this.staged.delete(raw);
+      return staged;
+    }
+    return this.compute(this.transform(raw));
+  }
+
+  private compute(obj: T): Prepared<T> {
+    const indexed: Array<[string, string[]]> = [];
+    for (const name in this.indexers) indexed.push([name, this.indexers[name](obj)]);
     return { obj, key: objectKey(obj), indexed };
   }
 

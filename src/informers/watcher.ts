@@ -35,6 +35,28 @@ export interface WatcherConfig {
   /** Page size of lists. Default 500 (client-go's reflector). */
   pageSize?: number;
   /**
+   * List pages asked for ahead of the one being applied. Each page's `continue` token is
+   * in its metadata, which the API server writes before the items, so the next page can
+   * be requested while this one still streams; the server serves one while the client
+   * decodes another. At most 1 + this many requests are in flight, so memory stays bounded
+   * by a few pages. Default 2; 0 = one page at a time, each asked for once the one before
+   * it has been applied.
+   */
+  listReadAhead?: number;
+  /**
+   * List the first time with resourceVersion "0": the API server answers from its watch
+   * cache, whole (it ignores the page size there), instead of reading pages from storage.
+   * The data may be slightly behind; the watch that follows starts at the listing's
+   * resourceVersion, so nothing is missed. A relist after 410 Gone always reads the latest
+   * state. Default true (client-go's reflector does the same).
+   */
+  initialListFromCache?: boolean;
+  /**
+   * Applied to each listed object as it is decoded, before the rest of the page arrives
+   * (the informer's store stages it here: transform and index). What it throws fails the page.
+   */
+  onListItem?: (obj: KubeObject) => KubeObject;
+  /**
    * Server-side watch timeout, picked at random in [min, max] seconds for each watch,
    * so that many watches opened together do not all reconnect together.
    * Default [300, 600] (client-go: 5 min, × 1–2).
@@ -57,8 +79,9 @@ export interface WatcherConfig {
 
 /** The states of the machine, as a discriminated union. */
 export type WatcherState<T extends KubeObject = KubeObject> =
-  | { phase: 'Empty' }
-  | { phase: 'InitPage'; continueToken?: string }
+  /** Nothing listed yet; `consistent` after an expiry (410): the relist must read the latest state. */
+  | { phase: 'Empty'; consistent?: boolean }
+  | { phase: 'InitPage'; continueToken?: string; pager?: Pager<T>; resourceVersion?: string }
   | { phase: 'InitListed'; resourceVersion: string }
   | {
       phase: 'Watching';
@@ -74,7 +97,8 @@ export interface StepResult<T extends KubeObject> {
   next: WatcherState<T>;
 }
 
-type Ctx<T extends KubeObject> = Required<Omit<WatcherConfig, 'clock' | 'random'>> & {
+type Ctx<T extends KubeObject> = Required<Omit<WatcherConfig, 'clock' | 'random' | 'onListItem'>> & {
+  onListItem?: (obj: KubeObject) => KubeObject;
   lw: ListerWatcher<T>;
   clock: Clock;
   random: () => number;
@@ -85,7 +109,10 @@ type Ctx<T extends KubeObject> = Required<Omit<WatcherConfig, 'clock' | 'random'
 export async function step<T extends KubeObject>(state: WatcherState<T>, ctx: Ctx<T>): Promise<StepResult<T>> {
   switch (state.phase) {
     case 'Empty':
-      return { events: [{ type: 'Init' }], next: { phase: 'InitPage' } };
+      // The first listing may come from the API server's watch cache (resourceVersion "0", as
+      // client-go's reflector does): it answers at once and in one piece, and the watch from its
+      // resourceVersion brings the cache up to date. A relist after an expiry reads the latest state.
+      return { events: [{ type: 'Init' }], next: { phase: 'InitPage', resourceVersion: !state.consistent && ctx.initialListFromCache ? '0' : undefined } };
     case 'InitPage':
       return listPage(state, ctx);
     case 'InitListed':
@@ -95,14 +122,102 @@ export async function step<T extends KubeObject>(state: WatcherState<T>, ctx: Ct
   }
 }
 
-async function listPage<T extends KubeObject>(state: { continueToken?: string }, ctx: Ctx<T>): Promise<StepResult<T>> {
+/** One list page asked for: its answer, and its `continue` token as soon as that is known. */
+interface PageRequest<T extends KubeObject> {
+  page: Promise<KubeList<T>>;
+  abort: AbortController;
+  /** undefined until known; '' when this is the last page. */
+  continueToken?: string;
+  /** The request of the page after this one has been made. */
+  followed: boolean;
+}
+
+/**
+ * Pager: the pages of one listing, requested up to `listReadAhead` ahead of the one being
+ * applied (see WatcherConfig.listReadAhead). Every request is aborted by `close`.
+ */
+export class Pager<T extends KubeObject = KubeObject> {
+  /** Requested and not yet taken, oldest first. */
+  private readonly inFlight: PageRequest<T>[] = [];
+  /** The newest request made: the one whose token asks for the next page. */
+  private newest?: PageRequest<T>;
+
+  /** `resourceVersion` applies to the first page only (later ones carry it in their token). */
+  constructor(
+    private readonly ctx: Ctx<T>,
+    continueToken: string | undefined,
+    resourceVersion?: string,
+  ) {
+    this.request(continueToken, continueToken ? undefined : resourceVersion);
+  }
+
+  /** The oldest page asked for; rejects with its request's failure. */
+  async next(): Promise<KubeList<T>> {
+    const r = this.inFlight[0];
+    if (!r) throw new Error(`${this.ctx.lw.description}: no list page is being asked for (the listing was stopped)`);
+    try {
+      return await r.page;
+    } finally {
+      this.inFlight.shift();
+      this.follow();
+    }
+  }
+
+  /** Aborts every request still in flight. */
+  close(): void {
+    for (const r of this.inFlight.splice(0)) r.abort.abort();
+    this.newest = undefined;
+  }
+
+  private request(continueToken: string | undefined, resourceVersion?: string): void {
+    const ctx = this.ctx;
+    const abort = new AbortController();
+    const r: PageRequest<T> = { abort, followed: false } as PageRequest<T>;
+    // In the queue before the request goes out: a lister may report the metadata at once.
+    this.inFlight.push(r);
+    this.newest = r;
+    const known = (token: string | undefined) => {
+      if (r.continueToken !== undefined) return;
+      r.continueToken = token ?? '';
+      this.follow();
+    };
+    r.page = ctx.lw.list({
+      limit: ctx.pageSize,
+      continue: continueToken,
+      resourceVersion,
+      signal: AbortSignal.any([ctx.signal, abort.signal]),
+      onItem: ctx.onListItem,
+      onMetadata: (m) => known(m.continue),
+    });
+    // A listing that cannot tell early learns the token with the whole page.
+    r.page.then(
+      (p) => known(p.metadata?.continue),
+      () => undefined, // a page read ahead may be dropped unread; its failure must not go unhandled
+    );
+  }
+
+  /** Asks for the page after the newest one, if its token is known and there is room. */
+  private follow(): void {
+    const r = this.newest;
+    if (!r || r.followed || !r.continueToken || this.ctx.listReadAhead <= 0 || this.ctx.signal.aborted) return;
+    if (this.inFlight.length > this.ctx.listReadAhead) return;
+    r.followed = true;
+    this.request(r.continueToken);
+  }
+}
+
+async function listPage<T extends KubeObject>(state: { continueToken?: string; pager?: Pager<T>; resourceVersion?: string }, ctx: Ctx<T>): Promise<StepResult<T>> {
+  const pager = state.pager ?? new Pager(ctx, state.continueToken, state.resourceVersion);
   let page: KubeList<T>;
   try {
-    page = await ctx.lw.list({ limit: ctx.pageSize, continue: state.continueToken, signal: ctx.signal });
+    page = await pager.next();
   } catch (err) {
+    pager.close();
     const error = new ListFailedError(ctx.lw.description, err);
     // An expired continue token means the snapshot is gone: start the list over.
-    const next: WatcherState<T> = isResourceExpired(err) ? { phase: 'Empty' } : { phase: 'InitPage', continueToken: state.continueToken };
+    const next: WatcherState<T> = isResourceExpired(err)
+      ? { phase: 'Empty', consistent: true }
+      : { phase: 'InitPage', continueToken: state.continueToken, resourceVersion: state.resourceVersion };
     return { events: [{ type: 'Error', error }], next };
   }
   const itemKind = page.kind?.endsWith('List') ? page.kind.slice(0, -4) : ctx.lw.kind;
@@ -112,7 +227,8 @@ async function listPage<T extends KubeObject>(state: { continueToken?: string },
     object: item.kind ? item : ({ apiVersion: itemApiVersion, kind: itemKind, ...item } as T),
   }));
   const token = page.metadata?.continue;
-  if (token) return { events, next: { phase: 'InitPage', continueToken: token } };
+  if (token) return { events, next: { phase: 'InitPage', continueToken: token, pager: ctx.listReadAhead > 0 ? pager : undefined } };
+  pager.close();
   const resourceVersion = page.metadata?.resourceVersion ?? '';
   events.push({ type: 'InitDone', resourceVersion });
   return { events, next: { phase: 'InitListed', resourceVersion } };
@@ -141,7 +257,7 @@ async function openWatch<T extends KubeObject>(resourceVersion: string, ctx: Ctx
 function watchFailed<T extends KubeObject>(err: unknown, resourceVersion: string, ctx: Ctx<T>): StepResult<T> {
   const own = err instanceof WatchStatusError || err instanceof WatchdogTimeoutError || err instanceof WatchClosedEarlyError;
   const error = own ? err : new WatchFailedError(ctx.lw.description, err);
-  const next: WatcherState<T> = isResourceExpired(err) ? { phase: 'Empty' } : { phase: 'InitListed', resourceVersion };
+  const next: WatcherState<T> = isResourceExpired(err) ? { phase: 'Empty', consistent: true } : { phase: 'InitListed', resourceVersion };
   return { events: [{ type: 'Error', error }], next };
 }
 
@@ -215,6 +331,9 @@ export async function* watcher<T extends KubeObject>(
     lw,
     signal,
     pageSize: config.pageSize ?? 500,
+    listReadAhead: config.listReadAhead ?? 2,
+    initialListFromCache: config.initialListFromCache ?? true,
+    onListItem: config.onListItem,
     watchTimeoutSeconds: config.watchTimeoutSeconds ?? [300, 600],
     watchdogMs: config.watchdogMs ?? 240_000,
     minWatchMs: config.minWatchMs ?? 1000,
@@ -232,5 +351,6 @@ export async function* watcher<T extends KubeObject>(
     }
   } finally {
     if (state.phase === 'Watching') state.abort.abort();
+    if (state.phase === 'InitPage') state.pager?.close();
   }
 }

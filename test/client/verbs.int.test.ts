@@ -152,14 +152,30 @@ describe('client verbs against the control plane', function () {
     let pages = 0;
     let cont: string | undefined;
     do {
-      const page = await client.list({ apiVersion: 'v1', kind: 'ConfigMap', namespace: fx.ns }, { limit: 500, continue: cont });
+      // The metadata (with the next page's token) is reported before the first item is decoded.
+      const order: string[] = [];
+      const page = await client.list(
+        { apiVersion: 'v1', kind: 'ConfigMap', namespace: fx.ns },
+        {
+          limit: 500,
+          continue: cont,
+          onMetadata: (m) => order.push(`metadata ${m.continue ?? ''}`),
+          onItem: (o) => (order.push('item'), o),
+        },
+      );
       pages++;
+      expect(order[0]).to.equal(`metadata ${page.metadata.continue ?? ''}`);
+      expect(order.slice(1)).to.have.length(page.items.length);
       expect(page.items.length).to.be.at.most(500);
       seen.push(...page.items.map((o) => o.metadata?.name ?? '').filter((n) => n.startsWith('cm-')));
       cont = page.metadata.continue || undefined;
     } while (cont);
     expect(pages).to.equal(4);
     expect(seen).to.deep.equal(names);
+    // From the watch cache (resourceVersion "0") the server answers whole, whatever the limit.
+    const cached = await client.list({ apiVersion: 'v1', kind: 'ConfigMap', namespace: fx.ns }, { limit: 500, resourceVersion: '0' });
+    expect(cached.metadata.continue ?? '').to.equal('');
+    expect(cached.items.map((o) => o.metadata?.name ?? '').filter((n) => n.startsWith('cm-'))).to.deep.equal(names);
   });
 
   it('lists metadata only as PartialObjectMetadata', async () => {

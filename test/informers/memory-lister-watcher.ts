@@ -34,6 +34,8 @@ export class MemoryListerWatcher implements ListerWatcher {
   stalled = false;
   /** When set, list pages after the first wait for it to resolve. */
   pageGate: Promise<void> | undefined;
+  /** When set, every page reports its metadata (onMetadata), then waits for it before its items arrive. */
+  itemsGate: Promise<void> | undefined;
   private readonly streams = new Set<Stream>();
   private snapshots = new Map<string, { items: KubeObject[]; rv: number }>();
 
@@ -139,12 +141,14 @@ export class MemoryListerWatcher implements ListerWatcher {
     });
     const more = offset + limit < snap.items.length;
     const id = (snap as { id?: string }).id;
-    return {
-      apiVersion: 'v1',
-      kind: 'ConfigMapList',
-      metadata: { resourceVersion: String(snap.rv), continue: more ? `${id}:${offset + limit}` : undefined },
-      items,
-    };
+    const metadata = { resourceVersion: String(snap.rv), continue: more ? `${id}:${offset + limit}` : undefined };
+    // As the client does: metadata reported before the items, items mapped as they are decoded.
+    o.onMetadata?.(metadata);
+    if (this.itemsGate) await this.itemsGate;
+    if (o.signal?.aborted) throw o.signal.reason;
+    const onItem = o.onItem;
+    const decoded = onItem ? items.map((i) => onItem({ apiVersion: this.apiVersion, kind: this.kind, ...i })) : items;
+    return { apiVersion: 'v1', kind: 'ConfigMapList', metadata, items: decoded };
   }
 
   /** Makes every outstanding continue token invalid. */

@@ -343,3 +343,89 @@ describe('SharedInformer', () => {
     expect(t.lw.openStreams).to.equal(0);
   });
 });
+
+describe('SharedInformer listing', () => {
+  it('lists first from the watch cache (resourceVersion "0") and relists after 410 from the latest state', async () => {
+    const t = startInformer({}, seeded(3));
+    await until(() => t.lw.openStreams === 1, 'watching');
+    expect(t.lw.listCalls.map((c) => [c.resourceVersion, c.continue])).to.deep.equal([
+      ['0', undefined],
+      [undefined, '1:2'],
+    ]);
+    t.lw.listCalls.length = 0;
+    t.lw.error(410, 'Expired');
+    await until(() => t.informer.stats().errors === 1, 'error seen');
+    await t.advanceWhenWaiting(800);
+    await until(() => t.informer.stats().lists === 2, 'relisted');
+    expect(t.lw.listCalls.map((c) => c.resourceVersion)).to.deep.equal([undefined, undefined]);
+    await t.stop();
+  });
+
+  it('lists every time from the latest state when initialListFromCache is off', async () => {
+    const t = startInformer({ initialListFromCache: false }, seeded(1));
+    await until(() => t.informer.hasSynced(), 'synced');
+    expect(t.lw.listCalls.map((c) => c.resourceVersion)).to.deep.equal([undefined]);
+    await t.stop();
+  });
+
+  it('asks for pages ahead as soon as each one’s continue token is known, at most 1 + listReadAhead at a time', async () => {
+    const lw = seeded(10); // 5 pages of 2
+    let open!: () => void;
+    lw.itemsGate = new Promise((resolve) => (open = resolve));
+    const t = startInformer({}, lw);
+    // Page 1's items wait; its token is known, so pages 2 and 3 are asked for; page 4 waits for room.
+    await until(() => lw.listCalls.length === 3, 'pages read ahead');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(lw.listCalls.map((c) => c.continue)).to.deep.equal([undefined, '1:2', '1:4']);
+    expect(t.informer.store.size).to.equal(0);
+    lw.itemsGate = undefined;
+    open();
+    await until(() => t.informer.hasSynced(), 'synced');
+    expect(lw.listCalls.map((c) => c.continue)).to.deep.equal([undefined, '1:2', '1:4', '1:6', '1:8']);
+    expect(t.informer.store.size).to.equal(10);
+    await t.stop();
+  });
+
+  it('asks for one page at a time, after the one before is applied, when listReadAhead is 0', async () => {
+    const lw = seeded(6);
+    let open!: () => void;
+    lw.itemsGate = new Promise((resolve) => (open = resolve));
+    const t = startInformer({ listReadAhead: 0 }, lw);
+    await until(() => lw.listCalls.length === 1, 'first page asked');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(lw.listCalls).to.have.length(1);
+    lw.itemsGate = undefined;
+    open();
+    await until(() => t.informer.hasSynced(), 'synced');
+    expect(lw.listCalls.map((c) => c.continue)).to.deep.equal([undefined, '1:2', '1:4']);
+    await t.stop();
+  });
+
+  it('drops the pages read ahead when a page fails, and asks again from the failed page', async () => {
+    const lw = seeded(6);
+    let fail!: (err: Error) => void;
+    lw.itemsGate = new Promise((_, reject) => (fail = reject));
+    const t = startInformer({}, lw);
+    await until(() => lw.listCalls.length === 3, 'pages read ahead');
+    const ahead = lw.listCalls.slice(1);
+    fail(new Error('connection reset'));
+    await until(() => t.informer.stats().errors === 1, 'failure seen');
+    expect(ahead.map((c) => c.signal?.aborted)).to.deep.equal([true, true]);
+    lw.itemsGate = undefined;
+    await t.advanceWhenWaiting(800);
+    await until(() => t.informer.hasSynced(), 'synced');
+    expect(lw.listCalls.slice(3).map((c) => [c.resourceVersion, c.continue])).to.deep.equal([['0', undefined], [undefined, '2:2'], [undefined, '2:4']]);
+    expect(t.informer.store.size).to.equal(6);
+    await t.stop();
+  });
+
+  it('transforms each listed object once, as it is decoded', async () => {
+    let calls = 0;
+    const t = startInformer({ transform: (o) => (calls++, { ...o, metadata: { ...o.metadata, annotations: { t: '1' } } }) }, seeded(5));
+    await until(() => t.informer.hasSynced(), 'synced');
+    expect(t.lw.listCalls[0].onItem).to.be.a('function');
+    expect(calls).to.equal(5);
+    expect(t.informer.store.list().map((o) => o.metadata?.annotations?.t)).to.deep.equal(['1', '1', '1', '1', '1']);
+    await t.stop();
+  });
+});
