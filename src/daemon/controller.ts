@@ -54,7 +54,8 @@ export class RuleController {
   private readonly log: Logger;
   private readonly hooks: ControllerHooks;
   private readonly lister: CacheLister;
-  private readonly pending = new Map<string, PendingChange>();
+  /** Changes not yet processed, by rule name, then object key (the queue's key is `rule|object`). */
+  private readonly pending = new Map<string, Map<string, PendingChange>>();
   private readonly guard = new LoopGuard();
   /** Aborts in-flight actions when shutdown's grace period runs out. */
   private readonly cancel = new AbortController();
@@ -85,7 +86,9 @@ export class RuleController {
       clock: this.clock,
       logger: this.log,
       pendingRetryMs: o.pendingRetryMs ?? 5000,
-      enqueue: (rule, obj, change) => this.enqueue(rule, obj, change),
+      enqueue: (rule, obj, change, objKey) => this.enqueue(rule, obj, change, objKey),
+      hasPending: (rule, objKey) => this.pending.get(rule)?.has(objKey) === true,
+      tracing: () => this.tracing(),
       onActivated: (name) => this.hooks.ruleActivated?.(name),
     });
     this.runner = new PlanRunner({
@@ -132,16 +135,32 @@ export class RuleController {
   }
 
   /** Records a change and enqueues its key (handlers call this; cheap, synchronous). */
-  private enqueue(rule: ActiveRule, obj: KubeObject, change: PendingChange): void {
+  private enqueue(rule: ActiveRule, obj: KubeObject, change: PendingChange, objKey = objectKey(obj)): void {
     if (!rule.rule.on.includes(change.event) && change.event !== 'delete') return;
-    const key = `${rule.rule.name}|${objectKey(obj)}`;
-    const pending = this.pending.get(key);
+    const name = rule.rule.name;
+    const pending = this.pending.get(name)?.get(objKey);
     // A key whose condition is already decided false on this (newest) state would plan nothing:
     // not queued, unless a change is pending (the worker reads this state then) or traces are watched.
     if (!pending && !this.tracing() && rejects(rule.rule, obj)) return;
     const merged = coalesce(pending, change);
-    this.pending.set(key, merged);
-    this.queue.add(key, { lane: merged.lane });
+    this.setPending(name, objKey, merged);
+    this.queue.add(`${name}|${objKey}`, { lane: merged.lane });
+  }
+
+  private setPending(rule: string, objKey: string, change: PendingChange): void {
+    let forRule = this.pending.get(rule);
+    if (!forRule) this.pending.set(rule, (forRule = new Map()));
+    forRule.set(objKey, change);
+  }
+
+  /** Takes (removes and returns) the change pending for a key. */
+  private takePending(rule: string, objKey: string): PendingChange | undefined {
+    const forRule = this.pending.get(rule);
+    const change = forRule?.get(objKey);
+    if (change === undefined) return undefined;
+    forRule!.delete(objKey);
+    if (forRule!.size === 0) this.pending.delete(rule);
+    return change;
   }
 
   private async worker(): Promise<void> {
@@ -166,8 +185,7 @@ export class RuleController {
     const bar = key.indexOf('|');
     const ruleName = key.slice(0, bar);
     const objKey = key.slice(bar + 1);
-    const change = this.pending.get(key);
-    this.pending.delete(key);
+    const change = this.takePending(ruleName, objKey);
     const active = this.registry.active(ruleName);
     if (!change || !active) {
       this.queue.forget(key);
@@ -214,7 +232,7 @@ export class RuleController {
     }
     this.hooks.evaluated?.(rule.name, plan.length > 0 ? 'match' : 'nomatch');
     trace.condition = plan.length > 0;
-    trace.planned = plan.map(redactPlanned);
+    if (this.tracing()) trace.planned = plan.map(redactPlanned);
     if (plan.length === 0) {
       this.publish(trace, started);
       return this.finish(key);
@@ -270,8 +288,10 @@ export class RuleController {
 
   /** Puts `change` back (merged with anything newer) and requeues its key after the rate limiter's delay. */
   private retryLater(key: string, change: PendingChange): void {
-    const newer = this.pending.get(key);
-    this.pending.set(key, newer ? coalesce(change, newer) : change);
+    const bar = key.indexOf('|');
+    const [rule, objKey] = [key.slice(0, bar), key.slice(bar + 1)];
+    const newer = this.pending.get(rule)?.get(objKey);
+    this.setPending(rule, objKey, newer ? coalesce(change, newer) : change);
     this.queue.addRateLimited(key, { lane: change.lane });
   }
 

@@ -9,6 +9,7 @@ import type { InformerTarget, SharedInformer, SharedInformerFactory } from '../i
 import { builtinKind, type CompiledRule, type KindScope, type PlannedRef, type RuleEvent } from '../engine/index.js';
 import type { PendingChange } from './coalesce.js';
 import type { CacheLister } from './cache-lister.js';
+import { RuleFanout } from './rule-fanout.js';
 
 /** One sweep (sync, resync or schedule run) of a rule: counted against maxActionsPerRun. */
 export interface SweepRun {
@@ -44,7 +45,11 @@ export interface RuleRegistryOptions {
   clock: Clock;
   logger: Logger;
   pendingRetryMs: number;
-  enqueue(rule: ActiveRule, obj: KubeObject, change: PendingChange): void;
+  enqueue(rule: ActiveRule, obj: KubeObject, change: PendingChange, objKey?: string): void;
+  /** Whether a change is pending for the rule and object (see RuleFanout). */
+  hasPending(rule: string, objKey: string): boolean;
+  /** Whether traces are watched (every rule then evaluates every event). */
+  tracing(): boolean;
   onActivated?(rule: string): void;
 }
 
@@ -52,6 +57,8 @@ export class RuleRegistry {
   private readonly regs = new Map<string, Registration>();
   private readonly scopes = new Map<string, KindScope>();
   private namespaceWatch: (() => void) | undefined;
+  /** One handler per informer, for all the rules watching through it. */
+  private readonly fanouts = new Map<SharedInformer, RuleFanout>();
 
   constructor(private readonly o: RuleRegistryOptions) {}
 
@@ -170,19 +177,15 @@ export class RuleRegistry {
         return undefined;
       },
     };
-    const sync = this.newSweep(active, 'sync');
-    const enqueue = (obj: KubeObject, change: PendingChange) => this.o.enqueue(active, obj, change);
+    this.newSweep(active, 'sync');
     for (const inf of informers) {
-      reg.cleanup.push(
-        inf.addHandler({
-          add: (obj, initial) =>
-            enqueue(obj, initial ? { event: 'sync', last: obj, lane: 'sweep', sweep: sync } : { event: 'create', last: obj, lane: 'live' }),
-          update: (old, obj) => {
-            if (old !== obj) enqueue(obj, { event: 'update', old, last: obj, lane: 'live' });
-          },
-          delete: (obj) => enqueue(obj, { event: 'delete', last: obj, lane: 'live' }),
-        }),
-      );
+      let fanout = this.fanouts.get(inf);
+      if (!fanout) this.fanouts.set(inf, (fanout = new RuleFanout(inf, this.o)));
+      fanout.add(active);
+      const joined = fanout;
+      reg.cleanup.unshift(() => {
+        if (joined.remove(active)) this.fanouts.delete(inf);
+      });
     }
     if (rule.resyncMs && rule.on.includes('resync')) this.every(reg, rule.resyncMs, () => this.sweep(active, 'resync'));
     if (rule.schedule && rule.on.includes('schedule')) this.cron(reg, active);

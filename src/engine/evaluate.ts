@@ -4,7 +4,8 @@
  */
 import { realClock, stampOwnership, type Clock, type KubeObject } from '../core/index.js';
 import { RuleEvaluationError } from './errors.js';
-import { bindingsFor, truthy, type EvaluationScope } from './expression.js';
+import { bindingsFor, Expression, truthy, type EvaluationScope } from './expression.js';
+import type { RequiredEquality } from './fast-path.js';
 import type { CompiledAction, CompiledRule } from './rule.js';
 import { plain, renderTemplate, run, type TemplateNode } from './template.js';
 import { emptyLister, type KindScope, type ObjectLister, type Plan, type PlannedAction, type PlannedRef, type RuleEvent } from './types.js';
@@ -40,6 +41,15 @@ export function rejects(rule: CompiledRule, obj: KubeObject): boolean {
   if (rule.when === undefined) return false;
   if (typeof rule.when === 'boolean') return !rule.when;
   return rule.when.decide(obj) === false;
+}
+
+/**
+ * A `path = literal` that the rule's `when` needs true, or undefined. An object whose value at
+ * `path` is plain and differs is rejected (see `rejects`) without evaluating anything: the
+ * daemon indexes rules by it, so an event reaches only the rules it can match.
+ */
+export function prefilterOf(rule: CompiledRule): RequiredEquality | undefined {
+  return rule.when instanceof Expression ? rule.when.requiredEquality : undefined;
 }
 
 /** The reference of an object as the planned-action JSON writes it. */

@@ -5,7 +5,7 @@
 import jsonata from 'jsonata';
 import { ReflexError, type Clock, type KubeObject } from '../core/index.js';
 import { EvalErrorCode } from './errors.js';
-import { BAIL, compileFast, type FastEvaluator } from './fast-path.js';
+import { BAIL, compileFast, requiredEquality, type FastEvaluator, type RequiredEquality } from './fast-path.js';
 import { parseLabelSelector, type LabelSelector } from '../core/index.js';
 import type { ObjectLister, RuleEvent } from './types.js';
 
@@ -132,6 +132,8 @@ export class Expression {
   private readonly compiled: jsonata.Expression;
   /** A pure-JS evaluator for the simplest conditions (see fast-path.ts), or undefined. */
   private readonly fast: FastEvaluator | undefined;
+  /** A `path = literal` the expression cannot be true without (with the fast path on), for indexing rules. */
+  readonly requiredEquality: RequiredEquality | undefined;
 
   /** Compiles `source`; throws ExpressionSyntaxError pointing at the offending character. */
   constructor(
@@ -144,6 +146,7 @@ export class Expression {
       this.compiled = jsonata(source, { timeout: l.timeoutMs, stack: l.maxDepth });
       for (const [name, fn] of Object.entries(FUNCTIONS)) this.compiled.registerFunction(name, fn as never);
       this.fast = l.fastPath ? compileFast(this.compiled.ast()) : undefined;
+      this.requiredEquality = l.fastPath ? requiredEquality(this.compiled.ast()) : undefined;
     } catch (err) {
       const e = err as { message?: string; position?: number; token?: string };
       const pos = typeof e.position === 'number' ? e.position : 0;

@@ -1,7 +1,8 @@
 /**
- * fast-path: a pure-JS evaluator for the simplest JSONata conditions, the ones most rules use:
- * comparisons `path = literal` and `path != literal`, `$exists(path)`, `$not(…)`, and `and`/`or`
- * of those, where a path is plain field names; an `and`/`or` whose left side is on the fast path is
+ * fast-path: a pure-JS evaluator for the simplest JSONata expressions, the ones most rules use:
+ * comparisons `path = literal`, `path = path` and their `!=`, `$exists(path)`, `$not(…)`, and
+ * `and`/`or` of those, where a path is plain field names; and a lone path (a template's
+ * `{{ data.gen }}`); an `and`/`or` whose left side is on the fast path is
  * decided here whenever that side decides it (JSONata short-circuits), else by JSONata. It follows JSONata's semantics on plain objects (a missing
  * field makes `=` and `!=` false; `and`/`or` short-circuit) and bails out to JSONata whenever
  * the data leaves that ground (an array on the way or at the end, an array as input).
@@ -42,6 +43,20 @@ function build(n: Node): FastEvaluator | undefined {
   if (n.type === 'binary' && (n.value === '=' || n.value === '!=')) {
     const lhs = n.lhs as Node;
     const rhs = n.rhs as Node;
+    const left = plainPath(lhs);
+    const right = plainPath(rhs);
+    if (left && right) {
+      const equal = n.value === '=';
+      return (input) => {
+        const a = walk(input, left);
+        const b = walk(input, right);
+        if (a === BAIL || b === BAIL) return BAIL;
+        if (a === undefined || b === undefined) return false;
+        // JSONata compares objects deeply; only values compared by === stay here.
+        if ((a !== null && typeof a === 'object') || (b !== null && typeof b === 'object')) return BAIL;
+        return equal ? a === b : a !== b;
+      };
+    }
     const [pathNode, lit] = isLiteral(rhs) ? [lhs, rhs] : isLiteral(lhs) ? [rhs, lhs] : [undefined, undefined];
     const names = pathNode && plainPath(pathNode);
     if (!names || !lit) return undefined;
@@ -88,9 +103,38 @@ function build(n: Node): FastEvaluator | undefined {
   return undefined;
 }
 
+/** A comparison the whole expression needs true: `path = literal` alone or as a conjunct of `and`s. */
+export interface RequiredEquality {
+  path: string[];
+  value: string | number | boolean;
+}
+
+/**
+ * The first `path = literal` that `ast` cannot be true without (a conjunct of its top-level
+ * `and` chain), or undefined. An object whose value at `path` is another plain value makes the
+ * expression false; an array there leaves it undecided (JSONata would map over it).
+ */
+export function requiredEquality(ast: jsonata.ExprNode): RequiredEquality | undefined {
+  const n = ast as Node;
+  if (n.type === 'binary' && n.value === 'and') return requiredEquality(n.lhs as Node) ?? requiredEquality(n.rhs as Node);
+  if (n.type !== 'binary' || n.value !== '=') return undefined;
+  const lhs = n.lhs as Node;
+  const rhs = n.rhs as Node;
+  const [pathNode, lit] = isLiteral(rhs) ? [lhs, rhs] : isLiteral(lhs) ? [rhs, lhs] : [undefined, undefined];
+  const path = pathNode && plainPath(pathNode);
+  return path && lit ? { path, value: lit.value as string | number | boolean } : undefined;
+}
+
+/** The value at `path` of `input` as the fast path reads it: undefined when missing, BAIL on an array. */
+export function valueAt(input: unknown, path: string[]): unknown {
+  return walk(input, path);
+}
+
 /** A fast evaluator for `ast`, or undefined when the expression is outside the fast path. */
 export function compileFast(ast: jsonata.ExprNode): FastEvaluator | undefined {
-  const f = build(ast as Node);
+  // A lone path yields its value (only at the top: inside and/or/$not, JSONata casts to boolean).
+  const names = plainPath(ast as Node);
+  const f = names ? (input: unknown) => walk(input, names) : build(ast as Node);
   if (!f) return undefined;
   return (input) => (Array.isArray(input) ? BAIL : f(input));
 }

@@ -13,6 +13,9 @@ describe('engine/fast-path', () => {
     { status: [{ phase: 'Failed' }] },
     {},
     [{ status: { phase: 'Failed' } }],
+    { metadata: { annotations: { seen: '3' }, labels: { a: '3' } }, data: { gen: '3' }, status: { phase: '3', n: 3 } },
+    { metadata: { annotations: { seen: '2' } }, data: { gen: '3' } },
+    { metadata: { annotations: { seen: 3 } }, data: { gen: '3' } },
   ];
   const expressions = [
     'status.phase = "Failed"',
@@ -32,6 +35,12 @@ describe('engine/fast-path', () => {
     'metadata.labels.a = "x" and status.n > 0',
     'metadata.labels.a = "x" or $count(status) > 5',
     'metadata.labels.a = "x" and $not(metadata.labels.b = status.phase)',
+    // path = path, compared as JSONata does (a missing side makes both = and != false).
+    'metadata.annotations.seen = data.gen',
+    'metadata.annotations.seen != data.gen',
+    'metadata.labels.a = "3" and $not(metadata.annotations.seen = data.gen)',
+    'status.phase = status.phase',
+    'metadata.labels.a = status.phase',
   ];
 
   for (const source of expressions) {
@@ -46,6 +55,25 @@ describe('engine/fast-path', () => {
       }
     });
   }
+
+  it('yields the value of a lone path as JSONata does (a template\'s {{ data.gen }})', async () => {
+    for (const source of ['data.gen', 'status.phase', 'metadata', 'status.missing']) {
+      const reference = jsonata(source);
+      const fast = compileFast(reference.ast());
+      expect(fast, source).to.be.a('function');
+      for (const input of inputs) {
+        const got = fast!(input);
+        if (got === BAIL) continue;
+        expect(got, `${source} on ${JSON.stringify(input)}`).to.deep.equal(await reference.evaluate(input));
+      }
+    }
+  });
+
+  it('hands a comparison of two objects to JSONata, which compares them deeply', async () => {
+    const fast = compileFast(jsonata('status.phase = status.phase').ast());
+    expect(fast!({ status: { phase: { nested: 1 } } })).to.equal(BAIL);
+    expect(await new Expression('status.phase = status.phase').evaluate({ status: { phase: { nested: 1 } } }, {})).to.equal(true);
+  });
 
   it('bails out to JSONata on arrays, so the answer is still right', async () => {
     const e = new Expression('status.phase = "Failed"');

@@ -1,0 +1,112 @@
+/**
+ * RuleFanout: the one handler a shared informer has for every rule that watches through it.
+ * An event reaches the rules it can concern: a rule whose `when` needs `path = literal` (the
+ * engine's `prefilterOf`) is indexed by that path and value, so with 50 rules keyed on a label,
+ * one lookup finds the rule whose value the object carries. The others are decided false on
+ * this object; they only hear of the event when a change of theirs is still pending for it (so
+ * it merges, as a change the worker reads the newest state for). With traces watched, every
+ * rule hears every event (its trace shows the evaluation).
+ */
+import { objectKey, type KubeObject } from '../core/index.js';
+import { BAIL, prefilterOf, valueAt } from '../engine/index.js';
+import type { SharedInformer } from '../informers/index.js';
+import type { PendingChange } from './coalesce.js';
+import type { ActiveRule } from './rule-registry.js';
+
+export interface FanoutOptions {
+  /** Records a change for a rule and queues its key (the controller's, with its own checks). */
+  enqueue(rule: ActiveRule, obj: KubeObject, change: PendingChange, objKey: string): void;
+  /** Whether a change is pending for the rule and object. */
+  hasPending(rule: string, objKey: string): boolean;
+  /** Whether traces are watched: then every rule evaluates every event. */
+  tracing(): boolean;
+}
+
+/** Rules indexed on one path: by the value their `when` needs there. */
+interface PathGroup {
+  path: string[];
+  byValue: Map<unknown, Set<ActiveRule>>;
+  rules: ActiveRule[];
+}
+
+export class RuleFanout {
+  private readonly rules = new Set<ActiveRule>();
+  private unindexed: ActiveRule[] = [];
+  private groups: PathGroup[] = [];
+  private readonly detach: () => void;
+
+  constructor(
+    private readonly informer: SharedInformer,
+    private readonly o: FanoutOptions,
+  ) {
+    this.detach = informer.addHandler({
+      add: (obj, initial) => this.dispatch(obj, initial ? { event: 'sync', last: obj, lane: 'sweep', sweep: 'sync' } : { event: 'create', last: obj, lane: 'live' }),
+      update: (old, obj) => {
+        if (old !== obj) this.dispatch(obj, { event: 'update', old, last: obj, lane: 'live' });
+      },
+      delete: (obj) => this.dispatch(obj, { event: 'delete', last: obj, lane: 'live' }),
+    });
+  }
+
+  get size(): number {
+    return this.rules.size;
+  }
+
+  /** Adds a rule; it sees every object already cached as `sync`, as a late handler would. */
+  add(rule: ActiveRule): void {
+    this.rules.add(rule);
+    this.reindex();
+    for (const obj of this.informer.store.list()) this.o.enqueue(rule, obj, { event: 'sync', last: obj, lane: 'sweep', sweep: 'sync' }, objectKey(obj));
+  }
+
+  /** Removes a rule; returns true when none is left (the handler is then removed from the informer). */
+  remove(rule: ActiveRule): boolean {
+    this.rules.delete(rule);
+    this.reindex();
+    if (this.rules.size > 0) return false;
+    this.detach();
+    return true;
+  }
+
+  private dispatch(obj: KubeObject, change: PendingChange): void {
+    const objKey = objectKey(obj);
+    const o = this.o;
+    if (o.tracing()) {
+      for (const rule of this.rules) o.enqueue(rule, obj, change, objKey);
+      return;
+    }
+    for (const rule of this.unindexed) o.enqueue(rule, obj, change, objKey);
+    for (const g of this.groups) {
+      const v = valueAt(obj, g.path);
+      if (v === BAIL) {
+        for (const rule of g.rules) o.enqueue(rule, obj, change, objKey);
+        continue;
+      }
+      const hit = v !== null && typeof v === 'object' ? undefined : g.byValue.get(v);
+      for (const rule of g.rules) {
+        if (hit?.has(rule) || o.hasPending(rule.rule.name, objKey)) o.enqueue(rule, obj, change, objKey);
+      }
+    }
+  }
+
+  private reindex(): void {
+    const unindexed: ActiveRule[] = [];
+    const groups = new Map<string, PathGroup>();
+    for (const rule of this.rules) {
+      const eq = prefilterOf(rule.rule);
+      if (!eq) {
+        unindexed.push(rule);
+        continue;
+      }
+      const id = JSON.stringify(eq.path);
+      let g = groups.get(id);
+      if (!g) groups.set(id, (g = { path: eq.path, byValue: new Map(), rules: [] }));
+      g.rules.push(rule);
+      let set = g.byValue.get(eq.value);
+      if (!set) g.byValue.set(eq.value, (set = new Set()));
+      set.add(rule);
+    }
+    this.unindexed = unindexed;
+    this.groups = [...groups.values()];
+  }
+}
