@@ -57,6 +57,10 @@ export interface Throughput {
   ms: number;
   eventsPerSec: number;
   actionsPerSec: number;
+  /** CPU of the Reflex process per 1,000 events, ms. */
+  cpuMsPer1k: number;
+  /** Live only: the loader's writes per second over the phase (the events offered). */
+  offeredPerSec?: number;
 }
 
 export interface Latency {
@@ -84,6 +88,7 @@ const throughput = (r: RulesReport): Throughput => ({
   ms: r.ms,
   eventsPerSec: r.events / (r.ms / 1000),
   actionsPerSec: r.actions / (r.ms / 1000),
+  cpuMsPer1k: (r.cpuMs / Math.max(1, r.events)) * 1000,
 });
 
 /** 50 rules in an in-process RuleController: the sync sweep, live load at full speed, then paced load for latency. */
@@ -110,7 +115,8 @@ export async function rulesPhase(
     await child.next();
     let expected = 0;
     let k = 0;
-    const end = performance.now() + cfg.seconds * 1000;
+    const liveStarted = performance.now();
+    const end = liveStarted + cfg.seconds * 1000;
     await Promise.all(
       Array.from({ length: 32 }, async () => {
         while (performance.now() < end) {
@@ -120,9 +126,10 @@ export async function rulesPhase(
         }
       }),
     );
+    const offeredPerSec = k / ((performance.now() - liveStarted) / 1000);
     child.send(`end live ${expected}`);
     const liveReport = await child.next<RulesReport>(120_000);
-    const live = throughput(liveReport);
+    const live = { ...throughput(liveReport), offeredPerSec };
     log(`rules live: ${live.events} events, ${live.actions}/${expected} actions in ${(live.ms / 1000).toFixed(2)} s, ${live.failed} failed`);
     await sleep(2000);
 

@@ -3,8 +3,8 @@
  * on one real control plane started here, in one run. Prints a table of figures and
  * ratios (Reflex over the peer) and writes its section of bench/RESULTS.md.
  *
- *   npm run bench               full: 100k objects for sync, 10k for the rules
- *   npm run bench -- --quick    under 5 minutes: 20k and 2k
+ *   npm run bench               full: 100k objects for sync, 10k for the rules, 3 sync runs, 30 s phases
+ *   npm run bench -- --quick    under 5 minutes: 20k for sync, 10k for the rules, 3 sync runs, 10 s phases
  *   options: --sync-objects N --runs N --rules-objects N --seconds S --no-write
  *            --workers N (of the RuleController, default 4 as the daemon's) --only sync,ingest,rules (phases to run) --profile DIR (--cpu-prof of every Node.js child into DIR)
  */
@@ -25,8 +25,8 @@ const num = (name: string, fallback: number) => {
 };
 const cfg = {
   syncObjects: num('sync-objects', quick ? 20_000 : 100_000),
-  runs: num('runs', quick ? 1 : 3),
-  rulesObjects: num('rules-objects', quick ? 2_000 : 10_000),
+  runs: num('runs', 3),
+  rulesObjects: num('rules-objects', 10_000),
   seconds: num('seconds', quick ? 10 : 30),
   rates: [50, 100, 200],
   workers: num('workers', 4),
@@ -37,7 +37,7 @@ const profile = argv.indexOf('--profile') >= 0 ? argv[argv.indexOf('--profile') 
 if (profile) process.env.BENCH_NODE_FLAGS = `--cpu-prof --cpu-prof-dir=${profile}`;
 const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
-type Mode = 'floor' | 'reflex' | 'client-node' | 'client-go' | 'reflex-keep' | 'reflex-big-pages';
+type Mode = 'floor' | 'floor-cache' | 'reflex' | 'client-node' | 'client-go' | 'reflex-keep' | 'reflex-storage';
 
 async function syncPhase(cp: ControlPlane, loader: Loader, goBin: string): Promise<Record<Mode, SyncSample>> {
   const ns = 'bench-sync';
@@ -45,7 +45,7 @@ async function syncPhase(cp: ControlPlane, loader: Loader, goBin: string): Promi
   const t = performance.now();
   await loader.seed(ns, 0, cfg.syncObjects);
   log(`seeded ${int(cfg.syncObjects)} ConfigMaps in ${secs(performance.now() - t)}`);
-  const modes: Mode[] = ['floor', 'reflex', 'client-node', 'client-go', 'reflex-keep', 'reflex-big-pages'];
+  const modes: Mode[] = ['floor', 'floor-cache', 'reflex', 'client-node', 'client-go', 'reflex-keep', 'reflex-storage'];
   const all: Record<string, SyncSample[]> = {};
   for (let r = 0; r < cfg.runs; r++) {
     for (const mode of modes) {
@@ -77,16 +77,17 @@ function table(sync: Record<Mode, SyncSample>, ingest: IngestFigures, rules: Rul
   const cn = sync['client-node'];
   const cg = sync['client-go'];
   const keep = sync['reflex-keep'];
-  const big = sync['reflex-big-pages'];
+  const storage = sync['reflex-storage'];
+  const floorCache = sync['floor-cache'];
   const lines = [
-    `sync ${k}: reflex ${secs(reflex.ms)}, client-node ${secs(cn.ms)} ${ratio(reflex.ms, cn.ms)}, client-go ${secs(cg.ms)} ${ratio(reflex.ms, cg.ms)}, floor ${secs(floor.ms)}`,
+    `sync ${k}: reflex ${secs(reflex.ms)}, client-node ${secs(cn.ms)} ${ratio(reflex.ms, cn.ms)}, client-go ${secs(cg.ms)} ${ratio(reflex.ms, cg.ms)}, floor ${secs(floor.ms)} (paginated), ${secs(floorCache.ms)} (one LIST from the watch cache)`,
     `peak RSS ${k}: reflex ${mib(reflex.peakRssMiB)}, client-node ${mib(cn.peakRssMiB)} ${ratio(reflex.peakRssMiB, cn.peakRssMiB)}, client-go ${mib(cg.peakRssMiB)} ${ratio(reflex.peakRssMiB, cg.peakRssMiB)}, floor ${mib(floor.peakRssMiB)}`,
     `steady RSS ${k}: reflex ${mib(reflex.steadyRssMiB)}, client-node ${mib(cn.steadyRssMiB)} ${ratio(reflex.steadyRssMiB, cn.steadyRssMiB)}, client-go ${mib(cg.steadyRssMiB)} ${ratio(reflex.steadyRssMiB, cg.steadyRssMiB)}, floor ${mib(floor.steadyRssMiB)}`,
-    `sync ${k}, Reflex with pages of 5,000 (an option, not the default): ${secs(big.ms)} ${ratio(big.ms, cn.ms)} of client-node, ${ratio(big.ms, cg.ms)} of client-go; peak RSS ${mib(big.peakRssMiB)} ${ratio(big.peakRssMiB, cn.peakRssMiB)} of client-node`,
+    `sync ${k}, Reflex reading every page of 500 from storage (as a relist after 410 does): ${secs(storage.ms)} ${ratio(storage.ms, cn.ms)} of client-node, ${ratio(storage.ms, cg.ms)} of client-go; peak RSS ${mib(storage.peakRssMiB)} ${ratio(storage.peakRssMiB, cn.peakRssMiB)} of client-node`,
     `heap per cached object: reflex ${int(reflex.heapPerObject ?? 0)} B (managedFields dropped), ${int(keep.heapPerObject ?? 0)} B (kept) ${ratio(reflex.heapPerObject ?? 0, keep.heapPerObject ?? 1)}, client-node ${int(cn.heapPerObject ?? 0)} B ${ratio(reflex.heapPerObject ?? 0, cn.heapPerObject ?? 1)}`,
     `watch ingest, no rules (${int(ingest.writes)} writes in ${secs(ingest.loadMs)}): reflex ${int(ingest.reflex.eventsPerSec)} events/s, ${ingest.reflex.cpuMsPer1000.toFixed(0)} ms CPU/1k events; client-node ${int(ingest.clientNode.eventsPerSec)} events/s, ${ingest.clientNode.cpuMsPer1000.toFixed(0)} ms CPU/1k events ${ratio(ingest.reflex.cpuMsPer1000, ingest.clientNode.cpuMsPer1000)}`,
-    `rules, sync sweep of ${int(rules.sync.events)} objects × 50 rules: ${int(rules.sync.eventsPerSec)} events/s, ${int(rules.sync.actionsPerSec)} actions/s (${int(rules.sync.actions)} patches, ${secs(rules.sync.ms)})`,
-    `rules, live at the loader's full speed: ${int(rules.live.eventsPerSec)} events/s, ${int(rules.live.actionsPerSec)} actions/s (${int(rules.live.events)} events, ${int(rules.live.actions)} patches, ${rules.live.failed} failed)`,
+    `rules, sync sweep of ${int(rules.sync.events)} objects × 50 rules: ${int(rules.sync.eventsPerSec)} events/s, ${int(rules.sync.actionsPerSec)} actions/s (${int(rules.sync.actions)} patches, ${secs(rules.sync.ms)} from start to the last patch; ${int(rules.sync.cpuMsPer1k)} ms CPU per 1k events)`,
+    `rules, live at the loader's full speed (${int(rules.live.offeredPerSec ?? 0)} writes/s offered): ${int(rules.live.eventsPerSec)} events/s, ${int(rules.live.actionsPerSec)} actions/s (${int(rules.live.events)} events, ${int(rules.live.actions)} patches, ${rules.live.failed} failed; ${int(rules.live.cpuMsPer1k)} ms CPU per 1k events)`,
     ...rules.latency.map(
       (l) => `latency at ${l.rate} changes/s over ${int(cfg.rulesObjects)} objects (${int(l.samples)} actions): end to end p50 ${l.e2eP50.toFixed(0)} ms, p99 ${l.e2eP99.toFixed(0)} ms; internal p50 ${l.intP50.toFixed(1)} ms, p99 ${l.intP99.toFixed(1)} ms`,
     ),
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
       `- Node.js ${process.version}; Kubernetes ${version.gitVersion} (kube-apiserver with embedded etcd, on the same machine); @kubernetes/client-node 2.0.1; client-go v0.35.4 built with ${goVersion()}`,
       '- client-node 2.0.1 ships undici 8, which needs Node.js ≥ 22.19; on older Node.js the suite resolves its `undici` import to this project\'s undici 7 (same Agent, ProxyAgent and fetch; bench/support/client-node-hooks.ts).',
       `- Sync: ${int(cfg.syncObjects)} ConfigMaps of ~1 KB, each client in a fresh process, median of ${cfg.runs} run(s); RSS read from /proc/self/status (VmHWM, VmRSS after a GC and 1.5 s); Reflex's time includes its discovery request.`,
-      '- Reflex: SharedInformerFactory, pages of 500; client-node: makeInformer (one unpaginated LIST, its usual use); client-go: SharedInformerFactory with its defaults; floor: paginated LIST, 500 a page, bodies discarded unparsed.',
+      '- Reflex: SharedInformerFactory with its defaults (first LIST with resourceVersion=0 and pages of 500: the API server answers from its watch cache, whole; items decoded as they stream); client-node: makeInformer (one unpaginated LIST, its usual use); client-go: SharedInformerFactory with its defaults; floor: paginated LIST, 500 a page, bodies discarded unparsed, and one LIST from the watch cache, discarded.',
       `- Rules: in-process RuleController, ${cfg.workers} workers, client-side rate limit off (the daemon's default is 50 requests/s), 50 rules with \`when\` on a label, 1 merge patch each; ${int(cfg.rulesObjects)} objects, 20% matching. End to end: from the trigger write's response to the patch's response; internal: from the watch event's arrival to the patch being sent.`,
     ].join('\n');
     process.stdout.write(`\n${lines.join('\n')}\n\nTargets:\n${targets.map((t) => `  ${t}`).join('\n')}\n`);

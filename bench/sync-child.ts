@@ -5,9 +5,11 @@
  *
  *   node --expose-gc dist/bench/sync-child.js MODE STATE_DIR NAMESPACE
  *
- * Modes: reflex (SharedInformerFactory, default transform: managedFields dropped),
- * reflex-keep (the same, keeping managedFields), reflex-big-pages (pages of 5,000 instead of 500), client-node (makeInformer, its usual
- * single LIST), floor (raw paginated LIST, 500 a page, bodies streamed to /dev/null).
+ * Modes: reflex (SharedInformerFactory, defaults: first list from the watch cache, managedFields
+ * dropped), reflex-keep (the same, keeping managedFields), reflex-storage (every page of 500 read
+ * from storage, as a relist after 410 does), client-node (makeInformer, its usual single LIST),
+ * floor (raw paginated LIST, 500 a page, bodies streamed to /dev/null), floor-cache (one raw LIST
+ * from the watch cache, resourceVersion=0, streamed to /dev/null).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -83,13 +85,13 @@ async function clientNode(): Promise<void> {
   });
 }
 
-async function floor(): Promise<void> {
+async function floor(fromCache: boolean): Promise<void> {
   const agent = new Agent({ connect: { ca: readFileSync(join(dir, 'ca.crt'), 'utf8') } });
   await measure(async () => {
     let cont = '';
     let objects = 0;
     do {
-      const q = `limit=500${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`;
+      const q = `limit=500${fromCache ? '&resourceVersion=0' : ''}${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`;
       const res = await request(`${state.server}/api/v1/namespaces/${namespace}/configmaps?${q}`, {
         dispatcher: agent,
         headers: { authorization: `Bearer ${state.adminToken}`, accept: 'application/json' },
@@ -113,7 +115,8 @@ async function floor(): Promise<void> {
 
 if (mode === 'reflex') await reflex({});
 else if (mode === 'reflex-keep') await reflex({ transform: (o) => o });
-else if (mode === 'reflex-big-pages') await reflex({ pageSize: 5000 });
+else if (mode === 'reflex-storage') await reflex({ initialListFromCache: false });
 else if (mode === 'client-node') await clientNode();
-else if (mode === 'floor') await floor();
+else if (mode === 'floor') await floor(false);
+else if (mode === 'floor-cache') await floor(true);
 else throw new Error(`unknown mode ${mode}`);

@@ -15,23 +15,24 @@ export interface WatcherBackoffOptions {
 }
 
 /**
- * Passes every event through; after an `Error` event it waits the next backoff
- * delay before pulling the next event (the watcher does no work meanwhile).
- * A watchdog timeout is retried at once: the watchdog interval already spaced it.
- * Ends when `signal` aborts during a wait or when the source ends.
+ * Passes every batch of events (one watcher step each) through; after a batch with an
+ * `Error` event it waits the next backoff delay before pulling the next batch (the
+ * watcher does no work meanwhile). A watchdog timeout is retried at once: the watchdog
+ * interval already spaced it. Ends when `signal` aborts during a wait or when the source ends.
  */
 export async function* withBackoff<T extends KubeObject>(
-  events: AsyncIterable<WatcherEvent<T>>,
+  batches: AsyncIterable<WatcherEvent<T>[]>,
   options: WatcherBackoffOptions,
   signal: AbortSignal,
-): AsyncGenerator<WatcherEvent<T>> {
+): AsyncGenerator<WatcherEvent<T>[]> {
   const backoff = options.backoff ?? new ExponentialBackoff();
   const clock = options.clock ?? realClock;
   const resetAfter = options.resetAfterMs ?? 120_000;
   let lastError: number | undefined;
-  for await (const ev of events) {
-    yield ev;
-    if (ev.type !== 'Error') continue;
+  for await (const batch of batches) {
+    yield batch;
+    const ev = batch.findLast((e) => e.type === 'Error');
+    if (ev?.type !== 'Error') continue;
     const now = clock.now();
     if (ev.error instanceof WatchdogTimeoutError) {
       lastError = now;

@@ -1,5 +1,5 @@
 /** informers: list+watch state machine, stores with indexes, shared informer factory, resync, handlers. */
-export { watcher, step, type WatcherEvent, type WatcherConfig, type WatcherState } from './watcher.js';
+export { watcher, watcherSteps, step, type WatcherEvent, type WatcherConfig, type WatcherState } from './watcher.js';
 export { withBackoff, type WatcherBackoffOptions } from './backoff.js';
 export { reflect, type ReflectorEvent } from './reflector.js';
 export {

@@ -11,51 +11,56 @@ export type ReflectorEvent<T extends KubeObject = KubeObject> =
   | { type: 'error'; error: Error };
 
 /**
- * Writes each event to `writer` and yields the resulting changes. A (re)list is
+ * Writes each batch of events to `writer` and yields the resulting changes, a batch for
+ * each batch (empty ones left out). A (re)list is
  * buffered from Init to InitDone (each object transformed as it arrives) and swapped
  * in at once, so readers never see a half-listed cache, and handlers see only real differences (including deletes
  * that were missed while disconnected).
  */
 export async function* reflect<T extends KubeObject>(
   writer: Writer<T>,
-  events: AsyncIterable<WatcherEvent<T>>,
-): AsyncGenerator<ReflectorEvent<T>> {
-  let buffer: T[] = [];
-  for await (const ev of events) {
-    switch (ev.type) {
-      case 'Init':
-        buffer = [];
-        break;
-      case 'InitApply':
-        buffer.push(writer.stage(ev.object));
-        break;
-      case 'InitDone': {
-        const objects = buffer.length;
-        const changes = writer.replace(buffer, ev.resourceVersion);
-        buffer = [];
-        yield* changes;
-        yield { type: 'listed', resourceVersion: ev.resourceVersion, objects };
-        break;
-      }
-      case 'Apply': {
-        const change = writer.apply(ev.object);
-        if (change) yield change;
-        break;
-      }
-      case 'Delete': {
-        const change = writer.delete(ev.object);
-        if (change) yield change;
-        break;
-      }
-      case 'Bookmark':
-        writer.setResourceVersion(ev.resourceVersion);
-        break;
-      case 'WatchStarted':
-        yield { type: 'watchStarted', resourceVersion: ev.resourceVersion };
-        break;
-      case 'Error':
-        yield { type: 'error', error: ev.error };
-        break;
+  batches: AsyncIterable<WatcherEvent<T>[]>,
+): AsyncGenerator<ReflectorEvent<T>[]> {
+  const listing: T[] = [];
+  for await (const batch of batches) {
+    const out: ReflectorEvent<T>[] = [];
+    for (const ev of batch) reflectOne(writer, ev, listing, out);
+    if (out.length > 0) yield out;
+  }
+}
+
+/** Applies one event: buffers a listing in `listing`, swaps it in at its end, applies watch changes; pushes what changed to `out`. */
+function reflectOne<T extends KubeObject>(writer: Writer<T>, ev: WatcherEvent<T>, listing: T[], out: ReflectorEvent<T>[]): void {
+  switch (ev.type) {
+    case 'Init':
+      listing.length = 0;
+      return;
+    case 'InitApply':
+      listing.push(writer.stage(ev.object));
+      return;
+    case 'InitDone': {
+      const objects = listing.length;
+      for (const c of writer.replace(listing.splice(0), ev.resourceVersion)) out.push(c);
+      out.push({ type: 'listed', resourceVersion: ev.resourceVersion, objects });
+      return;
     }
+    case 'Apply': {
+      const change = writer.apply(ev.object);
+      if (change) out.push(change);
+      return;
+    }
+    case 'Delete': {
+      const change = writer.delete(ev.object);
+      if (change) out.push(change);
+      return;
+    }
+    case 'Bookmark':
+      writer.setResourceVersion(ev.resourceVersion);
+      return;
+    case 'WatchStarted':
+      out.push({ type: 'watchStarted', resourceVersion: ev.resourceVersion });
+      return;
+    case 'Error':
+      out.push({ type: 'error', error: ev.error });
   }
 }

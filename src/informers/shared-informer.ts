@@ -5,7 +5,7 @@ import { createLister, type Lister } from './lister.js';
 import type { ListerWatcher } from './list-watcher.js';
 import { reflect, type ReflectorEvent } from './reflector.js';
 import { createStore, type StoreChange, type Store, type StoreOptions, type Writer } from './store.js';
-import { watcher, type WatcherConfig } from './watcher.js';
+import { watcherSteps, type WatcherConfig } from './watcher.js';
 
 /**
  * InformerHandler: called synchronously, in event order, for every change of the
@@ -162,7 +162,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private async pipeline(signal: AbortSignal): Promise<void> {
     const events = withBackoff(
       // Listed objects are staged (transformed, indexed) as they are decoded, so a large listing is not held as it came.
-      watcher(this.lw, { ...this.options, onListItem: (o) => this.writer.stage(o as T) }, signal),
+      watcherSteps(this.lw, { ...this.options, onListItem: (o) => this.writer.stage(o as T) }, signal),
       {
         backoff: this.backoff,
         resetAfterMs: this.options.backoffResetAfterMs,
@@ -171,7 +171,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       },
       signal,
     );
-    for await (const ev of reflect(this.writer, events)) this.dispatch(ev);
+    for await (const batch of reflect(this.writer, events)) for (const ev of batch) this.dispatch(ev);
   }
 
   private dispatch(ev: ReflectorEvent<T>): void {

@@ -327,6 +327,18 @@ export async function* watcher<T extends KubeObject>(
   config: WatcherConfig,
   signal: AbortSignal,
 ): AsyncGenerator<WatcherEvent<T>> {
+  for await (const batch of watcherSteps(lw, config, signal)) yield* batch;
+}
+
+/**
+ * `watcher`, one array of events per step (a whole list page at once): what the informer
+ * consumes, so a page of 500 objects is one hand-over instead of 500.
+ */
+export async function* watcherSteps<T extends KubeObject>(
+  lw: ListerWatcher<T>,
+  config: WatcherConfig,
+  signal: AbortSignal,
+): AsyncGenerator<WatcherEvent<T>[]> {
   const ctx: Ctx<T> = {
     lw,
     signal,
@@ -347,7 +359,7 @@ export async function* watcher<T extends KubeObject>(
       const events = result.events;
       state = result.next;
       if (signal.aborted) return;
-      yield* events;
+      if (events.length > 0) yield events;
     }
   } finally {
     if (state.phase === 'Watching') state.abort.abort();

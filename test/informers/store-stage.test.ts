@@ -5,8 +5,9 @@ import { cm } from './memory-lister-watcher.js';
 
 const at = (o: KubeObject, rv: string): KubeObject => ({ ...o, metadata: { ...o.metadata, resourceVersion: rv } });
 
-async function* events(...evs: WatcherEvent[]): AsyncGenerator<WatcherEvent> {
-  yield* evs;
+/** The events as the watcher hands them over: one batch per event (as a watch does). */
+async function* events(...evs: WatcherEvent[]): AsyncGenerator<WatcherEvent[]> {
+  for (const ev of evs) yield [ev];
 }
 
 describe('store: staging a listing', () => {
@@ -40,7 +41,7 @@ describe('store: staging a listing', () => {
     };
     const listing = events({ type: 'Init' }, { type: 'InitApply', object: raw('a') }, { type: 'InitApply', object: raw('b') }, { type: 'InitDone', resourceVersion: '5' });
     const changes = [];
-    for await (const c of reflect(spy, listing)) changes.push(c);
+    for await (const batch of reflect(spy, listing)) changes.push(...batch);
     expect(handed.map((o) => o.metadata?.managedFields)).to.deep.equal([undefined, undefined]);
     expect(changes.filter((c) => c.type === 'add')).to.have.length(2);
     expect(store.get('n/a')).to.equal(handed[0]);
