@@ -3,6 +3,7 @@ import type { KubeObject } from '../core/index.js';
 import { type RequestContext, WatchDecodeError } from './errors.js';
 import type { WatchEvent, WatchEventType } from './types.js';
 
+const NEWLINE = 0x0a;
 const TYPES = new Set<WatchEventType>(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR']);
 
 /** Parses one line of a watch stream. Never includes the line itself in an error (it may hold secret data). */
@@ -25,22 +26,29 @@ export function parseWatchLine(line: string, ctx: RequestContext, index: number)
 
 /**
  * Yields the events of `body` in order. `onData` is called for every chunk (the
- * idle timer). A truncated last line is malformed, hence an error.
+ * idle timer). A truncated last line is malformed, hence an error. Lines are cut on the
+ * newline byte (never part of a multi-byte UTF-8 character) and decoded one by one: the
+ * server sends one event per chunk, so a line is usually its chunk, decoded without copying.
  */
 export async function* decodeWatch(body: AsyncIterable<Uint8Array>, ctx: RequestContext, onData: () => void = () => undefined): AsyncGenerator<WatchEvent> {
-  const decoder = new TextDecoder();
-  let buffered = '';
+  let rest: Buffer | undefined; // the start of a line whose end has not arrived
   let index = 0;
   for await (const chunk of body) {
     onData();
-    buffered += decoder.decode(chunk, { stream: true });
+    let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (rest) {
+      buf = Buffer.concat([rest, buf]);
+      rest = undefined;
+    }
+    let start = 0;
     let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl).trim();
-      buffered = buffered.slice(nl + 1);
+    while ((nl = buf.indexOf(NEWLINE, start)) >= 0) {
+      const line = buf.toString('utf8', start, nl).trim();
+      start = nl + 1;
       if (line) yield parseWatchLine(line, ctx, ++index);
     }
+    if (start < buf.length) rest = Buffer.from(buf.subarray(start));
   }
-  buffered += decoder.decode();
-  if (buffered.trim()) yield parseWatchLine(buffered.trim(), ctx, index + 1);
+  const last = rest?.toString('utf8').trim();
+  if (last) yield parseWatchLine(last, ctx, index + 1);
 }

@@ -3,7 +3,7 @@
  * iterable of events that say what a cache must do. Failures travel as `Error`
  * events and the machine carries on; it ends only when its signal aborts.
  */
-import { realClock, type Clock, type KubeList, type KubeObject } from '../core/index.js';
+import { realClock, type Clock, type KubeList, type KubeObject, type TimerHandle } from '../core/index.js';
 import type { WatchEvent } from '../client/index.js';
 import {
   ListFailedError,
@@ -90,6 +90,7 @@ export type WatcherState<T extends KubeObject = KubeObject> =
       abort: AbortController;
       openedAt: number;
       events: number;
+      watchdog: Watchdog;
     };
 
 export interface StepResult<T extends KubeObject> {
@@ -246,7 +247,7 @@ async function openWatch<T extends KubeObject>(resourceVersion: string, ctx: Ctx
     const stream = iterable[Symbol.asyncIterator]();
     return {
       events: [{ type: 'WatchStarted', resourceVersion }],
-      next: { phase: 'Watching', resourceVersion, stream, abort, openedAt: ctx.clock.now(), events: 0 },
+      next: { phase: 'Watching', resourceVersion, stream, abort, openedAt: ctx.clock.now(), events: 0, watchdog: new Watchdog(ctx.clock, ctx.watchdogMs, abort.signal) },
     };
   } catch (err) {
     abort.abort();
@@ -262,25 +263,66 @@ function watchFailed<T extends KubeObject>(err: unknown, resourceVersion: string
 }
 
 /** The next stream result, or 'stalled' when nothing arrives within `ms` on `clock`. */
-async function nextWithin<E>(stream: AsyncIterator<E>, ms: number, clock: Clock): Promise<IteratorResult<E> | 'stalled'> {
+/**
+ * Watchdog of one watch: `stalled` resolves once the stream has been silent for `ms`. One
+ * timer per watch, not per event: when it fires early (events came meanwhile), it is armed
+ * again for the rest of the interval after the last event. Stops when `signal` aborts.
+ * (No promise outlives its read, so a long watch accumulates nothing.)
+ */
+export class Watchdog {
+  private lastAt: number;
+  private timer: TimerHandle | undefined;
+  private expired = false;
+  /** Ends the read in progress as stalled. */
+  private stall: (() => void) | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly ms: number,
+    signal: AbortSignal,
+  ) {
+    this.lastAt = clock.now();
+    this.arm(ms);
+    signal.addEventListener('abort', () => this.timer !== undefined && clock.clearTimer(this.timer), { once: true });
+  }
+
+  /** Waits for `read`, or until the stream has been silent for the interval: then 'stalled'. */
+  wait<R>(read: Promise<R>): Promise<R | 'stalled'> {
+    if (this.expired) return Promise.resolve('stalled');
+    return new Promise<R | 'stalled'>((resolve, reject) => {
+      this.stall = () => resolve('stalled');
+      read.then(
+        (r) => {
+          this.lastAt = this.clock.now();
+          this.stall = undefined;
+          resolve(r);
+        },
+        reject,
+      );
+    });
+  }
+
+  private arm(delay: number): void {
+    this.timer = this.clock.setTimer(() => {
+      const silent = this.clock.now() - this.lastAt;
+      if (silent < this.ms) return this.arm(this.ms - silent);
+      this.expired = true;
+      this.stall?.();
+    }, delay);
+  }
+}
+
+async function nextWithin<E>(stream: AsyncIterator<E>, watchdog: Watchdog): Promise<IteratorResult<E> | 'stalled'> {
   const pending = stream.next();
   pending.catch(() => undefined); // a stalled read may reject after we gave up on it
-  let handle;
-  const stalled = new Promise<'stalled'>((resolve) => {
-    handle = clock.setTimer(() => resolve('stalled'), ms);
-  });
-  try {
-    return await Promise.race([pending, stalled]);
-  } finally {
-    if (handle) clock.clearTimer(handle);
-  }
+  return watchdog.wait(pending);
 }
 
 async function readWatch<T extends KubeObject>(state: Extract<WatcherState<T>, { phase: 'Watching' }>, ctx: Ctx<T>): Promise<StepResult<T>> {
   const rv = state.resourceVersion;
   let result: IteratorResult<WatchEvent<T>> | 'stalled';
   try {
-    result = await nextWithin(state.stream, ctx.watchdogMs, ctx.clock);
+    result = await nextWithin(state.stream, state.watchdog);
   } catch (err) {
     state.abort.abort();
     return watchFailed(err, rv, ctx);

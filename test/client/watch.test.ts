@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { ServerResponse } from 'node:http';
 import { FakeClock } from '../../src/core/index.js';
 import { createClient, type DynamicClient, WatchDecodeError, WatchStalledError, type WatchEvent } from '../../src/client/index.js';
+import { decodeWatch } from '../../src/client/watch-decoder.js';
 import { FakeApiServer } from './fake-server.js';
 import { until } from './helpers.js';
 
@@ -137,5 +138,36 @@ describe('DynamicClient watch', () => {
     ac.abort();
     await Promise.all(watches);
     await c2.close();
+  });
+});
+
+describe('decodeWatch', () => {
+  const ctx = { verb: 'watch', resource: 'configmaps', server: 'https://example' };
+  async function* chunks(bytes: Buffer, size: number): AsyncGenerator<Uint8Array> {
+    for (let at = 0; at < bytes.length; at += size) yield new Uint8Array(bytes.subarray(at, at + size));
+  }
+
+  it('keeps multi-byte characters whole however the lines are cut into chunks', async () => {
+    const objects = ['ü🚀✓', 'plain', '日本語\\n'].map((name, i) => ({ type: 'ADDED', object: { metadata: { name, resourceVersion: String(i) } } }));
+    const bytes = Buffer.from(`${objects.map((o) => JSON.stringify(o)).join('\n')}\n`, 'utf8');
+    for (const size of [1, 2, 3, 5, 7, 64]) {
+      const got: unknown[] = [];
+      for await (const ev of decodeWatch(chunks(bytes, size), ctx)) got.push(ev);
+      expect(got, `chunks of ${size}`).to.deep.equal(objects);
+    }
+  });
+
+  it('decodes a last line that has no newline, and fails on a truncated one', async () => {
+    const one = JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a' } } });
+    const got: unknown[] = [];
+    for await (const ev of decodeWatch(chunks(Buffer.from(one), 4), ctx)) got.push(ev);
+    expect(got).to.have.length(1);
+    const truncated = (async () => {
+      for await (const _ of decodeWatch(chunks(Buffer.from(one.slice(0, 20)), 4), ctx)) void _;
+    })();
+    await truncated.then(
+      () => expect.fail('a truncated line must fail'),
+      (err: Error) => expect(err).to.be.instanceOf(WatchDecodeError),
+    );
   });
 });

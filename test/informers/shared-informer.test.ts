@@ -230,6 +230,21 @@ describe('SharedInformer', () => {
       expect(t.lw.watchCalls.map((w) => w.resourceVersion)).to.deep.equal(['101', '101']);
       await t.stop();
     });
+
+    it('counts the watchdog interval from the last event, not from the opening of the watch', async () => {
+      const t = startInformer({ watchdogMs: 10_000 }, seeded(1));
+      await until(() => t.lw.openStreams === 1, 'watching');
+      t.clock.advance(8_000);
+      t.lw.upsert(cm('ns', 'late'));
+      await until(() => t.informer.store.size === 2, 'event seen');
+      t.clock.advance(8_000); // 16 s since the watch opened, 8 s since its last event
+      await flush();
+      expect(t.informer.stats().errors).to.equal(0);
+      t.clock.advance(2_000);
+      await until(() => t.informer.stats().errors === 1, 'stall detected 10 s after the last event');
+      expect(t.informer.stats().lastError?.name).to.equal('WatchdogTimeoutError');
+      await t.stop();
+    });
   });
 
   describe('handlers', () => {
