@@ -79,8 +79,13 @@ interface Prepared<T extends KubeObject> {
 
 class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
   private readonly items = new Map<string, T>();
-  /** The index values each key was filed under, so removal never calls user code again. */
+  /** The custom index values each key was filed under, so removal never calls user code again. */
   private readonly filed = new Map<string, Array<[string, string[]]>>();
+  /**
+   * The built-in namespace index is kept without a `filed` entry per object (an object's
+   * namespace is part of its key and never changes); null when a custom indexer replaces it.
+   */
+  private readonly byNamespace: Map<string, Set<string>> | null;
   private readonly indices = new Map<string, Map<string, Set<string>>>();
   private readonly indexers: Record<string, IndexFunc<T>>;
   private readonly transform: Transform<T>;
@@ -90,9 +95,11 @@ class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
   private listed = false;
 
   constructor(options: StoreOptions<T>) {
-    this.indexers = { [NAMESPACE_INDEX]: (o) => [o.metadata?.namespace ?? ''], ...options.indexers };
+    this.indexers = { ...options.indexers };
     this.transform = options.transform ?? stripManagedFields;
     for (const name of Object.keys(this.indexers)) this.indices.set(name, new Map());
+    this.byNamespace = this.indexers[NAMESPACE_INDEX] ? null : new Map();
+    if (this.byNamespace) this.indices.set(NAMESPACE_INDEX, this.byNamespace);
   }
 
   get size(): number {
@@ -207,6 +214,13 @@ class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
   private put(key: string, obj: T, indexed: Array<[string, string[]]>, old: T | undefined): void {
     if (old) this.unindex(key);
     this.items.set(key, obj);
+    if (this.byNamespace) {
+      const ns = obj.metadata?.namespace ?? '';
+      let keys = this.byNamespace.get(ns);
+      if (!keys) this.byNamespace.set(ns, (keys = new Set()));
+      keys.add(key);
+    }
+    if (indexed.length === 0) return;
     this.filed.set(key, indexed);
     for (const [name, values] of indexed) {
       const index = this.indices.get(name)!;
@@ -224,6 +238,12 @@ class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
   }
 
   private unindex(key: string): void {
+    if (this.byNamespace) {
+      const ns = this.items.get(key)?.metadata?.namespace ?? '';
+      const keys = this.byNamespace.get(ns);
+      keys?.delete(key);
+      if (keys?.size === 0) this.byNamespace.delete(ns);
+    }
     for (const [name, values] of this.filed.get(key) ?? []) {
       const index = this.indices.get(name)!;
       for (const value of values) {
