@@ -105,49 +105,60 @@ function table(sync: Record<Mode, SyncSample>, ingest: IngestFigures, rules: Rul
   return { lines, targets };
 }
 
-async function main(): Promise<void> {
-  const started = performance.now();
-  const goBin = clientGoBinary(log);
-  log(`starting the control plane (${quick ? 'quick' : 'full'} suite)`);
+/**
+ * Runs one phase on a control plane of its own, so no phase measures a server loaded with
+ * another phase's objects (the sync phase leaves 100,000 ConfigMaps behind).
+ */
+let version = '';
+
+async function onFreshControlPlane<R>(phase: string, fn: (cp: ControlPlane, loader: Loader) => Promise<R>): Promise<R> {
+  log(`${phase}: starting a control plane`);
   const cp = await ControlPlane.start();
   const loader = new Loader(cp);
   try {
-    const version = JSON.parse((await loader.call('GET', '/version')).text) as { gitVersion: string };
-    const sync = runs('sync') ? await syncPhase(cp, loader, goBin) : undefined;
-    const ingest = runs('ingest') ? await ingestPhase(cp, loader, cfg.seconds * 2, log) : undefined;
-    const rules = runs('rules') ? await rulesPhase(cp, loader, cfg, log) : undefined;
-    if (!sync || !ingest || !rules) {
-      log('a partial run (--only): figures are in the log above; no table, RESULTS.md left alone');
-      return;
-    }
-    const { lines, targets } = table(sync, ingest, rules);
-    const total = performance.now() - started;
-    const body = [
-      `Produced by \`npm run bench${quick ? ' -- --quick' : ''}\` (bench/suite.ts) in ${secs(total)}. Ratios are Reflex's figure over the peer's, measured on the same control plane in the same run.`,
-      '',
-      '```',
-      ...lines,
-      '```',
-      '',
-      'Targets of the issue (reported, not asserted):',
-      '',
-      ...targets.map((t) => `- ${t}`),
-      '',
-      `- Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-      `- Machine: ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, shared with other work (figures are noisy; ratios within one run are what count)`,
-      `- Node.js ${process.version}; Kubernetes ${version.gitVersion} (kube-apiserver with embedded etcd, on the same machine); @kubernetes/client-node 2.0.1; client-go v0.35.4 built with ${goVersion()}`,
-      '- client-node 2.0.1 ships undici 8, which needs Node.js ≥ 22.19; on older Node.js the suite resolves its `undici` import to this project\'s undici 7 (same Agent, ProxyAgent and fetch; bench/support/client-node-hooks.ts).',
-      `- Sync: ${int(cfg.syncObjects)} ConfigMaps of ~1 KB, each client in a fresh process, median of ${cfg.runs} run(s); RSS read from /proc/self/status (VmHWM, VmRSS after a GC and 1.5 s); Reflex's time includes its discovery request.`,
-      '- Reflex: SharedInformerFactory with its defaults (first LIST with resourceVersion=0 and pages of 500: the API server answers from its watch cache, whole; items decoded as they stream); client-node: makeInformer (one unpaginated LIST, its usual use); client-go: SharedInformerFactory with its defaults; floor: paginated LIST, 500 a page, bodies discarded unparsed, and one LIST from the watch cache, discarded.',
-      `- Rules: in-process RuleController, ${cfg.workers} workers, client-side rate limit off (the daemon's default is 50 requests/s), 50 rules with \`when\` on a label, 1 merge patch each; ${int(cfg.rulesObjects)} objects, 20% matching. End to end: from the trigger write's response to the patch's response; internal: from the watch event's arrival to the patch being sent.`,
-    ].join('\n');
-    process.stdout.write(`\n${lines.join('\n')}\n\nTargets:\n${targets.map((t) => `  ${t}`).join('\n')}\n`);
-    if (!argv.includes('--no-write')) log(`wrote ${writeSection(body)}`);
+    version = (JSON.parse((await loader.call('GET', '/version')).text) as { gitVersion: string }).gitVersion;
+    return await fn(cp, loader);
   } finally {
     killChildren();
     await loader.close();
     await cp.stop();
   }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const goBin = clientGoBinary(log);
+  log(`${quick ? 'quick' : 'full'} suite`);
+  const sync = runs('sync') ? await onFreshControlPlane('sync', (cp, loader) => syncPhase(cp, loader, goBin)) : undefined;
+  const ingest = runs('ingest') ? await onFreshControlPlane('ingest', (cp, loader) => ingestPhase(cp, loader, cfg.seconds * 2, log)) : undefined;
+  const rules = runs('rules') ? await onFreshControlPlane('rules', (cp, loader) => rulesPhase(cp, loader, cfg, log)) : undefined;
+  if (!sync || !ingest || !rules) {
+    log('a partial run (--only): figures are in the log above; no table, RESULTS.md left alone');
+    return;
+  }
+  const { lines, targets } = table(sync, ingest, rules);
+  const total = performance.now() - started;
+  const body = [
+    `Produced by \`npm run bench${quick ? ' -- --quick' : ''}\` (bench/suite.ts) in ${secs(total)}. Ratios are Reflex's figure over the peer's, measured in the same run on the same control plane (each phase starts a fresh one).`,
+    '',
+    '```',
+    ...lines,
+    '```',
+    '',
+    'Targets of the issue (reported, not asserted):',
+    '',
+    ...targets.map((t) => `- ${t}`),
+    '',
+    `- Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    `- Machine: ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, shared with other work (figures are noisy; ratios within one run are what count)`,
+    `- Node.js ${process.version}; Kubernetes ${version} (kube-apiserver with embedded etcd, on the same machine; each phase on a fresh one); @kubernetes/client-node 2.0.1; client-go v0.35.4 built with ${goVersion()}`,
+    '- client-node 2.0.1 ships undici 8, which needs Node.js ≥ 22.19; on older Node.js the suite resolves its `undici` import to this project\'s undici 7 (same Agent, ProxyAgent and fetch; bench/support/client-node-hooks.ts).',
+    `- Sync: ${int(cfg.syncObjects)} ConfigMaps of ~1 KB, each client in a fresh process, median of ${cfg.runs} run(s); RSS read from /proc/self/status (VmHWM, VmRSS after a GC and 1.5 s); Reflex's time includes its discovery request.`,
+    '- Reflex: SharedInformerFactory with its defaults (first LIST with resourceVersion=0 and pages of 500: the API server answers from its watch cache, whole; items decoded as they stream); client-node: makeInformer (one unpaginated LIST, its usual use); client-go: SharedInformerFactory with its defaults; floor: paginated LIST, 500 a page, bodies discarded unparsed, and one LIST from the watch cache, discarded.',
+    `- Rules: in-process RuleController, ${cfg.workers} workers, client-side rate limit off (the daemon's default is 50 requests/s), 50 rules with \`when\` on a label, 1 merge patch each; ${int(cfg.rulesObjects)} objects, 20% matching. End to end: from the trigger write's response to the patch's response; internal: from the watch event's arrival to the patch being sent.`,
+  ].join('\n');
+  process.stdout.write(`\n${lines.join('\n')}\n\nTargets:\n${targets.map((t) => `  ${t}`).join('\n')}\n`);
+  if (!argv.includes('--no-write')) log(`wrote ${writeSection(body)}`);
 }
 
 await main();
