@@ -138,8 +138,9 @@ export class ListDecoder<T extends KubeObject = KubeObject> {
     let list: unknown;
     try {
       list = JSON.parse(Buffer.concat(this.outside).toString('utf8'));
-    } catch (err) {
-      throw new ListDecodeError(`the list is not JSON: ${(err as Error).message}`);
+    } catch {
+      // JSON.parse's message quotes the text, which may be a Secret's: never passed on.
+      throw new ListDecodeError('the list is not JSON');
     }
     if (!list || typeof list !== 'object' || Array.isArray(list)) throw new ListDecodeError('the answer is not a JSON object');
     const out = list as KubeList<T>;
@@ -160,8 +161,8 @@ export class ListDecoder<T extends KubeObject = KubeObject> {
     let item: T;
     try {
       item = JSON.parse(text) as T;
-    } catch (err) {
-      throw new ListDecodeError(`list item ${this.items.length} is not JSON: ${(err as Error).message}`);
+    } catch {
+      throw new ListDecodeError(`list item ${this.items.length} (${text.length} characters) is not JSON`);
     }
     this.items.push(this.onItem ? this.onItem(item) : item);
   }

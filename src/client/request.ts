@@ -100,8 +100,9 @@ export class Requester {
   async json<T>(spec: RequestSpec, decoder?: BodyDecoder<T>): Promise<T> {
     const { res, timeout } = await this.send(spec);
     const ctx = this.ctx(spec);
+    // JSON.parse's own message quotes the text (maybe a Secret's), so only the decoder's messages are passed on.
     const undecodable = (err: unknown) =>
-      new ReflexError(`${ctx.verb} ${ctx.resource} on ${ctx.server}: the answer is not JSON: ${(err as Error).message}`, { code: 'ERR_KUBE_DECODE', cause: err });
+      new ReflexError(`${ctx.verb} ${ctx.resource} on ${ctx.server}: ${err instanceof ListDecodeError ? err.message : 'the answer is not JSON'}`, { code: 'ERR_KUBE_DECODE' });
     if (decoder) {
       try {
         for await (const chunk of res.body) decoder.write(chunk);

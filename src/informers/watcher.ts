@@ -262,9 +262,8 @@ function watchFailed<T extends KubeObject>(err: unknown, resourceVersion: string
   return { events: [{ type: 'Error', error }], next };
 }
 
-/** The next stream result, or 'stalled' when nothing arrives within `ms` on `clock`. */
 /**
- * Watchdog of one watch: `stalled` resolves once the stream has been silent for `ms`. One
+ * Watchdog of one watch: `wait` answers 'stalled' once the stream has been silent for `ms`. One
  * timer per watch, not per event: when it fires early (events came meanwhile), it is armed
  * again for the rest of the interval after the last event. Stops when `signal` aborts.
  * (No promise outlives its read, so a long watch accumulates nothing.)
@@ -312,6 +311,7 @@ export class Watchdog {
   }
 }
 
+/** The next stream result, or 'stalled' when the watchdog finds the stream silent. */
 async function nextWithin<E>(stream: AsyncIterator<E>, watchdog: Watchdog): Promise<IteratorResult<E> | 'stalled'> {
   const pending = stream.next();
   pending.catch(() => undefined); // a stalled read may reject after we gave up on it

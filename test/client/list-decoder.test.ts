@@ -90,13 +90,19 @@ describe('ListDecoder', () => {
       ['{"metadata":{},"items":[{"a":1},', /ended early/],
       ['{"metadata":{},"items":["str"]}', /not an object/],
       ['{"metadata":{},"items":[1]}', /not an object/],
-      ['{"metadata":{},"items":[{"a":}]}', /list item 0 is not JSON/],
+      ['{"metadata":{},"items":[{"a":}]}', /list item 0 \(6 characters\) is not JSON/],
       ['{"metadata":{}}}', /unbalanced/],
       ['[1,2]', /not a JSON object/],
       ['{"metadata": nope}', /not JSON/],
     ];
     for (const [text, message] of cases) {
       expect(() => decode(text, [3]), text).to.throw(ListDecodeError, message);
+    }
+  });
+
+  it('never quotes the answer in its errors (a list of Secrets holds their data)', () => {
+    for (const text of ['{"metadata":{},"items":[{"data":{"password":"hunter2"},}]}', '{"metadata":{"x":"hunter2",},"items":[]}']) {
+      expect(() => decode(text, [7])).to.throw(ListDecodeError).that.satisfies((e: Error) => !e.message.includes('hunter2'));
     }
   });
 });
