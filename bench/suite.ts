@@ -6,7 +6,7 @@
  *   npm run bench               full: 100k objects for sync, 10k for the rules, 3 sync runs, 30 s phases
  *   npm run bench -- --quick    under 5 minutes: 20k for sync, 10k for the rules, 3 sync runs, 10 s phases
  *   options: --sync-objects N --runs N --rules-objects N --seconds S --no-write
- *            --workers N (of the RuleController, default 16 as the daemon's) --only sync,ingest,rules (phases to run) --profile DIR (--cpu-prof of every Node.js child into DIR)
+ *            --workers N (of the RuleController, default 32 as the daemon's) --only sync,ingest,rules (phases to run) --profile DIR (--cpu-prof of every Node.js child into DIR)
  */
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { ControlPlane } from '../test/support/control-plane.js';
@@ -29,7 +29,7 @@ const cfg = {
   rulesObjects: num('rules-objects', 10_000),
   seconds: num('seconds', quick ? 10 : 30),
   rates: [50, 100, 200],
-  workers: num('workers', 16),
+  workers: num('workers', 32),
   only: (argv[argv.indexOf('--only') + 1] ?? '').split(','),
 };
 const runs = (phase: string) => !argv.includes('--only') || cfg.only.includes(phase);

@@ -146,7 +146,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = {}): DaemonConfig {
     namespace: env.POD_NAMESPACE || undefined,
     rules: { paths: [], configMaps: { enabled: true, labelSelector: 'reflex.dev/rules=true' } },
     dryRun: 'none',
-    workers: 16,
+    workers: 32,
     queue: { qps: 10, burst: 100, baseDelayMs: 5, maxDelayMs: 1_000_000, maxRetries: 10 },
     client: { qps: 50, burst: 100, timeoutMs: 30_000 },
     leaderElection: {

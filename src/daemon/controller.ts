@@ -119,7 +119,7 @@ export class RuleController {
 
   /** Runs the workers until `signal` aborts; then drains in-flight work for at most `drainMs`. */
   async run(signal: AbortSignal, options: { drainMs?: number } = {}): Promise<void> {
-    const workers = Array.from({ length: this.o.workers ?? 16 }, () => this.worker());
+    const workers = Array.from({ length: this.o.workers ?? 32 }, () => this.worker());
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener('abort', () => resolve(), { once: true });

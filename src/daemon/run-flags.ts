@@ -38,7 +38,7 @@ export const RUN_FLAGS_USAGE = [
   '  --context NAME             kubeconfig context',
   '  --rules PATH               rule file or directory; repeat for more',
   '  --dry-run=client|server    client: plan and log only; server: writes sent with dryRun=All',
-  '  --workers N                concurrent workers (default 16)',
+  '  --workers N                concurrent workers (default 32)',
   '  --log-level LEVEL          debug, info, warn or error (default info)',
   '  --log-format FORMAT        auto, json or text (default auto: json unless stdout is a terminal)',
   '  --metrics-address ADDR     /metrics and /traces (default :9090)',
