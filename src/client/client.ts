@@ -99,7 +99,6 @@ export class DynamicClient implements T.KubeClient {
       },
       signal: o.signal,
     }, decoder);
-    if (o.onMetadata && !decoder.metadataReported) o.onMetadata(list.metadata ?? {});
     list.items ??= [];
     return list;
   }

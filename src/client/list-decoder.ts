@@ -42,7 +42,7 @@ export class ListDecoder<T extends KubeObject = KubeObject> {
   private escaped = false;
   /** Bytes outside `items` (the head, then `[]`, then the tail), decoded at the end. */
   private outside: Buffer[] = [];
-  /** Whether `onMetadata` was called before the items. */
+  /** Whether `onMetadata` has been called. */
   private reported = false;
   /** Bytes of the current item from earlier chunks. */
   private partial: Buffer[] = [];
@@ -50,8 +50,8 @@ export class ListDecoder<T extends KubeObject = KubeObject> {
   private readonly items: T[] = [];
 
   /**
-   * `onMetadata` is called once, as soon as metadata written before `items` is complete;
-   * `onItem` maps each item as it is decoded (the list keeps what it returns).
+   * `onMetadata` is called once: as soon as metadata written before `items` is complete, else
+   * by `end`; `onItem` maps each item as it is decoded (the list keeps what it returns).
    */
   constructor(
     private readonly onMetadata?: (metadata: KubeList['metadata']) => void,
@@ -145,6 +145,7 @@ export class ListDecoder<T extends KubeObject = KubeObject> {
     if (!list || typeof list !== 'object' || Array.isArray(list)) throw new ListDecodeError('the answer is not a JSON object');
     const out = list as KubeList<T>;
     if (this.phase === 'tail') out.items = this.items;
+    if (!this.reported) this.onMetadata?.(out.metadata ?? {});
     return out;
   }
 
@@ -182,8 +183,4 @@ export class ListDecoder<T extends KubeObject = KubeObject> {
     }
   }
 
-  /** Whether `onMetadata` has been called (metadata came before the items). */
-  get metadataReported(): boolean {
-    return this.reported;
-  }
 }

@@ -86,9 +86,7 @@ export class RuleController {
       clock: this.clock,
       logger: this.log,
       pendingRetryMs: o.pendingRetryMs ?? 5000,
-      enqueue: (rule, obj, change, objKey) => this.enqueue(rule, obj, change, objKey),
-      hasPending: (rule, objKey) => this.pending.get(rule)?.has(objKey) === true,
-      tracing: () => this.tracing(),
+      enqueue: (rule, obj, change, objKey, decidedFalse) => this.enqueue(rule, obj, change, objKey, decidedFalse),
       onActivated: (name) => this.hooks.ruleActivated?.(name),
     });
     this.runner = new PlanRunner({
@@ -134,14 +132,17 @@ export class RuleController {
     await Promise.race([Promise.all(workers), new Promise((r) => setTimeout(r, WORKER_EXIT_MS).unref())]);
   }
 
-  /** Records a change and enqueues its key (handlers call this; cheap, synchronous). */
-  private enqueue(rule: ActiveRule, obj: KubeObject, change: PendingChange, objKey = objectKey(obj)): void {
+  /**
+   * Records a change and enqueues its key (handlers call this; cheap, synchronous).
+   * `decidedFalse`: the caller already knows the rule's condition is false on `obj`.
+   */
+  private enqueue(rule: ActiveRule, obj: KubeObject, change: PendingChange, objKey = objectKey(obj), decidedFalse = false): void {
     if (!rule.rule.on.includes(change.event) && change.event !== 'delete') return;
     const name = rule.rule.name;
     const pending = this.pending.get(name)?.get(objKey);
     // A key whose condition is already decided false on this (newest) state would plan nothing:
     // not queued, unless a change is pending (the worker reads this state then) or traces are watched.
-    if (!pending && !this.tracing() && rejects(rule.rule, obj)) return;
+    if (!pending && !this.tracing() && (decidedFalse || rejects(rule.rule, obj))) return;
     const merged = coalesce(pending, change);
     this.setPending(name, objKey, merged);
     this.queue.add(`${name}|${objKey}`, { lane: merged.lane });
@@ -182,9 +183,7 @@ export class RuleController {
 
   /** Processes one key: evaluate the newest state, run the plan, map the outcome to the queue. */
   private async process(key: string): Promise<void> {
-    const bar = key.indexOf('|');
-    const ruleName = key.slice(0, bar);
-    const objKey = key.slice(bar + 1);
+    const [ruleName, objKey] = splitKey(key);
     const change = this.takePending(ruleName, objKey);
     const active = this.registry.active(ruleName);
     if (!change || !active) {
@@ -288,8 +287,7 @@ export class RuleController {
 
   /** Puts `change` back (merged with anything newer) and requeues its key after the rate limiter's delay. */
   private retryLater(key: string, change: PendingChange): void {
-    const bar = key.indexOf('|');
-    const [rule, objKey] = [key.slice(0, bar), key.slice(bar + 1)];
+    const [rule, objKey] = splitKey(key);
     const newer = this.pending.get(rule)?.get(objKey);
     this.setPending(rule, objKey, newer ? coalesce(change, newer) : change);
     this.queue.addRateLimited(key, { lane: change.lane });
@@ -330,3 +328,9 @@ function describe(t: { kind: string; namespace?: string; name: string }): string
 }
 
 export type { Lane };
+
+/** A queue key `rule|namespace/name` as its rule name and object key. */
+function splitKey(key: string): [rule: string, objKey: string] {
+  const bar = key.indexOf('|');
+  return [key.slice(0, bar), key.slice(bar + 1)];
+}

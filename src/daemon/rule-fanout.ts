@@ -1,11 +1,10 @@
 /**
  * RuleFanout: the one handler a shared informer has for every rule that watches through it.
- * An event reaches the rules it can concern: a rule whose `when` needs `path = literal` (the
- * engine's `prefilterOf`) is indexed by that path and value, so with 50 rules keyed on a label,
- * one lookup finds the rule whose value the object carries. The others are decided false on
- * this object; they only hear of the event when a change of theirs is still pending for it (so
- * it merges, as a change the worker reads the newest state for). With traces watched, every
- * rule hears every event (its trace shows the evaluation).
+ * A rule whose `when` needs `path = literal` (the engine's `prefilterOf`) is indexed by that
+ * path and value, so with 50 rules keyed on a label, one lookup finds the rule whose value the
+ * object carries; the others are handed the event as decided false on this object, which spares
+ * the controller evaluating their conditions (it still merges the event into a pending change,
+ * and evaluates when traces are watched).
  */
 import { objectKey, type KubeObject } from '../core/index.js';
 import { BAIL, prefilterOf, valueAt } from '../engine/index.js';
@@ -14,12 +13,11 @@ import type { PendingChange } from './coalesce.js';
 import type { ActiveRule } from './rule-registry.js';
 
 export interface FanoutOptions {
-  /** Records a change for a rule and queues its key (the controller's, with its own checks). */
-  enqueue(rule: ActiveRule, obj: KubeObject, change: PendingChange, objKey: string): void;
-  /** Whether a change is pending for the rule and object. */
-  hasPending(rule: string, objKey: string): boolean;
-  /** Whether traces are watched: then every rule evaluates every event. */
-  tracing(): boolean;
+  /**
+   * Records a change for a rule and queues its key (the controller's, with its own checks);
+   * `decidedFalse`: the rule's condition is known to be false on `obj`.
+   */
+  enqueue(rule: ActiveRule, obj: KubeObject, change: PendingChange, objKey: string, decidedFalse: boolean): void;
 }
 
 /** Rules indexed on one path: by the value their `when` needs there. */
@@ -28,6 +26,8 @@ interface PathGroup {
   byValue: Map<unknown, Set<ActiveRule>>;
   rules: ActiveRule[];
 }
+
+const EMPTY: ReadonlySet<ActiveRule> = new Set();
 
 export class RuleFanout {
   private readonly rules = new Set<ActiveRule>();
@@ -52,11 +52,10 @@ export class RuleFanout {
     return this.rules.size;
   }
 
-  /** Adds a rule; it sees every object already cached as `sync`, as a late handler would. */
+  /** Adds a rule (the objects already cached are the caller's to sweep). */
   add(rule: ActiveRule): void {
     this.rules.add(rule);
     this.reindex();
-    for (const obj of this.informer.store.list()) this.o.enqueue(rule, obj, { event: 'sync', last: obj, lane: 'sweep', sweep: 'sync' }, objectKey(obj));
   }
 
   /** Removes a rule; returns true when none is left (the handler is then removed from the informer). */
@@ -71,21 +70,12 @@ export class RuleFanout {
   private dispatch(obj: KubeObject, change: PendingChange): void {
     const objKey = objectKey(obj);
     const o = this.o;
-    if (o.tracing()) {
-      for (const rule of this.rules) o.enqueue(rule, obj, change, objKey);
-      return;
-    }
-    for (const rule of this.unindexed) o.enqueue(rule, obj, change, objKey);
+    for (const rule of this.unindexed) o.enqueue(rule, obj, change, objKey, false);
     for (const g of this.groups) {
       const v = valueAt(obj, g.path);
-      if (v === BAIL) {
-        for (const rule of g.rules) o.enqueue(rule, obj, change, objKey);
-        continue;
-      }
-      const hit = v !== null && typeof v === 'object' ? undefined : g.byValue.get(v);
-      for (const rule of g.rules) {
-        if (hit?.has(rule) || o.hasPending(rule.rule.name, objKey)) o.enqueue(rule, obj, change, objKey);
-      }
+      // An array on the path leaves every rule of the group undecided (JSONata would map over it).
+      const hit = v === BAIL ? undefined : v !== null && typeof v === 'object' ? EMPTY : (g.byValue.get(v) ?? EMPTY);
+      for (const rule of g.rules) o.enqueue(rule, obj, change, objKey, hit !== undefined && !hit.has(rule));
     }
   }
 

@@ -45,11 +45,8 @@ export interface RuleRegistryOptions {
   clock: Clock;
   logger: Logger;
   pendingRetryMs: number;
-  enqueue(rule: ActiveRule, obj: KubeObject, change: PendingChange, objKey?: string): void;
-  /** Whether a change is pending for the rule and object (see RuleFanout). */
-  hasPending(rule: string, objKey: string): boolean;
-  /** Whether traces are watched (every rule then evaluates every event). */
-  tracing(): boolean;
+  /** Records a change and queues its key; `decidedFalse`: the rule's condition is known false on `obj` (see RuleFanout). */
+  enqueue(rule: ActiveRule, obj: KubeObject, change: PendingChange, objKey?: string, decidedFalse?: boolean): void;
   onActivated?(rule: string): void;
 }
 
@@ -177,7 +174,6 @@ export class RuleRegistry {
         return undefined;
       },
     };
-    this.newSweep(active, 'sync');
     for (const inf of informers) {
       let fanout = this.fanouts.get(inf);
       if (!fanout) this.fanouts.set(inf, (fanout = new RuleFanout(inf, this.o)));
@@ -187,6 +183,8 @@ export class RuleRegistry {
         if (joined.remove(active)) this.fanouts.delete(inf);
       });
     }
+    // Objects already cached are seen as `sync` (the informers' first listings, still to come, are `sync` too).
+    this.sweep(active, 'sync');
     if (rule.resyncMs && rule.on.includes('resync')) this.every(reg, rule.resyncMs, () => this.sweep(active, 'resync'));
     if (rule.schedule && rule.on.includes('schedule')) this.cron(reg, active);
     if (rule.watch.namespaceSelector) this.watchNamespaces();

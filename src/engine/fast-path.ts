@@ -26,8 +26,8 @@ function plainPath(n: Node): string[] | undefined {
   return names;
 }
 
-/** Walks a path; BAIL when an array is met (JSONata would map over it). */
-function walk(input: unknown, names: string[]): unknown {
+/** Walks a path: the value there, undefined when missing, BAIL when an array is met (JSONata would map over it). */
+export function walk(input: unknown, names: string[]): unknown {
   let cur = input;
   for (const name of names) {
     if (Array.isArray(cur)) return BAIL;
@@ -38,6 +38,15 @@ function walk(input: unknown, names: string[]): unknown {
 }
 
 const isLiteral = (n: Node) => n.type === 'string' || n.type === 'number' || (n.type === 'value' && typeof n.value === 'boolean');
+
+/** The plain path and the literal of a comparison `path op literal` (either way round), or undefined. */
+function pathAndLiteral(n: Node): RequiredEquality | undefined {
+  const lhs = n.lhs as Node;
+  const rhs = n.rhs as Node;
+  const [pathNode, lit] = isLiteral(rhs) ? [lhs, rhs] : isLiteral(lhs) ? [rhs, lhs] : [undefined, undefined];
+  const path = pathNode && plainPath(pathNode);
+  return path && lit ? { path, value: lit.value as string | number | boolean } : undefined;
+}
 
 function build(n: Node): FastEvaluator | undefined {
   if (n.type === 'binary' && (n.value === '=' || n.value === '!=')) {
@@ -57,13 +66,12 @@ function build(n: Node): FastEvaluator | undefined {
         return equal ? a === b : a !== b;
       };
     }
-    const [pathNode, lit] = isLiteral(rhs) ? [lhs, rhs] : isLiteral(lhs) ? [rhs, lhs] : [undefined, undefined];
-    const names = pathNode && plainPath(pathNode);
-    if (!names || !lit) return undefined;
-    const value = lit.value as unknown;
+    const compared = pathAndLiteral(n);
+    if (!compared) return undefined;
+    const { path, value } = compared;
     const equal = n.value === '=';
     return (input) => {
-      const v = walk(input, names);
+      const v = walk(input, path);
       if (v === BAIL) return BAIL;
       if (v === undefined) return false;
       return equal ? v === value : v !== value;
@@ -117,17 +125,7 @@ export interface RequiredEquality {
 export function requiredEquality(ast: jsonata.ExprNode): RequiredEquality | undefined {
   const n = ast as Node;
   if (n.type === 'binary' && n.value === 'and') return requiredEquality(n.lhs as Node) ?? requiredEquality(n.rhs as Node);
-  if (n.type !== 'binary' || n.value !== '=') return undefined;
-  const lhs = n.lhs as Node;
-  const rhs = n.rhs as Node;
-  const [pathNode, lit] = isLiteral(rhs) ? [lhs, rhs] : isLiteral(lhs) ? [rhs, lhs] : [undefined, undefined];
-  const path = pathNode && plainPath(pathNode);
-  return path && lit ? { path, value: lit.value as string | number | boolean } : undefined;
-}
-
-/** The value at `path` of `input` as the fast path reads it: undefined when missing, BAIL on an array. */
-export function valueAt(input: unknown, path: string[]): unknown {
-  return walk(input, path);
+  return n.type === 'binary' && n.value === '=' ? pathAndLiteral(n) : undefined;
 }
 
 /** A fast evaluator for `ast`, or undefined when the expression is outside the fast path. */

@@ -5,7 +5,7 @@ export type { CompiledRule, CompiledAction } from './rule.js';
 export { RULE_DEFAULTS } from './rule.js';
 export { loadRules, type RuleSource, type LoadOptions, type LoadResult } from './loader.js';
 export { evaluate, rejects, prefilterOf, selects, renderUpdate, sortPlan, refOf, type EvaluationContext } from './evaluate.js';
-export { valueAt, BAIL, type RequiredEquality } from './fast-path.js';
+export { walk as valueAt, BAIL, type RequiredEquality } from './fast-path.js';
 export { Expression, ExpressionSyntaxError, ExpressionRuntimeError, DEFAULT_LIMITS, truthy, type ExpressionLimits } from './expression.js';
 export { splitTemplate } from './template.js';
 export {

@@ -214,21 +214,12 @@ class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
   private put(key: string, obj: T, indexed: Array<[string, string[]]>, old: T | undefined): void {
     if (old) this.unindex(key);
     this.items.set(key, obj);
-    if (this.byNamespace) {
-      const ns = obj.metadata?.namespace ?? '';
-      let keys = this.byNamespace.get(ns);
-      if (!keys) this.byNamespace.set(ns, (keys = new Set()));
-      keys.add(key);
-    }
+    if (this.byNamespace) file(this.byNamespace, obj.metadata?.namespace ?? '', key);
     if (indexed.length === 0) return;
     this.filed.set(key, indexed);
     for (const [name, values] of indexed) {
       const index = this.indices.get(name)!;
-      for (const value of values) {
-        let keys = index.get(value);
-        if (!keys) index.set(value, (keys = new Set()));
-        keys.add(key);
-      }
+      for (const value of values) file(index, value, key);
     }
   }
 
@@ -238,22 +229,27 @@ class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
   }
 
   private unindex(key: string): void {
-    if (this.byNamespace) {
-      const ns = this.items.get(key)?.metadata?.namespace ?? '';
-      const keys = this.byNamespace.get(ns);
-      keys?.delete(key);
-      if (keys?.size === 0) this.byNamespace.delete(ns);
-    }
+    if (this.byNamespace) unfile(this.byNamespace, this.items.get(key)?.metadata?.namespace ?? '', key);
     for (const [name, values] of this.filed.get(key) ?? []) {
       const index = this.indices.get(name)!;
-      for (const value of values) {
-        const keys = index.get(value);
-        keys?.delete(key);
-        if (keys?.size === 0) index.delete(value);
-      }
+      for (const value of values) unfile(index, value, key);
     }
     this.filed.delete(key);
   }
+}
+
+/** Files `key` under `value` in an index. */
+function file(index: Map<string, Set<string>>, value: string, key: string): void {
+  let keys = index.get(value);
+  if (!keys) index.set(value, (keys = new Set()));
+  keys.add(key);
+}
+
+/** Takes `key` out from under `value` in an index, dropping the value when nothing is left under it. */
+function unfile(index: Map<string, Set<string>>, value: string, key: string): void {
+  const keys = index.get(value);
+  keys?.delete(key);
+  if (keys?.size === 0) index.delete(value);
 }
 
 function sameVersion(a: KubeObject, b: KubeObject): boolean {

@@ -63,14 +63,17 @@ describe('ListDecoder', () => {
     expect(list.metadata.continue).to.equal('next');
   });
 
-  it('reports no early metadata when it comes after the items (keys sorted), and still decodes the list', () => {
-    let called = 0;
+  it('reports the metadata at the end when it comes after the items (keys sorted), and still decodes the list', () => {
+    const order: string[] = [];
     const list = { apiVersion: 'v1', items: [{ metadata: { name: 'a' } }], kind: 'List', metadata: { resourceVersion: '3' } };
-    const decoder = new ListDecoder(() => called++);
+    const decoder = new ListDecoder(
+      (m) => order.push(`metadata ${m.resourceVersion}`),
+      (o) => (order.push(`item ${o.metadata?.name}`), o),
+    );
     decoder.write(Buffer.from(JSON.stringify(list)));
+    expect(order, 'nothing early').to.deep.equal(['item a']);
     expect(decoder.end()).to.deep.equal(list);
-    expect(called).to.equal(0);
-    expect(decoder.metadataReported).to.equal(false);
+    expect(order).to.deep.equal(['item a', 'metadata 3']);
   });
 
   it('maps each item through onItem as it is decoded, keeping what it returns', () => {

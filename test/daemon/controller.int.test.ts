@@ -400,4 +400,52 @@ spec:
     }, 20_000, 'the flagged object to be acted on');
     expect(adds).to.be.at.least(1).and.at.most(3);
   });
+
+  it('with traces watched, evaluates objects the rule index decides false; a rule added later sees cached objects as sync', async () => {
+    for (const name of ['quiet-a', 'quiet-b']) await fx.admin.ok('POST', `/api/v1/namespaces/${fx.ns}/configmaps`, cm(fx.ns, name, {}, {}));
+    const rule = (name: string, value: string) => `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: ${name} }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}] }
+  when: "metadata.labels.flag = '${value}'"
+  actions:
+    - log: { message: flagged }
+`;
+    running = await startController(fx, rule('first', 'on'));
+    const traced = (r: string) => running!.traces.filter((t) => t.rule === r && t.object.name.startsWith('quiet-') && !t.condition).map((t) => `${t.object.name} ${t.event}`).sort();
+    await fx.admin.eventually(async () => traced('first').length === 2, 10_000, 'traces of the objects the index decides false');
+    expect(traced('first')).to.deep.equal(['quiet-a sync', 'quiet-b sync']);
+    // Same watch, so the same (synced) informer: the new rule is handed its cached objects.
+    const both = loadRules([{ file: 'rules.yaml', text: `${rule('first', 'on')}---\n${rule('second', 'yes')}` }]).rules;
+    await running.controller.setRules(new Map(both.map((r) => [r.name, r])));
+    await fx.admin.eventually(async () => traced('second').length === 2, 10_000, 'the later rule to see the cached objects');
+    expect(traced('second')).to.deep.equal(['quiet-a sync', 'quiet-b sync']);
+  });
+
+  it('merges a change the rule index decides false into a change still pending for the object', async () => {
+    await fx.admin.ok('POST', `/api/v1/namespaces/${fx.ns}/configmaps`, cm(fx.ns, 'held', {}, {}));
+    running = await startController(
+      fx,
+      `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: only-flagged }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}] }
+  when: "metadata.labels.flag = 'on'"
+  actions:
+    - log: { message: flagged }
+`,
+      { hooks: {}, workers: 0 }, // no traces, and no worker: changes stay pending
+    );
+    // White-box: the controller's pending changes, by rule then object.
+    const pendingOf = () => (running!.controller as unknown as { pending: Map<string, Map<string, { last: { metadata?: { labels?: Record<string, string> } } }>> }).pending.get('only-flagged')?.get(`${fx.ns}/held`);
+    const label = (flag: string) => fx.admin.ok('PATCH', `/api/v1/namespaces/${fx.ns}/configmaps/held`, { metadata: { labels: { flag } } }, 'application/merge-patch+json');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(pendingOf(), 'nothing pending while the condition is false').to.equal(undefined);
+    await label('on');
+    await fx.admin.eventually(async () => pendingOf()?.last.metadata?.labels?.flag === 'on', 10_000, 'a pending change');
+    await label('off'); // decided false by the index, yet merged: the pending change now holds the newest state
+    await fx.admin.eventually(async () => pendingOf()?.last.metadata?.labels?.flag === 'off', 10_000, 'the newer state merged');
+  });
 });
