@@ -10,14 +10,23 @@ export const REDACTED = '[REDACTED]';
 /**
  * Field names whose values are credentials: compared lowercased with `-` and `_` removed, by
  * suffix, so `adminToken`, `client-key-data`, `webhook_secret` match while `secretName` and
- * `tokenExpirationSeconds` (references and settings, not secrets) do not.
+ * `tokenExpirationSeconds` (references and settings, not secrets) do not. The well-known keys of
+ * Secret types are covered too: `tls.key`, `ca.key`, `.dockerconfigjson`, `.dockercfg`,
+ * `ssh-privatekey`, `id_rsa`, `*.pem`, `.htpasswd`, `.netrc`, `.pgpass`.
  */
-const SECRET_KEY = /(token|password|passwd|secret|authorization|bearer|apikey|privatekey|clientkeydata|keydata|cookie|credentials?)$/;
+const SECRET_KEY =
+  /(token|password|passwd|secret|authorization|bearer|apikey|privatekey|clientkeydata|keydata|cookie|credentials?|\.key|\.pem|\.p12|\.pfx|\.jks|dockerconfigjson|dockercfg|idrsa|iddsa|idecdsa|ided25519|htpasswd|netrc|pgpass|kubeconfig)$/;
 
-/** Credentials inside free text: `Bearer x`, `Basic x`, `token=x`, `"password": "x"`. */
+const TEXT_KEYS = String.raw`((?:access_|id_|refresh_)?token|password|passwd|secret|client[-_]?key[-_]?data|api[-_]?key)`;
+
+/**
+ * Credentials inside free text: `Bearer x`, `Basic x`, `token=x`, `password: "x"`, `"secret":"x"`.
+ * With a colon the value must be quoted: `rule pull-secret: refused` is a sentence, not a credential.
+ */
 const SECRET_TEXT: [RegExp, string][] = [
   [/\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{4,}/gi, `$1 ${REDACTED}`],
-  [/\b((?:access_|id_|refresh_)?token|password|passwd|secret|client[-_]?key[-_]?data|api[-_]?key)(["']?\s*[:=]\s*["']?)[^\s"',&}]+/gi, `$1$2${REDACTED}`],
+  [new RegExp(String.raw`\b${TEXT_KEYS}(["']?\s*=\s*["']?)[^\s"',&}]+`, 'gi'), `$1$2${REDACTED}`],
+  [new RegExp(String.raw`\b${TEXT_KEYS}(["']?\s*:\s*)(["'])(?:\\.|(?!\3)[^\\])*\3`, 'gi'), `$1$2$3${REDACTED}$3`],
 ];
 
 /** Whether a field of this name holds a credential. */

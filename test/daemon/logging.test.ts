@@ -111,6 +111,19 @@ describe('redact', () => {
     expect(redact(s)).to.deep.equal({ kind: 'Secret', metadata: { annotations: { 'kubectl.kubernetes.io/last-applied-configuration': REDACTED } } });
   });
 
+  it('redacts the well-known keys of Secret types', () => {
+    const data = { 'tls.key': 'k1', 'ca.key': 'k2', '.dockerconfigjson': 'k3', '.dockercfg': 'k4', 'ssh-privatekey': 'k5', id_rsa: 'k6', 'client.pem': 'k7', 'tls.crt': 'public' };
+    expect(redact(data)).to.deep.equal({ ...Object.fromEntries(Object.keys(data).map((k) => [k, REDACTED])), 'tls.crt': 'public' });
+  });
+
+  it('keeps the word after a rule name ending in "secret" and masks quoted and key=value credentials in text', async () => {
+    const { redactText } = await import('../../src/daemon/redact.js');
+    expect(redactText('rule sync-image-pull-secret: patch of Secret a/b refused')).to.equal('rule sync-image-pull-secret: patch of Secret a/b refused');
+    expect(redactText('body {"password": "hunter2", "token":"t0k"} secret=s3 api-key: \'k\'')).to.equal(
+      `body {"password": "${REDACTED}", "token":"${REDACTED}"} secret=${REDACTED} api-key: '${REDACTED}'`,
+    );
+  });
+
   it('survives cycles and does not change its input', () => {
     const a: Record<string, unknown> = { password: 'p' };
     a.self = a;
