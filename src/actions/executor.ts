@@ -1,16 +1,19 @@
 /** executor: runs one planned action through the client and says what happened; never throws for an action's own failure. */
 import { realClock } from '../core/index.js';
 import type { PlannedAction } from '../engine/index.js';
+import { confine } from './confine.js';
 import { runEvent, runLog, runWebhook } from './notify.js';
 import { ActionError, ActionErrorCode, type ActionResult, type ExecuteOptions } from './types.js';
 import { runApply, runCreate, runDelete, runPatch, runUpdate } from './writes.js';
 
 /**
- * Executes `planned`. In audit mode nothing is written and no webhook is called: the action is
+ * Executes `planned`. A tenant rule's write outside its namespace is refused first (confine.ts). In audit mode nothing is written and no webhook is called: the action is
  * logged as what would be done and reported `done` with `audit: true` (log actions still log).
  * Resolves to the outcome; an action's failure is a `failed` result carrying a typed ActionError.
  */
 export async function executeAction(planned: PlannedAction, options: ExecuteOptions): Promise<ActionResult> {
+  const refused = await confine(planned, options);
+  if (refused) return refused;
   if (options.mode === 'audit' && planned.action !== 'log') {
     options.logger?.info(`audit: would ${planned.action} ${planned.target.kind} ${planned.target.namespace ? `${planned.target.namespace}/` : ''}${planned.target.name}`, {
       // Never the body: it may hold Secret data.

@@ -44,6 +44,8 @@ export const ActionErrorCode = {
   webhookStatus: 'ERR_WEBHOOK_STATUS',
   /** A webhook could not be reached or timed out. */
   webhookNetwork: 'ERR_WEBHOOK_NETWORK',
+  /** A tenant rule's write outside its namespace (or of a cluster-scoped or RBAC kind) was refused. */
+  confined: 'ERR_ACTION_CONFINED',
 } as const;
 
 /** Why an action failed; wraps the underlying error. `terminal` means retrying cannot help. */

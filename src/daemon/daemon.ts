@@ -97,6 +97,7 @@ export class Daemon {
       configMaps: config.rules.configMaps.enabled
         ? { namespaces: allNamespaces(cmNamespaces) ? [] : cmNamespaces, labelSelector: config.rules.configMaps.labelSelector }
         : undefined,
+      ownNamespace: namespace,
       client,
       factory,
       clock: this.clock,

@@ -20,6 +20,11 @@ export interface RuleSourcesOptions {
   paths: string[];
   /** ConfigMaps holding rules; omit to read none. `namespaces` empty means all namespaces. */
   configMaps?: { namespaces: string[]; labelSelector: string };
+  /**
+   * The daemon's own namespace: its ConfigMaps hold cluster-wide rules. A ConfigMap anywhere else
+   * holds tenant rules, confined to its namespace (docs/security.md). Undefined: every ConfigMap is a tenant's.
+   */
+  ownNamespace?: string;
   client: KubeClient;
   factory: SharedInformerFactory;
   clock: Clock;
@@ -171,11 +176,19 @@ export class RuleSources {
     this.o.logger.info('rules loaded', { rules: rules.size, errors: errors.length, sources: sources.length });
   }
 
+  /**
+   * The ConfigMaps' rule sources: the daemon's own namespace first, so a tenant's rule can never
+   * take the name of a cluster-wide one (the later of two namesakes is the one refused).
+   */
   private configMapSources(): RuleSource[] {
+    const own = this.o.ownNamespace;
+    const rank = (cm: KubeObject) => (cm.metadata?.namespace === own ? 0 : 1);
     const out: RuleSource[] = [];
-    for (const cm of [...this.configMaps.values()].sort((a, b) => keyOf(a).localeCompare(keyOf(b)))) {
+    for (const cm of [...this.configMaps.values()].sort((a, b) => rank(a) - rank(b) || keyOf(a).localeCompare(keyOf(b)))) {
       const data = (cm.data ?? {}) as Record<string, string>;
-      for (const key of Object.keys(data).sort()) out.push({ file: configMapSourceName(cm, key), text: data[key] ?? '' });
+      const ns = cm.metadata?.namespace ?? '';
+      const tenant = ns === own ? {} : { tenant: ns };
+      for (const key of Object.keys(data).sort()) out.push({ file: configMapSourceName(cm, key), text: data[key] ?? '', ...tenant });
     }
     return out;
   }

@@ -8,6 +8,7 @@ import { bindingsFor, Expression, truthy, type EvaluationScope } from './express
 import type { RequiredEquality } from './fast-path.js';
 import type { CompiledAction, CompiledRule } from './rule.js';
 import { plain, renderTemplate, run, type TemplateNode } from './template.js';
+import { confinedLister } from './tenant.js';
 import { emptyLister, type KindScope, type ObjectLister, type Plan, type PlannedAction, type PlannedRef, type RuleEvent } from './types.js';
 
 /** What an evaluation reads besides the object. */
@@ -93,7 +94,8 @@ function scopeFor(rule: CompiledRule, event: RuleEvent, old: KubeObject | undefi
     meta = { ...rule.document.metadata, ...(rule.description !== undefined ? { description: rule.description } : {}), mode: rule.mode };
     ruleMeta.set(rule, meta);
   }
-  return { clock: context.clock ?? realClock, lister: context.lister ?? emptyLister, event, old, rule: meta };
+  const lister = context.lister ?? emptyLister;
+  return { clock: context.clock ?? realClock, lister: rule.tenant === undefined ? lister : confinedLister(lister, rule.tenant, rule.name), event, old, rule: meta };
 }
 
 /**
@@ -196,7 +198,15 @@ async function planAction(
     const v = await f(key);
     if (v !== undefined) options[key] = v;
   }
-  const out = (target: PlannedRef, body: unknown): PlannedAction => ({ rule: rule.name, trigger: { ...trigger }, action: action.kind, target, body, options });
+  const out = (target: PlannedRef, body: unknown): PlannedAction => ({
+    rule: rule.name,
+    trigger: { ...trigger },
+    action: action.kind,
+    target,
+    body,
+    options,
+    ...(rule.tenant !== undefined ? { tenant: rule.tenant } : {}),
+  });
   switch (action.kind) {
     case 'apply':
     case 'create': {

@@ -11,6 +11,7 @@ import { parseDuration } from '../core/index.js';
 import { CronSchedule } from './schedule.js';
 import { parseFieldSelector, SelectorSyntaxError, toLabelSelector, type LabelSelector } from '../core/index.js';
 import { compileTemplate } from './template.js';
+import { confineToTenant } from './tenant.js';
 import { ACTION_KINDS, type ActionKind, type LabelSelectorSpec, type RuleDocument, type RuleEvent } from './types.js';
 import { parseYamlDocuments, type LineCol, type PositionMap } from './yaml-source.js';
 
@@ -18,6 +19,11 @@ import { parseYamlDocuments, type LineCol, type PositionMap } from './yaml-sourc
 export interface RuleSource {
   file: string;
   text: string;
+  /**
+   * A tenant source (a ConfigMap outside the daemon's namespace): its rules are confined to this
+   * namespace (tenant.ts), and what they say otherwise is a load error. Undefined: cluster-wide.
+   */
+  tenant?: string;
 }
 
 export interface LoadOptions {
@@ -50,6 +56,14 @@ export function loadRules(sources: RuleSource[], options: LoadOptions = {}): Loa
         problem(at, `${name ? `rule "${name}" (document ${doc.index + 1})` : `document ${doc.index + 1}`}: ${msg}`, name, cause);
       });
       if (!rule) continue;
+      if (src.tenant !== undefined) {
+        let confined = true;
+        confineToTenant(rule, src.tenant, doc.positions, (at, msg) => {
+          confined = false;
+          problem(at, `rule "${rule.name}" (document ${doc.index + 1}): ${msg}`, rule.name);
+        });
+        if (!confined) continue;
+      }
       const first = seen.get(rule.name);
       if (first !== undefined) {
         problem(doc.positions.at('/metadata/name'), `rule "${rule.name}" (document ${doc.index + 1}): duplicate rule name; first defined at ${first}`, rule.name);

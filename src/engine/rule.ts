@@ -56,4 +56,9 @@ export interface CompiledRule {
   when?: Expression | boolean;
   limits: { actionsPerObjectPerMinute: number; maxActionsPerRun: number };
   actions: CompiledAction[];
+  /**
+   * Set for a tenant rule (from a ConfigMap outside the daemon's namespace): the one namespace it
+   * may watch, read and write (tenant.ts). Undefined for cluster-wide rules.
+   */
+  tenant?: string;
 }

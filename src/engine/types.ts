@@ -66,6 +66,8 @@ export interface PlannedAction {
   body: unknown;
   /** The remaining fields of the action as written and rendered (patch `type`, `subresource`, …). */
   options: Record<string, unknown>;
+  /** The namespace a tenant rule is confined to: any write elsewhere is refused before it is sent. */
+  tenant?: string;
 }
 
 /** A Plan: the planned actions of one evaluation, in action order (forEach items in their order). */
