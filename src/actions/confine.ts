@@ -1,6 +1,6 @@
 /** confine: the check before each write of a tenant rule (a planned action carrying `tenant`). */
-import { errorMessage } from '../core/index.js';
-import { TENANT_FORBIDDEN_GROUPS, type PlannedAction } from '../engine/index.js';
+import { errorMessage, groupOf, TENANT_FORBIDDEN_GROUPS } from '../core/index.js';
+import type { PlannedAction } from '../engine/index.js';
 import { ActionError, ActionErrorCode, type ActionResult, type ExecuteOptions } from './types.js';
 
 /**
@@ -25,7 +25,7 @@ export async function confine(planned: PlannedAction, options: ExecuteOptions): 
   });
   const inTenant = `a rule from a ConfigMap in namespace "${tenant}" writes only there`;
   if (t.namespace !== tenant) return refuse(`${t.namespace ? `namespace "${t.namespace}"` : 'no namespace'}; ${inTenant}`);
-  const group = t.apiVersion.includes('/') ? t.apiVersion.slice(0, t.apiVersion.indexOf('/')) : '';
+  const group = groupOf(t.apiVersion);
   if (TENANT_FORBIDDEN_GROUPS.includes(group)) return refuse(`a tenant rule never writes ${group} objects`);
   const body = planned.body as { metadata?: { namespace?: unknown } } | null;
   if ((planned.action === 'apply' || planned.action === 'create' || planned.action === 'update') && body?.metadata?.namespace !== undefined && body.metadata.namespace !== tenant) {

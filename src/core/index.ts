@@ -7,3 +7,4 @@ export * from './object.js';
 export * from './selectors.js';
 export * from './ownership.js';
 export * from './time.js';
+export * from './tenancy.js';

@@ -21,6 +21,6 @@ export { CronSchedule, parseDuration, isValidTimeZone } from './schedule.js';
 export { stampOwnership, MANAGED_BY_LABEL, MANAGED_BY_VALUE, RULE_ANNOTATION } from '../core/index.js';
 export { BUILTIN_KINDS, builtinKind, type BuiltinKind } from './kinds.js';
 export { RULE_SCHEMA } from './schema.js';
-export { TenantConfinementError, TENANT_FORBIDDEN_GROUPS, confinedLister } from './tenant.js';
+export { TenantConfinementError, confinedLister } from './tenant.js';
 export { lookupCalls, type LookupCall, type LookupArg } from './lookups.js';
 export { bindingsFor, type EvaluationScope } from './expression.js';

@@ -5,7 +5,7 @@
  * when it happens: the lister of its evaluations (`confinedLister`) and, before each write, the
  * actions' check of `PlannedAction.tenant`.
  */
-import { ReflexError, type KubeObject } from '../core/index.js';
+import { groupOf, ReflexError, TENANT_FORBIDDEN_GROUPS, type KubeObject } from '../core/index.js';
 import { builtinKind } from './kinds.js';
 import { lookupCalls, templateExpressions, type LookupArg } from './lookups.js';
 import type { CompiledRule } from './rule.js';
@@ -19,10 +19,6 @@ export class TenantConfinementError extends ReflexError {
   }
 }
 
-/** Groups a tenant rule never writes, even in its own namespace: bindings would hand out the daemon's rights. */
-export const TENANT_FORBIDDEN_GROUPS = ['rbac.authorization.k8s.io'];
-
-const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
 
 const why = (tenant: string) =>
   `a rule from a ConfigMap in namespace "${tenant}" is confined to that namespace (cluster-wide rules come from rule files or ConfigMaps in the daemon's own namespace)`;
