@@ -5,7 +5,7 @@
  */
 import jsonata from 'jsonata';
 import { parseApiVersion } from '../core/index.js';
-import { builtinKind, type CompiledAction, type CompiledRule, type Expression } from '../engine/index.js';
+import { builtinKind, generatedKinds, type CompiledAction, type CompiledRule, type Expression } from '../engine/index.js';
 
 /** One grant: verbs on one resource (`pods`, `deployments/status`) of one API group. */
 export interface Grant {
@@ -142,6 +142,12 @@ export function analyseRules(rules: CompiledRule[], crds: CustomKind[] = []): Rb
         notes.push(`rule "${rule.name}": ${action.where}: the subresource is a template; grant patch on it yourself`);
       }
     }
+    if (rule.generate) {
+      // Generated objects are applied, watched (their inventory, by label) and pruned.
+      for (const { apiVersion, kind } of generatedKinds(rule)) grant(apiVersion, kind, GENERATE_VERBS, rule.name, 'generate');
+      const templated = rule.generate.objects.length - rule.generate.objects.filter((o) => literalKind(o.object)).length;
+      if (templated > 0) notes.push(`rule "${rule.name}": generate: an object's apiVersion or kind is a template; grant ${GENERATE_VERBS.join(', ')} on it yourself`);
+    }
   }
   if (rules.length > 0) cluster.add('events.k8s.io', 'events', EVENT_VERBS, 'daemon: Events about rule actions and failures');
   const ns = new Grants();
@@ -157,11 +163,36 @@ export function guessPlural(kind: string): string {
   return `${k}s`;
 }
 
+/**
+ * Verbs of a generated kind: read (the inventory informer), apply (a server-side apply PATCH that
+ * creates a missing object, so create too; `synchronize: false` creates) and prune (delete).
+ */
+const GENERATE_VERBS = ['get', 'list', 'watch', 'create', 'patch', 'delete'];
+
+/** Whether an object template names its apiVersion and kind literally. */
+function literalKind(node: TemplateNode): boolean {
+  return node.t === 'obj' && ['apiVersion', 'kind'].every((k) => {
+    const v = node.entries.find(([key]) => key === k)?.[1];
+    return v?.t === 'lit' && typeof v.v === 'string';
+  });
+}
+
+function walkExpressions(n: TemplateNode, out: { where: string; expression: Expression }[]): void {
+  if (n.t === 'expr') out.push({ where: n.where, expression: n.e });
+  else if (n.t === 'text') n.parts.forEach((p) => typeof p !== 'string' && out.push({ where: n.where, expression: p }));
+  else if (n.t === 'obj') n.entries.forEach(([, v]) => walkExpressions(v, out));
+  else if (n.t === 'arr') n.items.forEach((i) => walkExpressions(i, out));
+}
+
 /** Every compiled expression of a rule, with where it is. */
 function expressionsOf(rule: CompiledRule): { where: string; expression: Expression }[] {
   const out: { where: string; expression: Expression }[] = [];
   if (rule.when !== undefined && typeof rule.when !== 'boolean') out.push({ where: 'when', expression: rule.when });
   if (rule.changes) out.push({ where: 'changes', expression: rule.changes });
+  for (const g of rule.generate?.objects ?? []) {
+    if (g.forEach) out.push({ where: `${g.where}.forEach`, expression: g.forEach });
+    walkExpressions(g.object, out);
+  }
   for (const a of rule.actions) {
     if (a.forEach) out.push({ where: `${a.where}.forEach`, expression: a.forEach });
     const walk = (n: TemplateNode): void => {

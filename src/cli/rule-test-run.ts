@@ -4,8 +4,9 @@
  * daemon would see to every rule, and compares the planned actions with the step's expectation.
  */
 import { FakeClock, objectKey, ReflexError, type KubeObject } from '../core/index.js';
-import { evaluate, RuleEvaluationError, sortPlan, type CompiledRule, type Plan, type RuleEvent } from '../engine/index.js';
-import { planOffline } from './dry-run.js';
+import { objectIdentity, refOf, RuleEvaluationError, sortPlan, type CompiledRule, type Plan, type RuleEvent } from '../engine/index.js';
+import { DependencyIndex, type Reads } from '../daemon/index.js';
+import { generatedIn, planOffline, planTrigger } from './dry-run.js';
 import { OfflineCluster } from './offline-cluster.js';
 import type { Expectation, RuleTest, Step } from './rule-test-format.js';
 import { planDifference } from './rule-test-match.js';
@@ -44,6 +45,48 @@ class Simulation {
     this.now = start;
   }
 
+  /**
+   * Planned actions are not executed, so what a generate rule generated is modelled: the objects
+   * it declared for a trigger the last time it was evaluated (and any such objects in the test's
+   * objects). A later evaluation that declares fewer plans their prunes.
+   */
+  private inventoryHooks() {
+    const key = (rule: CompiledRule, trigger: KubeObject) => `${rule.name}|${trigger.apiVersion}|${trigger.kind}|${objectKey(trigger)}`;
+    return {
+      generated: (rule: CompiledRule, trigger: KubeObject) => {
+        const all = [...generatedIn(this.cluster())(rule, trigger), ...(this.inventory.get(key(rule, trigger)) ?? [])];
+        const seen = new Set<string>();
+        return all.filter((o) => !seen.has(objectIdentity(refOf(o))) && seen.add(objectIdentity(refOf(o))));
+      },
+      declared: (rule: CompiledRule, trigger: KubeObject, plan: Plan) => {
+        if (plan.length === 0) this.inventory.delete(key(rule, trigger));
+        else this.inventory.set(key(rule, trigger), plan.map((p) => p.body as KubeObject));
+      },
+      reads: (rule: CompiledRule, trigger: KubeObject, reads: Reads) => this.dependencies.record(key(rule, trigger), reads),
+    };
+  }
+
+  private readonly inventory = new Map<string, KubeObject[]>();
+  /** What each (rule, trigger) read, so a change of a read object presents it again with `dependency`, as the daemon does. */
+  private readonly dependencies = new DependencyIndex();
+
+  /** The evaluations a change of `obj` (from `old`) causes through dependencies: event `dependency` on each trigger that read it. */
+  private async dependents(obj: KubeObject, old: KubeObject | undefined): Promise<Plan> {
+    const keys = this.dependencies.dependents(String(obj.apiVersion), String(obj.kind), obj, old);
+    if (keys.size === 0) return [];
+    const cluster = this.cluster();
+    const context = { clock: new FakeClock(this.now), lister: cluster, scopeOf: cluster.scopeOf };
+    const plan: Plan = [];
+    for (const rule of this.rules) {
+      if (!rule.on.includes('dependency')) continue;
+      for (const trigger of cluster.sorted(rule.watch.apiVersion, rule.watch.kind)) {
+        if (!keys.has(`${rule.name}|${trigger.apiVersion}|${trigger.kind}|${objectKey(trigger)}`)) continue;
+        plan.push(...(await planTrigger(rule, 'dependency', trigger, undefined, context, { cluster, ...this.inventoryHooks() })));
+      }
+    }
+    return plan;
+  }
+
   private cluster(): OfflineCluster {
     return new OfflineCluster(this.objects);
   }
@@ -59,7 +102,7 @@ class Simulation {
   }
 
   private async sweep(rules: CompiledRule[], event: RuleEvent, at: number): Promise<Plan> {
-    const run = await planOffline(rules, this.cluster(), { event, clock: new FakeClock(at) });
+    const run = await planOffline(rules, this.cluster(), { event, clock: new FakeClock(at), ...this.inventoryHooks() });
     if (run.problems.length > 0) throw new RuleTestStepError(run.problems.join('; '));
     return run.plan;
   }
@@ -68,7 +111,8 @@ class Simulation {
     const cluster = this.cluster();
     const context = { clock: new FakeClock(this.now), lister: cluster, scopeOf: cluster.scopeOf };
     const plan: Plan = [];
-    for (const rule of this.rules) plan.push(...(await evaluate(rule, event, obj, old, context)));
+    for (const rule of this.rules) plan.push(...(await planTrigger(rule, event, obj, old, context, { cluster, ...this.inventoryHooks() })));
+    plan.push(...(await this.dependents(obj, old)));
     return sortPlan(plan);
   }
 

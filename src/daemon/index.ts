@@ -14,3 +14,4 @@ export { RuleSources, configMapSourceName, type RuleSourcesOptions } from './rul
 export { RuleSet, type RuleSetUpdate } from './rule-set.js';
 export { coalesce, type PendingChange } from './coalesce.js';
 export * from './leader-election.js';
+export { DependencyIndex, RecordingLister, type Reads } from './dependency-index.js';

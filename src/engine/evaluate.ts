@@ -6,6 +6,7 @@ import { realClock, stampOwnership, type Clock, type KubeObject } from '../core/
 import { RuleEvaluationError } from './errors.js';
 import { bindingsFor, Expression, truthy, type EvaluationScope } from './expression.js';
 import type { RequiredEquality } from './fast-path.js';
+import { planGenerated } from './generate.js';
 import type { CompiledAction, CompiledRule } from './rule.js';
 import { plain, renderTemplate, run, type TemplateNode } from './template.js';
 import { confinedLister } from './tenant.js';
@@ -100,7 +101,8 @@ function scopeFor(rule: CompiledRule, event: RuleEvent, old: KubeObject | undefi
 
 /**
  * Evaluates `rule` for `event` on `object` (for `delete`, its last state) with previous state `old`.
- * Resolves to the planned actions in action order (forEach items in their order); an empty plan when
+ * Resolves to the planned actions in action order (forEach items in their order) — for a generate
+ * rule, the declared set D as planned applies (see generate.ts; empty on `delete`) — ; an empty plan when
  * the rule is suspended, does not listen to the event, does not select the object, `changes` saw no
  * change, or `when` is falsy. Rejects with RuleEvaluationError when an expression fails.
  */
@@ -112,6 +114,8 @@ export async function evaluate(
   context: EvaluationContext = {},
 ): Promise<Plan> {
   if (rule.suspend || !rule.on.includes(event)) return [];
+  // A generate rule declares nothing for a trigger that went: D is empty, its objects are pruned.
+  if (rule.generate && event === 'delete') return [];
   const local = selectsLocally(rule, object);
   if (local === false || (local === 'namespace' && !(await namespaceSelected(rule, object, context)))) return [];
   const scope = scopeFor(rule, event, old, context);
@@ -125,8 +129,9 @@ export async function evaluate(
     const ok = typeof rule.when === 'boolean' ? rule.when : truthy(await run(rule.when, object, bindings, rule.name, 'when'));
     if (!ok) return [];
   }
-  const plan: Plan = [];
   const trigger = { ...refOf(object), event };
+  if (rule.generate) return planGenerated(rule, trigger, object, scope, context.scopeOf ?? (() => undefined));
+  const plan: Plan = [];
   for (const action of rule.actions) {
     const items = action.forEach ? toItems(await run(action.forEach, object, bindings, rule.name, `actions[${action.index}].forEach`)) : [undefined];
     for (const item of items) {

@@ -112,7 +112,7 @@ const FUNCTIONS: Record<string, (this: Focus, ...args: never[]) => unknown> = {
     return waited(this, scopeOf(this).lister.get(String(apiVersion), String(kind), nsArg(namespace), String(name)));
   },
   async list(this: Focus, apiVersion: string, kind: string, namespace?: unknown, labelSelector?: unknown) {
-    const items = await waited(this, scopeOf(this).lister.list(String(apiVersion), String(kind), nsArg(namespace)));
+    const items = await waited(this, scopeOf(this).lister.list(String(apiVersion), String(kind), nsArg(namespace), labelSelector ? String(labelSelector) : undefined));
     if (labelSelector === undefined || labelSelector === null || labelSelector === '') return [...items];
     const s = selector(String(labelSelector));
     return items.filter((o) => s.matches(o.metadata?.labels));

@@ -1,7 +1,20 @@
 /** engine: rule model, schema, loader, JSONata expressions and templates, evaluation to a Plan. No I/O. */
 export * from './types.js';
 export * from './errors.js';
-export type { CompiledRule, CompiledAction } from './rule.js';
+export type { CompiledRule, CompiledAction, CompiledGenerate, CompiledGenerated } from './rule.js';
+export {
+  GENERATED_RULE_LABEL,
+  GENERATED_TRIGGER_UID_LABEL,
+  GENERATED_TRIGGER_ANNOTATION,
+  ruleLabelValue,
+  triggerAnnotation,
+  stampGenerated,
+  generatedBy,
+  generatingRule,
+  generatedKinds,
+  planPrunes,
+  identity as objectIdentity,
+} from './generate.js';
 export { RULE_DEFAULTS } from './rule.js';
 export { loadRules, type RuleSource, type LoadOptions, type LoadResult } from './loader.js';
 export { evaluate, rejects, prefilterOf, selects, renderUpdate, sortPlan, refOf, type EvaluationContext } from './evaluate.js';

@@ -4,7 +4,7 @@
  */
 import { RuleLoadError } from './errors.js';
 import { Expression, type ExpressionLimits } from './expression.js';
-import { RULE_DEFAULTS, type CompiledAction, type CompiledRule } from './rule.js';
+import { RULE_DEFAULTS, type CompiledAction, type CompiledGenerate, type CompiledGenerated, type CompiledRule } from './rule.js';
 import { validateRuleSchema } from './schema.js';
 import { describeSchemaErrors } from './schema-errors.js';
 import { parseDuration } from '../core/index.js';
@@ -149,7 +149,15 @@ function compileDocument(
       fail(at, `spec.watch.fieldSelector: ${(err as Error).message}`, err);
     }
   }
-  const on: RuleEvent[] = Array.isArray(spec.on) ? spec.on : (spec.schedule !== undefined ? RULE_DEFAULTS.onWithSchedule : RULE_DEFAULTS.on);
+  const generate = isMap(spec.generate) ? compileGenerate(spec.generate, pos, limits, fail) : undefined;
+  checkRuleShape(spec, pos, fail);
+  const on: RuleEvent[] = generate
+    ? RULE_DEFAULTS.onGenerate
+    : Array.isArray(spec.on)
+      ? spec.on
+      : spec.schedule !== undefined
+        ? RULE_DEFAULTS.onWithSchedule
+        : RULE_DEFAULTS.on;
   const timezone = typeof spec.timezone === 'string' ? spec.timezone : RULE_DEFAULTS.timezone;
   let schedule: CronSchedule | undefined;
   if (typeof spec.schedule === 'string') {
@@ -164,7 +172,7 @@ function compileDocument(
   }
   if (on.includes('schedule') && spec.schedule === undefined) fail(pos.at('/spec/on'), 'spec.on: includes "schedule" but spec.schedule is not set');
   if (spec.schedule !== undefined && !on.includes('schedule')) fail(pos.at('/spec/on'), 'spec.on: spec.schedule is set but on does not include "schedule"; add it or drop the schedule');
-  if (on.includes('resync') && spec.on !== undefined && spec.resync === undefined) {
+  if (!generate && on.includes('resync') && spec.on !== undefined && spec.resync === undefined) {
     fail(pos.at('/spec/on'), 'spec.on: includes "resync" but spec.resync (a period such as 10m) is not set');
   }
   const resyncMs = typeof spec.resync === 'string' ? parseDuration(spec.resync) : undefined;
@@ -192,7 +200,77 @@ function compileDocument(
       maxActionsPerRun: spec.limits?.maxActionsPerRun ?? RULE_DEFAULTS.maxActionsPerRun,
     },
     actions: actions as CompiledAction[],
+    ...(generate ? { generate } : {}),
   };
+}
+
+/**
+ * A rule says what to do (`actions`) or what must exist (`generate`), not both; a generate rule
+ * reconciles every change of its triggers and dependencies, so `on`, `changes` and `schedule`
+ * have no meaning there.
+ */
+function checkRuleShape(spec: RuleDocument['spec'], pos: PositionMap, fail: Report): void {
+  const hasActions = spec.actions !== undefined;
+  const hasGenerate = spec.generate !== undefined;
+  if (!hasActions && !hasGenerate) {
+    fail(pos.at('/spec'), 'spec: missing "actions" (what to do) or "generate" (objects that must exist); a rule needs one of them');
+    return;
+  }
+  if (hasActions && hasGenerate) {
+    fail(pos.keyAt('/spec/generate'), 'spec.generate: set together with spec.actions; a rule either runs actions or generates objects (split it into two rules)');
+    return;
+  }
+  if (!hasGenerate) return;
+  for (const key of ['on', 'changes', 'schedule'] as const) {
+    if (spec[key] !== undefined) {
+      fail(pos.keyAt(`/spec/${key}`), `spec.${key}: not allowed with spec.generate; a generate rule reconciles every change of its triggers and of the objects it reads`);
+    }
+  }
+}
+
+/** Compiles `spec.generate`: each item an object template, or `{forEach, object}`. */
+function compileGenerate(gen: Record<string, unknown>, pos: PositionMap, limits: ExpressionLimits, fail: Report): CompiledGenerate | undefined {
+  const items = Array.isArray(gen.objects) ? gen.objects : [];
+  const objects: CompiledGenerated[] = [];
+  items.forEach((item: unknown, index: number) => {
+    if (!isMap(item)) return; // the schema reports it
+    const base = `/spec/generate/objects/${index}`;
+    const where = `generate.objects[${index}]`;
+    const onError = (pointer: string, at: number, message: string, cause: unknown) => fail(pos.inScalar(pointer, at), `spec.${where}: ${message}`, cause);
+    let forEach: Expression | undefined;
+    let template: unknown = item;
+    let objectPointer = base;
+    if ('forEach' in item) {
+      for (const key of Object.keys(item)) {
+        if (key !== 'forEach' && key !== 'object') {
+          fail(pos.keyAt(`${base}/${key}`), `spec.${where}: unknown field "${key}"; an item with forEach has exactly forEach and object`);
+        }
+      }
+      if (item.object === undefined) fail(pos.at(base), `spec.${where}: missing required field "object" (the object to generate for each $item)`);
+      const node = typeof item.forEach === 'string' ? compileTemplate(item.forEach, `${base}/forEach`, `${where}.forEach`, limits, onError) : undefined;
+      if (node?.t === 'expr') forEach = node.e;
+      else fail(pos.at(`${base}/forEach`), `spec.${where}.forEach: expected exactly one {{ expression }} yielding an array`);
+      template = item.object;
+      objectPointer = `${base}/object`;
+      if (!isMap(template) && !(typeof template === 'string' && /^\s*\{\{[\s\S]*\}\}\s*$/.test(template))) {
+        if (template !== undefined) fail(pos.at(objectPointer), `spec.${where}.object: expected a mapping or one {{ expression }}; got ${JSON.stringify(template)}`);
+        return;
+      }
+    }
+    if (isMap(template)) checkLiteralObject(template, objectPointer, `spec.${where}${forEach ? '.object' : ''}`, pos, fail);
+    const object = compileTemplate(template, objectPointer, where, limits, onError);
+    objects.push({ index, forEach, object, where });
+  });
+  return { synchronize: gen.synchronize !== false, orphan: gen.orphan === true, objects };
+}
+
+/** A literal object template must say what it is: apiVersion, kind and metadata.name (generateName cannot be kept true). */
+function checkLiteralObject(o: Record<string, unknown>, pointer: string, what: string, pos: PositionMap, fail: Report): void {
+  const missing = ['apiVersion', 'kind'].filter((f) => o[f] === undefined);
+  const meta = o.metadata as { name?: unknown; generateName?: unknown } | undefined;
+  if (meta?.name === undefined) missing.push('metadata.name');
+  if (missing.length > 0) fail(pos.at(pointer), `${what}: missing ${missing.join(', ')}; a generated object needs apiVersion, kind and metadata.name`);
+  if (meta?.generateName !== undefined) fail(pos.keyAt(`${pointer}/metadata/generateName`), `${what}.metadata.generateName: not allowed; a generated object is kept true by its name`);
 }
 
 /** Each action item has exactly one action key (plus forEach); unknown keys are left to the schema. */

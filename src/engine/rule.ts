@@ -9,6 +9,8 @@ import type { ActionKind, RuleDocument, RuleEvent } from './types.js';
 export const RULE_DEFAULTS = {
   on: ['sync', 'create', 'update', 'resync'] as RuleEvent[],
   onWithSchedule: ['schedule'] as RuleEvent[],
+  /** A generate rule reconciles every change of its triggers and of what it read. */
+  onGenerate: ['sync', 'create', 'update', 'delete', 'resync', 'dependency'] as RuleEvent[],
   mode: 'enforce' as const,
   timezone: 'UTC',
   actionsPerObjectPerMinute: 10,
@@ -55,10 +57,32 @@ export interface CompiledRule {
   /** Undefined means true. */
   when?: Expression | boolean;
   limits: { actionsPerObjectPerMinute: number; maxActionsPerRun: number };
+  /** Empty for a generate rule. */
   actions: CompiledAction[];
   /**
    * Set for a tenant rule (from a ConfigMap outside the daemon's namespace): the one namespace it
    * may watch, read and write (tenant.ts). Undefined for cluster-wide rules.
    */
   tenant?: string;
+  /** `spec.generate`: the objects this rule keeps true for each matching trigger. */
+  generate?: CompiledGenerate;
+}
+
+/** `spec.generate` after loading. */
+export interface CompiledGenerate {
+  synchronize: boolean;
+  orphan: boolean;
+  objects: CompiledGenerated[];
+}
+
+/** One item of `spec.generate.objects`. */
+export interface CompiledGenerated {
+  /** Position in `spec.generate.objects`. */
+  index: number;
+  /** `forEach: "{{ expr }}"`: one object per element, bound to `$item`. */
+  forEach?: Expression;
+  /** The object template. */
+  object: TemplateNode;
+  /** Where this item is, for messages: `generate.objects[1]`. */
+  where: string;
 }

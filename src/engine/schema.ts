@@ -130,7 +130,7 @@ export const RULE_SCHEMA = {
           type: 'array',
           minItems: 1,
           uniqueItems: true,
-          items: { enum: ['sync', 'create', 'update', 'delete', 'resync', 'schedule'] },
+          items: { enum: ['sync', 'create', 'update', 'delete', 'resync', 'schedule', 'dependency'] },
         },
         changes: { type: 'string', minLength: 1 },
         resync: { type: 'string', pattern: '^([0-9]+(ms|s|m|h))+$' },
@@ -150,8 +150,17 @@ export const RULE_SCHEMA = {
             properties: { forEach: template, ...ACTION_SCHEMAS },
           },
         },
+        generate: obj(
+          {
+            synchronize: { type: 'boolean' },
+            orphan: { type: 'boolean' },
+            // Each item is an object template or {forEach, object}; the loader checks which (see loader.ts).
+            objects: { type: 'array', minItems: 1, items: { type: 'object' } },
+          },
+          ['objects'],
+        ),
       },
-      ['watch', 'actions'],
+      ['watch'],
     ),
   },
 };

@@ -2,8 +2,8 @@
 import type { KubeObject, LabelSelectorSpec } from '../core/index.js';
 
 /** Events a rule sees. */
-export type RuleEvent = 'sync' | 'create' | 'update' | 'delete' | 'resync' | 'schedule';
-export const RULE_EVENTS: readonly RuleEvent[] = ['sync', 'create', 'update', 'delete', 'resync', 'schedule'];
+export type RuleEvent = 'sync' | 'create' | 'update' | 'delete' | 'resync' | 'schedule' | 'dependency';
+export const RULE_EVENTS: readonly RuleEvent[] = ['sync', 'create', 'update', 'delete', 'resync', 'schedule', 'dependency'];
 
 /** Action keys, in the order of design.md's table. */
 export type ActionKind = 'apply' | 'create' | 'update' | 'patch' | 'delete' | 'event' | 'log' | 'webhook';
@@ -36,8 +36,20 @@ export interface RuleDocument {
     timezone?: string;
     when?: string | boolean;
     limits?: { actionsPerObjectPerMinute?: number; maxActionsPerRun?: number };
-    actions: Record<string, unknown>[];
+    actions?: Record<string, unknown>[];
+    /** Desired state: objects kept true for each matching trigger (see generate.ts). */
+    generate?: GenerateDocument;
   };
+}
+
+/** `spec.generate` as written. */
+export interface GenerateDocument {
+  /** Default true: applied, restored and pruned; false: created once, never touched again. */
+  synchronize?: boolean;
+  /** Default false: objects no longer declared are deleted; true: left behind, labels kept. */
+  orphan?: boolean;
+  /** Object templates; an item may be `{forEach: "{{ expr }}", object: {...}}`. */
+  objects: Record<string, unknown>[];
 }
 
 /** Reference to an object, as in the planned-action JSON: cluster-scoped objects have no `namespace` key. */
@@ -81,8 +93,9 @@ export type Plan = PlannedAction[];
 export interface ObjectLister {
   /** The cached object, or undefined. `namespace` is undefined for cluster-scoped kinds. */
   get(apiVersion: string, kind: string, namespace: string | undefined, name: string): KubeObject | undefined | Promise<KubeObject | undefined>;
-  /** Cached objects of a kind; `namespace` undefined means all namespaces. Label filtering is the engine's job. */
-  list(apiVersion: string, kind: string, namespace: string | undefined): KubeObject[] | Promise<KubeObject[]>;
+  /** Cached objects of a kind; `namespace` undefined means all namespaces. Label filtering is the engine's job;
+   * `labelSelector` (the caller's filter, as written) is passed for listers that record what was read. */
+  list(apiVersion: string, kind: string, namespace: string | undefined, labelSelector?: string): KubeObject[] | Promise<KubeObject[]>;
 }
 
 /** Scope of a kind: used to give a defaulted target the right namespace. */

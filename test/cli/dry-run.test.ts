@@ -22,7 +22,11 @@ async function plan(scenario: string, extra: string[] = []): Promise<PlannedActi
 }
 
 const ref = (apiVersion: string, kind: string, name: string, namespace?: string) => (namespace ? { apiVersion, kind, namespace, name } : { apiVersion, kind, name });
-const stamps = (rule: string) => ({ labels: { 'app.kubernetes.io/managed-by': 'reflex' }, annotations: { 'reflex.dev/rule': rule } });
+/** The stamps of an object generated for a Namespace trigger without a uid (manifests). */
+const generatedStamps = (rule: string, ns: string) => ({
+  labels: { 'app.kubernetes.io/managed-by': 'reflex', 'reflex.dev/rule': rule },
+  annotations: { 'reflex.dev/rule': rule, 'reflex.dev/trigger': `v1 Namespace ${ns}` },
+});
 
 describe('cli/dry-run: the example rules against their example manifests', () => {
   it('namespace-ttl deletes only the namespace whose expiry passed', async () => {
@@ -59,11 +63,11 @@ describe('cli/dry-run: the example rules against their example manifests', () =>
         body: {
           apiVersion: 'v1',
           kind: 'Secret',
-          metadata: { name: 'registry-credentials', namespace: 'team-a', ...stamps('copy-registry-secret') },
+          metadata: { name: 'registry-credentials', namespace: 'team-a', ...generatedStamps('copy-registry-secret', 'team-a') },
           type: 'kubernetes.io/dockerconfigjson',
           data: { '.dockerconfigjson': 'eyJhdXRocyI6e319' },
         },
-        options: {},
+        options: { force: true, generate: true },
       },
     ]);
   });
@@ -78,10 +82,10 @@ describe('cli/dry-run: the example rules against their example manifests', () =>
         body: {
           apiVersion: 'networking.k8s.io/v1',
           kind: 'NetworkPolicy',
-          metadata: { name: 'default-deny-ingress', namespace: 'store', ...stamps('default-deny-networkpolicy') },
+          metadata: { name: 'default-deny-ingress', namespace: 'store', ...generatedStamps('default-deny-networkpolicy', 'store') },
           spec: { podSelector: {}, policyTypes: ['Ingress'] },
         },
-        options: {},
+        options: { force: true, generate: true },
       },
     ]);
   });
@@ -180,7 +184,7 @@ describe('cli/dry-run: output and errors', () => {
   it('rejects bad usage with exit code 2', async () => {
     expect((await dryRun(['--manifests', 'x'])).err).to.match(/^reflex dry-run: --rules is required\n/);
     expect((await dryRun(['--rules', 'x', '--manifests', 'y', '--now', 'yesterday'])).code).to.equal(2);
-    expect((await dryRun(['--rules', 'x', '--manifests', 'y', '--event', 'poke'])).err).to.match(/--event must be one of sync, create, update, delete, resync, schedule; got "poke"/);
+    expect((await dryRun(['--rules', 'x', '--manifests', 'y', '--event', 'poke'])).err).to.match(/--event must be one of sync, create, update, delete, resync, schedule, dependency; got "poke"/);
     expect((await dryRun(['--rules', 'x', '--manifests', 'y', '-o', 'xml'])).code).to.equal(2);
   });
 
