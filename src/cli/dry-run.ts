@@ -89,7 +89,7 @@ export async function planTrigger(
   const generated = (options.generated ?? generatedIn(options.cluster))(rule, obj);
   options.declared?.(rule, obj, planned);
   if (rule.generate.orphan || !rule.generate.synchronize) return planned;
-  return [...planned, ...planPrunes(rule.name, { ...refOf(obj), event }, planned, generated)];
+  return [...planned, ...planPrunes(rule.name, { ...refOf(obj), event }, planned, generated, rule.tenant)];
 }
 
 /**

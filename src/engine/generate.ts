@@ -121,7 +121,16 @@ export async function planGenerated(
       }
       seen.set(id, item.where);
       const options = gen.synchronize ? { ...APPLY_OPTIONS } : { ...CREATE_OPTIONS };
-      plan.push({ rule: rule.name, trigger: { ...trigger }, action: gen.synchronize ? 'apply' : 'create', target, body: stamped, options });
+      plan.push({
+        rule: rule.name,
+        trigger: { ...trigger },
+        action: gen.synchronize ? 'apply' : 'create',
+        target,
+        body: stamped,
+        options,
+        // A tenant rule's writes are refused outside its namespace before they are sent.
+        ...(rule.tenant !== undefined ? { tenant: rule.tenant } : {}),
+      });
     }
   }
   return plan;
@@ -130,15 +139,16 @@ export async function planGenerated(
 /**
  * The prunes that bring a trigger's generated objects back to its declared set: a planned
  * `delete` (options `{prune: true}`) for each object of `generated` that `declared` does not
- * name. `generated` are the objects carrying the rule's and the trigger's labels.
+ * name. `generated` are the objects carrying the rule's and the trigger's labels. `tenant`: the
+ * namespace a tenant rule is confined to (its prunes are refused elsewhere, as its writes are).
  */
-export function planPrunes(rule: string, trigger: PlannedTrigger, declared: Plan, generated: KubeObject[]): Plan {
+export function planPrunes(rule: string, trigger: PlannedTrigger, declared: Plan, generated: KubeObject[], tenant?: string): Plan {
   const keep = new Set(declared.map((p) => identity(p.target)));
   return generated
     .map(refOfObject)
     .filter((ref) => !keep.has(identity(ref)))
     .sort((a, b) => (identity(a) < identity(b) ? -1 : 1))
-    .map((target): PlannedAction => ({ rule, trigger: { ...trigger }, action: 'delete', target, body: null, options: { prune: true } }));
+    .map((target): PlannedAction => ({ rule, trigger: { ...trigger }, action: 'delete', target, body: null, options: { prune: true }, ...(tenant !== undefined ? { tenant } : {}) }));
 }
 
 /** Group, kind, namespace and name: the identity of an object across versions of its group. */
