@@ -36,7 +36,24 @@ function describe(ctx: RequestContext): string {
   return `${ctx.verb} ${ctx.resource} on ${ctx.server}`;
 }
 
-/** The API server answered with an error Status. Classify it with the `is…` predicates, never by its message. */
+/** The longest server message an error repeats, in characters. */
+export const MAX_MESSAGE_CHARS = 300;
+
+/**
+ * A server's message as one line of at most MAX_MESSAGE_CHARS: line breaks and runs of spaces
+ * become one space, and the rest is cut with `…`. (A 422's message can quote the whole object it
+ * refused, escaped; logs and Events take the gist, the error's `body` keeps the rest.)
+ */
+export function oneLine(text: string, max = MAX_MESSAGE_CHARS): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+/**
+ * The API server answered with an error Status. Classify it with the `is…` predicates, never by
+ * its message. The message is one line: `VERB RESOURCE on SERVER: Reason (code): the Status message`
+ * (the message made one line and cut, see `oneLine`); the whole Status stays in `body`.
+ */
 export class KubeApiError extends ReflexError {
   readonly status: number;
   /** The Status reason (`NotFound`, `Conflict`, …), or `Unknown`. */
@@ -52,7 +69,7 @@ export class KubeApiError extends ReflexError {
 
   constructor(ctx: RequestContext, status: number, body: Status, retryAfterSeconds?: number) {
     const reason = body.reason || reasonForStatus(status);
-    const what = body.message ? `: ${body.message}` : '';
+    const what = body.message ? `: ${oneLine(String(body.message))}` : '';
     super(`${describe(ctx)}: ${reason} (${status})${what}`, { code: 'ERR_KUBE_API' });
     this.status = status;
     this.reason = reason;
@@ -169,3 +186,13 @@ export const isTooManyRequests = (e: unknown): boolean => api(e) && (e.reason ==
 export const isServerTimeout = (e: unknown): boolean => api(e) && (e.reason === 'ServerTimeout' || e.reason === 'Timeout' || e.status === 504);
 /** Any KubeApiError; with `reason`, one with that reason. */
 export const isKubeApiError = (e: unknown, reason?: string): e is KubeApiError => api(e) && (reason === undefined || e.reason === reason);
+/** 400 BadRequest: the request itself is malformed (retrying the same request cannot help). */
+export const isBadRequest = (e: unknown): boolean => api(e) && (e.reason === 'BadRequest' || e.status === 400);
+/** 415 UnsupportedMediaType: e.g. a patch type the resource does not take. */
+export const isUnsupportedMediaType = (e: unknown): boolean => api(e) && (e.reason === 'UnsupportedMediaType' || e.status === 415);
+/** A 5xx answer: the server (or something in front of it) failed; worth retrying. */
+export const isServerError = (e: unknown): boolean => api(e) && e.status >= 500;
+/** No answer from the server at all (refused, reset, timed out, TLS, DNS). */
+export const isNetworkError = (e: unknown): e is KubeNetworkError => e instanceof KubeNetworkError;
+/** Discovery does not know the kind, even after a refresh (a failed discovery request is a network or API error instead). */
+export const isUnknownKind = (e: unknown): e is UnknownKindError => e instanceof UnknownKindError;

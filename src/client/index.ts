@@ -33,4 +33,11 @@ export {
   isTooManyRequests,
   isServerTimeout,
   isKubeApiError,
+  isBadRequest,
+  isUnsupportedMediaType,
+  isServerError,
+  isNetworkError,
+  isUnknownKind,
+  oneLine,
+  MAX_MESSAGE_CHARS,
 } from './errors.js';

@@ -33,9 +33,9 @@ export interface DaemonConfig {
   };
   /** Default `none`. */
   dryRun: DryRunMode;
-  /** Workers taking keys from the queue. Default 4. */
+  /** Workers taking keys from the queue. Default 32. */
   workers: number;
-  /** Rate limits of the work queue (client-go's defaults). */
+  /** Retries of the work queue: per-key backoff under an overall bucket. */
   queue: {
     /** Overall retry rate, keys/s. Default 10. */
     qps: number;
@@ -43,9 +43,9 @@ export interface DaemonConfig {
     burst: number;
     /** First per-key retry delay, ms; doubles per failure. Default 5. */
     baseDelayMs: number;
-    /** Largest per-key retry delay, ms. Default 1 000 000 (1000 s). */
+    /** Largest per-key retry delay before jitter (up to 10 % is added), ms. Default 300 000 (5 min). */
     maxDelayMs: number;
-    /** Retries of one key before the daemon gives up (Warning Event + metric). Default 10. */
+    /** Opt-in: transient failures of one key before the daemon gives up on it until it or its rule changes (Warning Event + metric). Default 0: never. */
     maxRetries: number;
   };
   /** Client-side limits towards the API server. */
@@ -147,7 +147,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = {}): DaemonConfig {
     rules: { paths: [], configMaps: { enabled: true, labelSelector: 'reflex.dev/rules=true' } },
     dryRun: 'none',
     workers: 32,
-    queue: { qps: 10, burst: 100, baseDelayMs: 5, maxDelayMs: 1_000_000, maxRetries: 10 },
+    queue: { qps: 10, burst: 100, baseDelayMs: 5, maxDelayMs: 300_000, maxRetries: 0 },
     client: { qps: 50, burst: 100, timeoutMs: 30_000 },
     leaderElection: {
       enabled: Boolean(env.KUBERNETES_SERVICE_HOST),

@@ -1,24 +1,25 @@
 /**
- * RuleController: turns informer events into queue keys (`rule|namespace/name`) and
- * queue keys into evaluations and actions. It owns the retry policy (design.md §3):
- * one place maps an outcome to forget, rate-limited requeue, or give up.
+ * RuleController: drains the work queue of (rule, object) keys: each key is evaluated on the
+ * newest cached state, its plan run, and what that came to (a ReconcileOutcome) applied to the
+ * queue in one place, the OutcomeMapper (design.md §3). What is queued, and with which change,
+ * is the Intake's business; binding rules to informers and timers is the RuleRegistry's.
  *
- * Concurrency: N workers; the queue never hands one key to two of them. Handlers only
- * record the change and enqueue; workers read the newest state from the cache.
+ * Concurrency: N workers; the queue never hands one key to two of them.
  */
-import { errorMessage, nullLogger, objectKey, realClock, type Clock, type KubeObject, type Logger } from '../core/index.js';
-import type { KubeClient } from '../client/index.js';
+import { errorMessage, nullLogger, realClock, type Clock, type KubeObject, type Logger } from '../core/index.js';
+import { oneLine, type KubeClient } from '../client/index.js';
 import { RateLimitingWorkQueue, defaultControllerRateLimiter, noopQueueMetrics, type QueueMetrics, type Lane } from '../queue/index.js';
 import type { SharedInformerFactory } from '../informers/index.js';
-import { evaluate, refOf, rejects, type CompiledRule, type Plan, type RuleEvent } from '../engine/index.js';
-import type { ActionResult } from '../actions/index.js';
-import { coalesce, type PendingChange } from './coalesce.js';
-import { LoopGuard } from './loop-guard.js';
+import { evaluate, refOf, type CompiledRule, type Plan, type PlannedRef, type RuleEvent } from '../engine/index.js';
+import { CacheLister } from './cache-lister.js';
+import { FailureBook, type LastError } from './failure-book.js';
+import type { ControllerHooks, ControllerTrace } from './hooks.js';
+import { Intake, splitKey } from './intake.js';
+import { classify, type ReconcileOutcome } from './outcome.js';
+import { OutcomeMapper, type SettleContext } from './outcome-mapper.js';
 import { PlanRunner } from './plan-runner.js';
 import { redactPlanned } from './redact.js';
-import { CacheLister, isCacheNotSynced } from './cache-lister.js';
-import { RuleRegistry, type ActiveRule } from './rule-registry.js';
-import type { ControllerHooks, ControllerTrace } from './hooks.js';
+import { RuleRegistry } from './rule-registry.js';
 
 export interface RuleControllerOptions {
   client: KubeClient;
@@ -27,11 +28,11 @@ export interface RuleControllerOptions {
   clock?: Clock;
   /** Default `nullLogger`. */
   logger?: Logger;
-  /** Workers. Default 4. */
+  /** Workers. Default 32 (the client's connection pool). */
   workers?: number;
-  /** Retries of a failing (rule, object) before giving up with a Warning Event. Default 10. */
+  /** Transient failures of one (rule, object) before giving up on it until it or the rule changes. Default 0: never. */
   maxRetries?: number;
-  /** Per-key backoff and overall bucket. Defaults 5 ms → 1000 s, 10 qps, burst 100. */
+  /** Per-key backoff and overall bucket. Defaults 5 ms → 5 min (jitter 0.1, at the ceiling too), 10 qps, burst 100. */
   queue?: { baseDelayMs?: number; maxDelayMs?: number; qps?: number; burst?: number };
   /** `client`: plan and log, never write; `server`: every write with dryRun=All. Default `none`. */
   dryRun?: 'none' | 'client' | 'server';
@@ -47,16 +48,19 @@ export interface RuleControllerOptions {
 /** How long shutdown waits for workers after the drain (their in-flight requests were cancelled). */
 const WORKER_EXIT_MS = 1000;
 
+const DONE: ReconcileOutcome = { kind: 'done' };
+
 export class RuleController {
   readonly queue: RateLimitingWorkQueue;
   readonly registry: RuleRegistry;
+  /** Between the informers and the queue: what is queued, with which change. */
+  readonly intake: Intake;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly hooks: ControllerHooks;
   private readonly lister: CacheLister;
-  /** Changes not yet processed, by rule name, then object key (the queue's key is `rule|object`). */
-  private readonly pending = new Map<string, Map<string, PendingChange>>();
-  private readonly guard = new LoopGuard();
+  private readonly book = new FailureBook();
+  private readonly mapper: OutcomeMapper;
   /** Aborts in-flight actions when shutdown's grace period runs out. */
   private readonly cancel = new AbortController();
   private readonly runner: PlanRunner;
@@ -78,25 +82,37 @@ export class RuleController {
         burst: q.burst,
       }),
     });
+    this.intake = new Intake({ queue: this.queue, clock: this.clock });
     this.lister = new CacheLister(o.factory);
     this.registry = new RuleRegistry({
       client: o.client,
       factory: o.factory,
-      lister: this.lister,
       clock: this.clock,
       logger: this.log,
       pendingRetryMs: o.pendingRetryMs ?? 5000,
-      enqueue: (rule, obj, change, objKey, decidedFalse) => this.enqueue(rule, obj, change, objKey, decidedFalse),
+      intake: this.intake,
       onActivated: (name) => this.hooks.ruleActivated?.(name),
+      onStopped: (name) => this.book.forgetRule(name),
     });
     this.runner = new PlanRunner({
       client: o.client,
       registry: this.registry,
+      guard: this.intake.guard,
       clock: this.clock,
       logger: this.log,
       hooks: this.hooks,
       dryRun: o.dryRun,
       signal: this.cancel.signal,
+    });
+    this.mapper = new OutcomeMapper({
+      queue: this.queue,
+      intake: this.intake,
+      book: this.book,
+      clock: this.clock,
+      logger: this.log,
+      hooks: this.hooks,
+      warn: (rule, obj, reason, message) => void this.runner.warn(rule, obj, reason, message),
+      maxRetries: o.maxRetries ?? 0,
     });
   }
 
@@ -110,9 +126,19 @@ export class RuleController {
     this.registry.sweepAll('sync');
   }
 
-  /** Number of rules waiting for their kind to be served. */
+  /** Names of the rules waiting for their kind to be served. */
   pendingRules(): string[] {
     return this.registry.pendingRules();
+  }
+
+  /** Keys waiting for a retry after a transient or forbidden failure, per rule (for a gauge). */
+  keysInRetry(): Record<string, number> {
+    return this.book.inRetry();
+  }
+
+  /** The last error of a rule since it started, if any (for the rule's status). */
+  lastError(rule: string): LastError | undefined {
+    return this.book.lastError(rule);
   }
 
   /** Runs the workers until `signal` aborts; then drains in-flight work for at most `drainMs`. */
@@ -132,48 +158,22 @@ export class RuleController {
     await Promise.race([Promise.all(workers), new Promise((r) => setTimeout(r, WORKER_EXIT_MS).unref())]);
   }
 
-  /**
-   * Records a change and enqueues its key (handlers call this; cheap, synchronous).
-   * `decidedFalse`: the caller already knows the rule's condition is false on `obj`.
-   */
-  private enqueue(rule: ActiveRule, obj: KubeObject, change: PendingChange, objKey = objectKey(obj), decidedFalse = false): void {
-    if (!rule.rule.on.includes(change.event) && change.event !== 'delete') return;
-    const name = rule.rule.name;
-    const pending = this.pending.get(name)?.get(objKey);
-    // A key whose condition is already decided false on this (newest) state would plan nothing:
-    // not queued, unless a change is pending (the worker reads this state then) or traces are watched.
-    if (!pending && !this.tracing() && (decidedFalse || rejects(rule.rule, obj))) return;
-    const merged = coalesce(pending, change);
-    this.setPending(name, objKey, merged);
-    this.queue.add(`${name}|${objKey}`, { lane: merged.lane });
-  }
-
-  private setPending(rule: string, objKey: string, change: PendingChange): void {
-    let forRule = this.pending.get(rule);
-    if (!forRule) this.pending.set(rule, (forRule = new Map()));
-    forRule.set(objKey, change);
-  }
-
-  /** Takes (removes and returns) the change pending for a key. */
-  private takePending(rule: string, objKey: string): PendingChange | undefined {
-    const forRule = this.pending.get(rule);
-    const change = forRule?.get(objKey);
-    if (change === undefined) return undefined;
-    forRule!.delete(objKey);
-    if (forRule!.size === 0) this.pending.delete(rule);
-    return change;
-  }
-
   private async worker(): Promise<void> {
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
       this.inFlight++;
+      const ctx: SettleContext = { rule: splitKey(key)[0] };
+      let outcome: ReconcileOutcome;
       try {
-        await this.process(key);
+        outcome = await this.process(key, ctx);
       } catch (err) {
-        this.log.error('unexpected failure while processing a key', { key, error: errorMessage(err) });
-        this.queue.forget(key);
+        // Never a lost key: an unexpected exception is a transient failure, its change kept.
+        this.log.error('unexpected failure while processing a key; retrying it', { key, error: errorMessage(err) });
+        outcome = { kind: 'transient', failure: { reason: 'Unexpected', message: oneLine(errorMessage(err)), cause: err } };
+      }
+      try {
+        this.mapper.apply(key, outcome, ctx);
       } finally {
         this.inFlight--;
         this.queue.done(key);
@@ -181,32 +181,28 @@ export class RuleController {
     }
   }
 
-  /** Processes one key: evaluate the newest state, run the plan, map the outcome to the queue. */
-  private async process(key: string): Promise<void> {
+  /** Processes one key: evaluate the newest state, run the plan, say what it came to. Fills `ctx` as it learns. */
+  private async process(key: string, ctx: SettleContext): Promise<ReconcileOutcome> {
     const [ruleName, objKey] = splitKey(key);
-    const change = this.takePending(ruleName, objKey);
+    const change = this.intake.take(key);
+    ctx.change = change;
     const active = this.registry.active(ruleName);
-    if (!change || !active) {
-      this.queue.forget(key);
-      return;
-    }
-    if (!(this.o.isLeader?.() ?? true)) {
-      this.queue.forget(key); // a new leader re-syncs everything
-      return;
-    }
+    if (!change || !active) return DONE;
+    if (!(this.o.isLeader?.() ?? true)) return DONE; // a new leader re-syncs everything
     const rule = active.rule;
     let obj = active.current(objKey);
     let event: RuleEvent = change.event;
     if (!obj) {
-      if (!rule.on.includes('delete')) return this.finish(key);
+      if (!rule.on.includes('delete')) return DONE;
       obj = change.last;
       event = 'delete';
     } else if (event === 'delete') {
       event = 'create'; // deleted and re-created before we got to it
     }
-    if (!rule.on.includes(event)) return this.finish(key);
-    const run = change.sweep !== undefined ? active.sweeps.get(change.sweep) : undefined;
-    if (run?.stopped) return this.finish(key);
+    ctx.trigger = obj;
+    // A re-check is the rule's own request (its recheckAt), so it needs no `on`.
+    if (event !== 'recheck' && !rule.on.includes(event)) return DONE;
+    if (change.sweep !== undefined && this.intake.sweepStopped(rule.name, change.sweep)) return { kind: 'skipped', limit: 'max-actions-per-run' };
 
     const started = this.clock.now();
     const trace: ControllerTrace = { time: '', rule: rule.name, object: refOf(obj), event, condition: false, planned: [], executed: [], durationMs: 0 };
@@ -218,99 +214,56 @@ export class RuleController {
       trace.condition = 'error';
       trace.error = errorMessage(err);
       this.publish(trace, started);
-      if (isCacheNotSynced(err)) {
-        // Transient: a cache it reads is still starting. Retried with backoff, not counted as a rule error.
-        this.log.info('a cache the rule reads is not synced yet; retrying', { rule: rule.name, object: objKey, error: errorMessage(err) });
-        this.retryLater(key, change);
-        return;
-      }
-      this.hooks.ruleError?.(rule.name, 'evaluation');
-      this.log.warn('rule evaluation failed', { rule: rule.name, object: objKey, event, error: errorMessage(err) });
-      this.queue.forget(key); // deterministic: retrying cannot help
-      return;
+      return classify(err);
     }
     this.hooks.evaluated?.(rule.name, plan.length > 0 ? 'match' : 'nomatch');
     trace.condition = plan.length > 0;
     if (this.tracing()) trace.planned = plan.map(redactPlanned);
     if (plan.length === 0) {
       this.publish(trace, started);
-      return this.finish(key);
+      return DONE;
     }
-    if (this.loopGuardTrips(key, rule, obj, plan)) {
-      trace.skipped = 'loop-guard';
+    if (change.sweep !== undefined && !this.withinSweep(rule, change.sweep, obj, plan)) {
+      trace.skipped = 'max-actions-per-run';
       this.publish(trace, started);
-      return this.finish(key);
+      return { kind: 'skipped', limit: 'max-actions-per-run' };
     }
-    if (run) {
-      if (run.actions + plan.length > rule.limits.maxActionsPerRun) {
-        run.stopped = true;
-        this.hooks.ruleError?.(rule.name, 'maxActionsPerRun');
-        const message = `rule ${rule.name}: the ${run.event} sweep reached maxActionsPerRun (${rule.limits.maxActionsPerRun}); the rest of this sweep is skipped`;
-        this.log.warn(message, { rule: rule.name, sweep: run.event });
-        void this.runner.warn(rule.name, obj, 'ReflexSweepLimit', message);
-        trace.skipped = 'max-actions-per-run';
-        this.publish(trace, started);
-        return this.finish(key);
-      }
-      run.actions += plan.length;
+    const run = await this.runner.run(rule, plan, obj, trace);
+    if (run.tripped) {
+      this.loopGuardTripped(rule, obj, run.tripped);
+      trace.skipped = 'loop-guard';
     }
-    const results = await this.runner.run(rule, plan, obj, trace);
-    this.guard.record(key, results, this.clock.now());
     this.publish(trace, started);
-    this.settle(key, rule, obj, change, results);
+    const failed = run.results.find((r) => r.status === 'failed');
+    if (failed) return classify(failed.cause ?? new Error(`${failed.action} failed`), failed.action);
+    return run.tripped ? { kind: 'skipped', limit: 'loop-guard' } : DONE;
   }
 
-  /** The one place that maps an outcome to a queue operation. */
-  private settle(key: string, rule: CompiledRule, obj: KubeObject, change: PendingChange, results: ActionResult[]): void {
-    const failed = results.find((r) => r.status === 'failed');
-    if (!failed) return this.finish(key);
-    const error = errorMessage(failed.cause);
-    this.hooks.ruleError?.(rule.name, 'action');
-    if (failed.cause?.terminal) {
-      this.log.warn('action failed; not retrying (retrying cannot help)', { rule: rule.name, action: failed.action, target: failed.target, error });
-      void this.runner.warn(rule.name, obj, 'ReflexActionFailed', `rule ${rule.name}: ${failed.action} failed: ${error}`);
-      return this.finish(key);
+  /** Charges a sweep's plan to its maxActionsPerRun budget; false (reported once) when it stops the sweep. */
+  private withinSweep(rule: CompiledRule, sweep: RuleEvent, obj: KubeObject, plan: Plan): boolean {
+    const charge = this.intake.chargeSweep(rule.name, sweep, plan.length, rule.limits.maxActionsPerRun);
+    if (charge === 'ok') return true;
+    if (charge === 'limit-reached') {
+      this.hooks.ruleError?.(rule.name, 'maxActionsPerRun');
+      const message = `rule ${rule.name}: the ${sweep} sweep reached maxActionsPerRun (${rule.limits.maxActionsPerRun}); the rest of this sweep is skipped`;
+      this.log.warn(message, { rule: rule.name, sweep });
+      void this.runner.warn(rule.name, obj, 'ReflexSweepLimit', message);
     }
-    const retries = this.queue.numRequeues(key);
-    const maxRetries = this.o.maxRetries ?? 10;
-    if (retries < maxRetries) {
-      this.log.info('action failed; retrying with backoff', { rule: rule.name, action: failed.action, target: failed.target, retry: retries + 1, error });
-      this.retryLater(key, change);
-      return;
-    }
-    this.hooks.retriesExhausted?.(rule.name);
-    const message = `rule ${rule.name}: ${failed.action} of ${describe(failed.target)} failed ${retries + 1} times; giving up: ${error}`;
-    this.log.error(message, { rule: rule.name });
-    void this.runner.warn(rule.name, obj, 'ReflexRetriesExhausted', message);
-    this.finish(key);
+    return false;
   }
 
-  /** Puts `change` back (merged with anything newer) and requeues its key after the rate limiter's delay. */
-  private retryLater(key: string, change: PendingChange): void {
-    const [rule, objKey] = splitKey(key);
-    const newer = this.pending.get(rule)?.get(objKey);
-    this.setPending(rule, objKey, newer ? coalesce(change, newer) : change);
-    this.queue.addRateLimited(key, { lane: change.lane });
-  }
-
-  private finish(key: string): void {
-    this.queue.forget(key);
-  }
-
-  /** The loop guard: a plan that would exceed actionsPerObjectPerMinute writes skips the key, said once per window. */
-  private loopGuardTrips(key: string, rule: CompiledRule, obj: KubeObject, plan: Plan): boolean {
-    const now = this.clock.now();
-    if (!this.guard.trips(key, plan, rule.limits.actionsPerObjectPerMinute, now)) return false;
+  /** The loop guard held a write back: counted, and said once per (rule, target) and window. */
+  private loopGuardTripped(rule: CompiledRule, obj: KubeObject, target: PlannedRef): void {
     this.hooks.loopGuard?.(rule.name);
-    if (this.guard.shouldReport(key, now)) {
-      const message = `rule ${rule.name}: more than ${rule.limits.actionsPerObjectPerMinute} actions on ${objectKey(obj)} within a minute; skipping it (loop guard: is another rule or controller changing it back?)`;
-      this.log.warn(message, { rule: rule.name, object: objectKey(obj) });
-      void this.runner.warn(rule.name, obj, 'ReflexLoopGuard', message);
-    }
-    return true;
+    if (!this.intake.guard.shouldReport(rule.name, target, this.clock.now())) return;
+    const where = `${target.kind} ${target.namespace ? `${target.namespace}/` : ''}${target.name}`;
+    const limit = rule.limits.actionsPerObjectPerMinute;
+    const message = `rule ${rule.name}: more than ${limit} changing writes to ${where} within a minute; holding them back (loop guard: is another rule or controller changing it back?)`;
+    this.log.warn(message, { rule: rule.name, target: where });
+    void this.runner.warn(rule.name, obj, 'ReflexLoopGuard', message);
   }
 
-  /** Whether decision traces are consumed now. */
+  /** Whether decision traces are consumed now (traces are only built for what is evaluated anyway). */
   private tracing(): boolean {
     return this.hooks.trace !== undefined && this.hooks.tracing?.() !== false;
   }
@@ -323,14 +276,4 @@ export class RuleController {
   }
 }
 
-function describe(t: { kind: string; namespace?: string; name: string }): string {
-  return `${t.kind} ${t.namespace ? `${t.namespace}/` : ''}${t.name}`;
-}
-
 export type { Lane };
-
-/** A queue key `rule|namespace/name` as its rule name and object key. */
-function splitKey(key: string): [rule: string, objKey: string] {
-  const bar = key.indexOf('|');
-  return [key.slice(0, bar), key.slice(bar + 1)];
-}

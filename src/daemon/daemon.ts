@@ -113,6 +113,7 @@ export class Daemon {
       dryRun: config.dryRun === 'server',
     });
     this.metrics.watchQueue(() => controller.queue.stats());
+    this.metrics.watchRetries(() => controller.keysInRetry());
     this.metrics.watchCaches(() => cacheSizes(factory));
     this.metrics.watchWatches(() => Object.fromEntries(factory.list().map((i) => [i.description, i.stats().watches])));
     const ops = new OpsServer({
@@ -151,6 +152,7 @@ export class Daemon {
       evaluated: (rule, result) => m.ruleEvaluated(rule, result),
       action: (rule, action, outcome) => m.actionExecuted(rule, action, outcome as 'done'),
       ruleError: (rule, kind) => m.ruleError(rule, kind),
+      failure: (rule, outcome, reason) => m.ruleFailed(rule, outcome, reason),
       retriesExhausted: (rule) => m.retriesExhaustedFor(rule),
       loopGuard: (rule) => m.loopGuardTripped(rule),
       trace: (t) => this.traces.publish(t),

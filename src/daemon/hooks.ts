@@ -11,6 +11,8 @@ export interface ControllerHooks {
   evaluated?(rule: string, result: 'match' | 'nomatch' | 'error'): void;
   action?(rule: string, action: string, outcome: string): void;
   ruleError?(rule: string, kind: string): void;
+  /** A key's processing failed: how it is handled and the failure's reason (`Invalid`, `NetworkError`…). */
+  failure?(rule: string, outcome: 'transient' | 'forbidden' | 'terminal', reason: string): void;
   retriesExhausted?(rule: string): void;
   loopGuard?(rule: string): void;
   ruleActivated?(rule: string): void;

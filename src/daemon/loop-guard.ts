@@ -1,20 +1,31 @@
 /**
- * LoopGuard: the per-object action budget of design.md §2 (`actionsPerObjectPerMinute`). It
- * counts, per (rule, object) key, the writes that changed something within a sliding window;
- * a plan that would go over the budget trips it. Memory is bounded by the keys active within
- * the window: empty windows are dropped.
+ * LoopGuard: the action budget of design.md §2 (`actionsPerObjectPerMinute`), counted per
+ * (rule, target): the writes of one rule to one object that changed something, within a sliding
+ * minute. It is checked before each write, so one change fanned out to many targets (one write
+ * each) never trips it, while two writers flipping one object do. Memory is bounded by the
+ * (rule, target) pairs written within the window: empty windows are dropped.
  */
 import type { ActionResult } from '../actions/index.js';
-import type { Plan } from '../engine/index.js';
+import type { PlannedRef } from '../engine/index.js';
 
 /** The window of the budget (design.md: per minute). */
 export const LOOP_WINDOW_MS = 60_000;
 
 const WRITES = new Set(['apply', 'create', 'update', 'patch', 'delete']);
 
+/** Whether an action kind writes to the cluster (what the budget is about). */
+export function isWrite(action: string): boolean {
+  return WRITES.has(action);
+}
+
 /** Whether an executed action changed the cluster: a write, done, not audited, not a dry run, not a no-op. */
 export function changedSomething(r: ActionResult): boolean {
   return WRITES.has(r.action) && r.status === 'done' && !r.audit && !r.dryRun && r.changed !== false;
+}
+
+/** The budget's key of one rule writing one object. */
+export function guardKey(rule: string, t: PlannedRef): string {
+  return `${rule}|${t.apiVersion}|${t.kind}|${t.namespace ?? ''}/${t.name}`;
 }
 
 export class LoopGuard {
@@ -22,33 +33,32 @@ export class LoopGuard {
   private readonly reported = new Map<string, number>();
   private lastPrune = 0;
 
-  /** Whether running `plan` on `key` at `now` would exceed `budget` writes within the window. */
-  trips(key: string, plan: Plan, budget: number, now: number): boolean {
-    const recent = this.recent(key, now);
-    const planned = plan.filter((p) => WRITES.has(p.action)).length;
-    return planned > 0 && recent + planned > budget;
+  /** Whether one more write by `rule` to `target` at `now` would go over `budget` changing writes within the window. */
+  trips(rule: string, target: PlannedRef, budget: number, now: number): boolean {
+    return this.recent(guardKey(rule, target), now) + 1 > budget;
   }
 
-  /** True the first time per window that a tripped key should be reported. */
-  shouldReport(key: string, now: number): boolean {
+  /** True the first time per window that a tripped (rule, target) should be reported. */
+  shouldReport(rule: string, target: PlannedRef, now: number): boolean {
+    const key = guardKey(rule, target);
     const last = this.reported.get(key);
     if (last !== undefined && now - last < LOOP_WINDOW_MS) return false;
     this.reported.set(key, now);
     return true;
   }
 
-  /** Records the writes among `results` that changed something. */
-  record(key: string, results: ActionResult[], now: number): void {
-    const n = results.filter(changedSomething).length;
-    if (n > 0) {
+  /** Records `result` of `rule` when it is a write that changed something. */
+  record(rule: string, result: ActionResult, now: number): void {
+    if (changedSomething(result)) {
+      const key = guardKey(rule, result.target);
       const list = this.writes.get(key) ?? [];
-      for (let i = 0; i < n; i++) list.push(now);
+      list.push(now);
       this.writes.set(key, list);
     }
     this.prune(now);
   }
 
-  /** Keys with writes inside the window (for tests and metrics). */
+  /** (rule, target) pairs with writes inside the window (for tests and metrics). */
   size(): number {
     return this.writes.size;
   }

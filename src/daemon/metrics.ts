@@ -59,6 +59,11 @@ export class DaemonMetrics {
   private readonly retriesExhausted = new Counter({
     name: 'reflex_retries_exhausted_total', help: 'Objects a rule gave up on after the last retry.', labelNames: ['rule'], registers: [this.registry],
   });
+  private readonly failures = new Counter({
+    name: 'reflex_rule_failures_total', help: 'Failed evaluations of a rule by how they are handled (transient, forbidden, terminal) and reason (Invalid, NetworkError…).',
+    labelNames: ['rule', 'outcome', 'reason'], registers: [this.registry],
+  });
+  private keysInRetry: () => Record<string, number> = () => ({});
   private readonly loopGuard = new Counter({
     name: 'reflex_loop_guard_total', help: 'Actions held back by the per-object action budget (loop guard).', labelNames: ['rule'], registers: [this.registry],
   });
@@ -106,6 +111,14 @@ export class DaemonMetrics {
         for (const [resource, n] of Object.entries(this.cacheSizes())) cache.set({ resource }, n);
       },
     });
+    const retrying: Gauge = new Gauge({
+      name: 'reflex_rule_keys_in_retry', help: 'Objects of a rule waiting for a retry after a transient or forbidden failure.', labelNames: ['rule'],
+      registers: [this.registry],
+      collect: () => {
+        retrying.reset();
+        for (const [rule, n] of Object.entries(this.keysInRetry())) retrying.set({ rule }, n);
+      },
+    });
     this.leader.set(0);
     this.rulesLoaded.set(0);
   }
@@ -146,6 +159,16 @@ export class DaemonMetrics {
 
   ruleError(rule: string, kind: string): void {
     this.ruleErrors.inc({ rule, kind });
+  }
+
+  /** A rule's evaluation of an object failed: handled as `outcome`, for `reason`. */
+  ruleFailed(rule: string, outcome: 'transient' | 'forbidden' | 'terminal', reason: string): void {
+    this.failures.inc({ rule, outcome, reason });
+  }
+
+  /** Where scrapes read the keys in retry per rule from (e.g. `() => controller.keysInRetry()`). */
+  watchRetries(keys: () => Record<string, number>): void {
+    this.keysInRetry = keys;
   }
 
   retriesExhaustedFor(rule: string): void {

@@ -1,19 +1,32 @@
 /**
  * PlanRunner: executes a rule's plan for the controller, in order, stopping at the first failure;
- * in client dry-run it only logs. It refuses writes that would land in the daemon's own namespace,
- * records each action in the decision trace, and emits the controller's Warning Events.
+ * in client dry-run it only logs. Before each write it checks the loop guard of (rule, target)
+ * and refuses writes that would land in the daemon's own namespace; it records each changing
+ * write in the loop guard's books and each action in the decision trace, and emits the
+ * controller's Warning Events.
  */
 import { errorMessage, type Clock, type KubeObject, type Logger } from '../core/index.js';
 import type { KubeClient } from '../client/index.js';
 import { refOf, renderUpdate, type CompiledRule, type Plan, type PlannedAction, type PlannedRef } from '../engine/index.js';
 import { ActionError, ActionErrorCode, executeAction, executePlan, type ActionResult } from '../actions/index.js';
 import type { ControllerHooks, ControllerTrace } from './hooks.js';
+import { isWrite, type LoopGuard } from './loop-guard.js';
 import { redactPlanned } from './redact.js';
 import type { RuleRegistry } from './rule-registry.js';
 
+/** What running a plan came to. */
+export interface PlanRun {
+  /** Results of the actions that ran (a refused or failed one last). */
+  results: ActionResult[];
+  /** The target whose loop guard held the plan back, when one did (nothing after it ran). */
+  tripped?: PlannedRef;
+}
+
 export interface PlanRunnerOptions {
   client: KubeClient;
-  registry: RuleRegistry;
+  registry: Pick<RuleRegistry, 'scopeOf' | 'lookup'>;
+  /** The loop guard's books (the intake's). */
+  guard: LoopGuard;
   clock: Clock;
   logger: Logger;
   hooks: ControllerHooks;
@@ -33,16 +46,21 @@ export class PlanRunner {
     this.hooks = o.hooks;
   }
 
-  /** Runs a plan in order (the first failure stops the rest), or only logs it in client dry-run mode. */
-  async run(rule: CompiledRule, plan: Plan, trigger: KubeObject, trace: ControllerTrace): Promise<ActionResult[]> {
+  /**
+   * Runs a plan in order (the first failure stops the rest), or only logs it in client dry-run
+   * mode. A write that would take its (rule, target) over `actionsPerObjectPerMinute` changing
+   * writes is not sent, and stops the plan (`tripped`).
+   */
+  async run(rule: CompiledRule, plan: Plan, trigger: KubeObject, trace: ControllerTrace): Promise<PlanRun> {
     if (this.o.dryRun === 'client') {
       for (const p of plan) {
         const safe = redactPlanned(p);
         this.log.info('dry-run: planned action', { rule: rule.name, action: p.action, target: p.target, body: safe.body, options: p.options });
         this.hooks.action?.(rule.name, p.action, 'planned');
       }
-      return [];
+      return { results: [] };
     }
+    let held: ActionResult | undefined;
     const options = {
       client: this.o.client,
       mode: rule.mode,
@@ -54,9 +72,19 @@ export class PlanRunner {
       lookup: (t: PlannedRef) => this.o.registry.lookup(t),
       signal: this.o.signal,
     };
-    return executePlan(plan, options, {
-      precheck: (p) => this.unplaced(p),
+    const guard = this.o.guard;
+    const budget = rule.limits.actionsPerObjectPerMinute;
+    const results = await executePlan(plan, options, {
+      precheck: async (p) => {
+        if (isWrite(p.action) && guard.trips(rule.name, p.target, budget, this.clock.now())) {
+          held = { status: 'failed', action: p.action, target: p.target, cause: new ActionError(`the loop guard of ${p.target.kind} ${p.target.name} held the ${p.action} back`, p.action, p.target, { code: 'ERR_LOOP_GUARD', terminal: true }) };
+          return held;
+        }
+        return this.unplaced(p);
+      },
       onResult: (_p, r, durationMs) => {
+        if (r === held) return;
+        guard.record(rule.name, r, this.clock.now());
         trace.executed.push({ action: r.action, outcome: r.status, durationMs, ...(r.cause ? { error: errorMessage(r.cause) } : {}) });
         this.hooks.action?.(rule.name, r.action, r.status);
         if (this.o.dryRun === 'server' && r.status !== 'failed') {
@@ -64,6 +92,8 @@ export class PlanRunner {
         }
       },
     });
+    if (!held) return { results };
+    return { results: results.filter((r) => r !== held), tripped: held.target };
   }
 
   /**
@@ -72,7 +102,15 @@ export class PlanRunner {
    */
   private async unplaced(p: PlannedAction): Promise<ActionResult | undefined> {
     if (p.target.namespace || p.action === 'log' || p.action === 'webhook' || p.action === 'event') return undefined;
-    if ((await this.o.registry.scopeOf(p.target.apiVersion, p.target.kind)) !== 'Namespaced') return undefined;
+    let scope;
+    try {
+      scope = await this.o.registry.scopeOf(p.target.apiVersion, p.target.kind);
+    } catch (err) {
+      // Discovery did not answer: a transient failure of this action, never "not namespaced".
+      const cause = new ActionError(`${p.action} of ${p.target.kind} ${p.target.name} for rule "${p.rule}": discovery failed: ${errorMessage(err)}`, p.action, p.target, { code: ActionErrorCode.api, cause: err });
+      return { status: 'failed', action: p.action, target: p.target, cause };
+    }
+    if (scope !== 'Namespaced') return undefined;
     const where = p.action === 'apply' || p.action === 'create' ? 'object.metadata.namespace' : 'target.namespace';
     const cause = new ActionError(
       `rule ${p.rule}: ${p.action} of ${p.target.kind} ${p.target.name}: the kind is namespaced but the action names no namespace (and the trigger has none to inherit); set ${where}`,

@@ -3,22 +3,19 @@
  * A rule whose `when` needs `path = literal` (the engine's `prefilterOf`) is indexed by that
  * path and value, so with 50 rules keyed on a label, one lookup finds the rule whose value the
  * object carries; the others are handed the event as decided false on this object, which spares
- * the controller evaluating their conditions (it still merges the event into a pending change,
- * and evaluates when traces are watched).
+ * evaluating their conditions (the intake still merges the event into a change pending for the key).
  */
 import { objectKey, type KubeObject } from '../core/index.js';
 import { BAIL, prefilterOf, valueAt } from '../engine/index.js';
 import type { SharedInformer } from '../informers/index.js';
+import type { ActiveRule } from './active-rule.js';
 import type { PendingChange } from './coalesce.js';
-import type { ActiveRule } from './rule-registry.js';
 
-export interface FanoutOptions {
-  /**
-   * Records a change for a rule and queues its key (the controller's, with its own checks);
-   * `decidedFalse`: the rule's condition is known to be false on `obj`.
-   */
-  enqueue(rule: ActiveRule, obj: KubeObject, change: PendingChange, objKey: string, decidedFalse: boolean): void;
-}
+/**
+ * Where the fan-out hands each (rule, change): the intake, which decides whether to queue it;
+ * `decidedFalse`: the rule's condition is known to be false on `obj`.
+ */
+export type Offer = (rule: ActiveRule, obj: KubeObject, change: PendingChange, objKey: string, decidedFalse: boolean) => void;
 
 /** Rules indexed on one path: by the value their `when` needs there. */
 interface PathGroup {
@@ -37,7 +34,7 @@ export class RuleFanout {
 
   constructor(
     private readonly informer: SharedInformer,
-    private readonly o: FanoutOptions,
+    private readonly offer: Offer,
   ) {
     this.detach = informer.addHandler({
       add: (obj, initial) => this.dispatch(obj, initial ? { event: 'sync', last: obj, lane: 'sweep', sweep: 'sync' } : { event: 'create', last: obj, lane: 'live' }),
@@ -69,13 +66,13 @@ export class RuleFanout {
 
   private dispatch(obj: KubeObject, change: PendingChange): void {
     const objKey = objectKey(obj);
-    const o = this.o;
-    for (const rule of this.unindexed) o.enqueue(rule, obj, change, objKey, false);
+    const offer = this.offer;
+    for (const rule of this.unindexed) offer(rule, obj, change, objKey, false);
     for (const g of this.groups) {
       const v = valueAt(obj, g.path);
       // An array on the path leaves every rule of the group undecided (JSONata would map over it).
       const hit = v === BAIL ? undefined : v !== null && typeof v === 'object' ? EMPTY : (g.byValue.get(v) ?? EMPTY);
-      for (const rule of g.rules) o.enqueue(rule, obj, change, objKey, hit !== undefined && !hit.has(rule));
+      for (const rule of g.rules) offer(rule, obj, change, objKey, hit !== undefined && !hit.has(rule));
     }
   }
 

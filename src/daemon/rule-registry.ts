@@ -1,32 +1,16 @@
 /**
- * RuleRegistry: binds each rule to the shared informers of its watch, its resync and
- * cron timers, and the live namespaceSelector. A rule whose kind is not served yet
+ * RuleRegistry: binds each rule to the shared informers of its watch (through the intake), its
+ * resync and cron timers, and the live namespaceSelector. A rule whose kind is not served yet
  * stays pending and activates when discovery finds the kind.
  */
 import { errorMessage, type Clock, type KubeObject, type Logger, type TimerHandle } from '../core/index.js';
-import { type KubeClient } from '../client/index.js';
-import type { InformerTarget, SharedInformer, SharedInformerFactory } from '../informers/index.js';
-import { builtinKind, type CompiledRule, type KindScope, type PlannedRef, type RuleEvent } from '../engine/index.js';
-import type { PendingChange } from './coalesce.js';
-import type { CacheLister } from './cache-lister.js';
-import { RuleFanout } from './rule-fanout.js';
+import { isUnknownKind, type KubeClient } from '../client/index.js';
+import type { InformerTarget, SharedInformerFactory } from '../informers/index.js';
+import { builtinKind, type CompiledRule, type KindScope, type PlannedRef } from '../engine/index.js';
+import type { ActiveRule } from './active-rule.js';
+import type { Intake } from './intake.js';
 
-/** One sweep (sync, resync or schedule run) of a rule: counted against maxActionsPerRun. */
-export interface SweepRun {
-  event: RuleEvent;
-  actions: number;
-  stopped: boolean;
-}
-
-/** A rule bound to its informers. */
-export interface ActiveRule {
-  rule: CompiledRule;
-  informers: SharedInformer[];
-  /** The current run of each kind of sweep; a new sweep of a kind replaces its run (and budget). */
-  sweeps: Map<RuleEvent, SweepRun>;
-  /** The newest cached state of `namespace/name` (or `name`), if the rule's caches hold it. */
-  current(objKey: string): KubeObject | undefined;
-}
+export type { ActiveRule } from './active-rule.js';
 
 interface Registration {
   rule: CompiledRule;
@@ -41,21 +25,20 @@ interface Registration {
 export interface RuleRegistryOptions {
   client: KubeClient;
   factory: SharedInformerFactory;
-  lister: CacheLister;
   clock: Clock;
   logger: Logger;
   pendingRetryMs: number;
-  /** Records a change and queues its key; `decidedFalse`: the rule's condition is known false on `obj` (see RuleFanout). */
-  enqueue(rule: ActiveRule, obj: KubeObject, change: PendingChange, objKey?: string, decidedFalse?: boolean): void;
+  /** Where the rules' informer events and sweeps go. */
+  intake: Intake;
   onActivated?(rule: string): void;
+  /** A rule stopped (removed, or restarting as a new version). */
+  onStopped?(rule: string): void;
 }
 
 export class RuleRegistry {
   private readonly regs = new Map<string, Registration>();
   private readonly scopes = new Map<string, KindScope>();
   private namespaceWatch: (() => void) | undefined;
-  /** One handler per informer, for all the rules watching through it. */
-  private readonly fanouts = new Map<SharedInformer, RuleFanout>();
 
   constructor(private readonly o: RuleRegistryOptions) {}
 
@@ -84,19 +67,21 @@ export class RuleRegistry {
     return reg?.state === 'active' ? reg.active : undefined;
   }
 
-  /** Names of rules waiting for their kind, with the reason. */
+  /** Names of rules waiting for their kind to be served. */
   pendingRules(): string[] {
     return [...this.regs.values()].filter((r) => r.state === 'pending').map((r) => r.rule.name);
   }
 
   /** Every cached object of every active rule is evaluated again with `event`. */
-  sweepAll(event: RuleEvent): void {
-    for (const reg of this.regs.values()) if (reg.active) this.sweep(reg.active, event);
+  sweepAll(event: 'sync' | 'resync'): void {
+    for (const reg of this.regs.values()) if (reg.active) this.o.intake.sweep(reg.active, event);
   }
 
   /**
    * The scope of a kind: known kinds at once (rules' kinds, built-in kinds), any other from
-   * discovery (cached by the client). Undefined when the server does not serve the kind.
+   * discovery (cached by the client). Undefined when the server does not serve the kind (after one
+   * discovery refresh); rejects when discovery itself fails (the server did not answer), so a
+   * network blip is retried rather than read as "not served".
    */
   async scopeOf(apiVersion: string, kind: string): Promise<KindScope | undefined> {
     const key = `${apiVersion}/${kind}`;
@@ -107,8 +92,9 @@ export class RuleRegistry {
       const scope: KindScope = info.namespaced ? 'Namespaced' : 'Cluster';
       this.scopes.set(key, scope);
       return scope;
-    } catch {
-      return undefined; // not served: the write will say so
+    } catch (err) {
+      if (isUnknownKind(err)) return undefined; // not served: the write will say so
+      throw err;
     }
   }
 
@@ -165,7 +151,6 @@ export class RuleRegistry {
     const active: ActiveRule = {
       rule,
       informers,
-      sweeps: new Map(),
       current: (key) => {
         for (const inf of informers) {
           const obj = inf.store.get(key);
@@ -174,18 +159,10 @@ export class RuleRegistry {
         return undefined;
       },
     };
-    for (const inf of informers) {
-      let fanout = this.fanouts.get(inf);
-      if (!fanout) this.fanouts.set(inf, (fanout = new RuleFanout(inf, this.o)));
-      fanout.add(active);
-      const joined = fanout;
-      reg.cleanup.unshift(() => {
-        if (joined.remove(active)) this.fanouts.delete(inf);
-      });
-    }
+    reg.cleanup.unshift(this.o.intake.attach(active));
     // Objects already cached are seen as `sync` (the informers' first listings, still to come, are `sync` too).
-    this.sweep(active, 'sync');
-    if (rule.resyncMs && rule.on.includes('resync')) this.every(reg, rule.resyncMs, () => this.sweep(active, 'resync'));
+    this.o.intake.sweep(active, 'sync');
+    if (rule.resyncMs && rule.on.includes('resync')) this.every(reg, rule.resyncMs, () => this.o.intake.sweep(active, 'resync'));
     if (rule.schedule && rule.on.includes('schedule')) this.cron(reg, active);
     if (rule.watch.namespaceSelector) this.watchNamespaces();
     return active;
@@ -211,29 +188,12 @@ export class RuleRegistry {
     const arm = (due: number) => {
       timer = this.o.clock.setTimer(() => {
         if (this.o.clock.now() < due) return arm(due);
-        this.sweep(active, 'schedule');
+        this.o.intake.sweep(active, 'schedule');
         arm(schedule.next(due));
       }, Math.max(0, due - this.o.clock.now()));
     };
     arm(schedule.next(this.o.clock.now()));
     reg.cleanup.push(() => this.o.clock.clearTimer(timer));
-  }
-
-  /** Starts a new run of `event` sweeps for the rule: a fresh maxActionsPerRun budget. */
-  private newSweep(active: ActiveRule, event: RuleEvent): RuleEvent {
-    active.sweeps.set(event, { event, actions: 0, stopped: false });
-    return event;
-  }
-
-  private sweep(active: ActiveRule, event: RuleEvent, namespace?: string): void {
-    if (!active.rule.on.includes(event)) return;
-    const sweep = this.newSweep(active, event);
-    for (const inf of active.informers) {
-      for (const obj of inf.store.list()) {
-        if (namespace !== undefined && obj.metadata?.namespace !== namespace) continue;
-        this.o.enqueue(active, obj, { event, last: obj, lane: 'sweep', sweep });
-      }
-    }
   }
 
   /** namespaceSelector stays live: a Namespace that gains the labels brings its objects in as `sync`. */
@@ -247,7 +207,7 @@ export class RuleRegistry {
           const sel = reg.rule.watch.namespaceSelector;
           if (!reg.active || !sel) continue;
           if (sel.matches(ns.metadata?.labels) && !sel.matches(old.metadata?.labels)) {
-            this.sweep(reg.active, 'sync', ns.metadata?.name ?? '');
+            this.o.intake.sweep(reg.active, 'sync', ns.metadata?.name ?? '');
           }
         }
       },
@@ -255,9 +215,11 @@ export class RuleRegistry {
   }
 
   private stopOne(reg: Registration): void {
+    const wasActive = reg.state === 'active';
     reg.state = 'stopped';
     if (reg.retry) this.o.clock.clearTimer(reg.retry);
     for (const c of reg.cleanup.splice(0)) c();
+    if (wasActive) this.o.onStopped?.(reg.rule.name);
   }
 }
 

@@ -1,8 +1,11 @@
 /** The rule model (design.md §2) after loading, the planned-action contract, and the ports the engine reads through. */
 import type { KubeObject, LabelSelectorSpec } from '../core/index.js';
 
-/** Events a rule sees. */
-export type RuleEvent = 'sync' | 'create' | 'update' | 'delete' | 'resync' | 'schedule' | 'dependency';
+/**
+ * Events a rule sees. `recheck` (the time `recheckAt` gave has come) is produced by the daemon;
+ * RULE_EVENTS lists those a rule can name in `on`.
+ */
+export type RuleEvent = 'sync' | 'create' | 'update' | 'delete' | 'resync' | 'schedule' | 'dependency' | 'recheck';
 export const RULE_EVENTS: readonly RuleEvent[] = ['sync', 'create', 'update', 'delete', 'resync', 'schedule', 'dependency'];
 
 /** Action keys, in the order of design.md's table. */

@@ -1,6 +1,12 @@
 /** DelayingWorkQueue: a WorkQueue whose keys can be added after a delay, over a timer heap on the injected clock. */
 import type { TimerHandle } from '../core/index.js';
 import type { AddOptions, Lane } from './lane.js';
+
+/** Options of a delayed add. */
+export interface AddAfterOptions extends AddOptions {
+  /** Replace the key's delayed add still waiting, whatever its due time (default: the earlier one wins). */
+  replace?: boolean;
+}
 import { TimerHeap, type Timed } from './timer-heap.js';
 import { WorkQueue, type Queue, type WorkQueueOptions } from './work-queue.js';
 
@@ -8,9 +14,11 @@ import { WorkQueue, type Queue, type WorkQueueOptions } from './work-queue.js';
 export interface DelayingQueue extends Queue {
   /**
    * Adds `key` after `delayMs` (now when ≤ 0). A key already waiting keeps the
-   * earlier of its two due times (as client-go). Ignored after shutdown.
+   * earlier of its two due times (as client-go), unless `replace`. Ignored after shutdown.
    */
-  addAfter(key: string, delayMs: number, options?: AddOptions): void;
+  addAfter(key: string, delayMs: number, options?: AddAfterOptions): void;
+  /** Cancels the delayed add of `key` still waiting, if any (a key already queued stays queued). */
+  cancelAfter(key: string): void;
   /** Keys waiting for their delay to pass. */
   waitingLen(): number;
 }
@@ -31,8 +39,9 @@ export class DelayingWorkQueue extends WorkQueue implements DelayingQueue {
     super(options);
   }
 
-  addAfter(key: string, delayMs: number, options: AddOptions = {}): void {
+  addAfter(key: string, delayMs: number, options: AddAfterOptions = {}): void {
     if (this.shuttingDown) return;
+    if (options.replace) this.cancelAfter(key);
     if (delayMs <= 0) {
       this.add(key, options);
       return;
@@ -50,6 +59,18 @@ export class DelayingWorkQueue extends WorkQueue implements DelayingQueue {
     const lanePick: Lane = existing?.value.lane === 'live' ? 'live' : lane;
     this.waiting.set(key, this.heap.push(at, { key, lane: lanePick, live: true }));
     this.arm();
+  }
+
+  cancelAfter(key: string): void {
+    const existing = this.waiting.get(key);
+    if (!existing) return;
+    existing.value.live = false; // lazy deletion: the heap skips it when it falls due
+    this.waiting.delete(key);
+  }
+
+  /** When the delayed add of `key` falls due (clock ms), if one is waiting. */
+  dueAt(key: string): number | undefined {
+    return this.waiting.get(key)?.at;
   }
 
   waitingLen(): number {

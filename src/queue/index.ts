@@ -1,13 +1,14 @@
 /** queue: work queue (dedup, one worker per key), delaying queue, rate limiters, lanes. */
 export { WorkQueue, type Queue, type WorkQueueOptions } from './work-queue.js';
-export { DelayingWorkQueue, type DelayingQueue } from './delaying-queue.js';
-export { RateLimitingWorkQueue, type RateLimitingQueue, type RateLimitingQueueOptions } from './rate-limiting-queue.js';
+export { DelayingWorkQueue, type DelayingQueue, type AddAfterOptions } from './delaying-queue.js';
+export { RateLimitingWorkQueue, type RateLimitingQueue, type RateLimitingQueueOptions, type RateLimitedOptions } from './rate-limiting-queue.js';
 export {
   ItemExponentialRateLimiter,
   TokenBucketRateLimiter,
   MaxOfRateLimiter,
   defaultControllerRateLimiter,
   type RateLimiter,
+  type WhenOptions,
   type ItemExponentialOptions,
   type TokenBucketOptions,
   type ControllerRateLimiterOptions,

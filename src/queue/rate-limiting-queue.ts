@@ -4,10 +4,21 @@ import { DelayingWorkQueue, type DelayingQueue } from './delaying-queue.js';
 import { defaultControllerRateLimiter, type RateLimiter } from './rate-limiters.js';
 import type { WorkQueueOptions } from './work-queue.js';
 
+/** Options of a rate-limited add. */
+export interface RateLimitedOptions extends AddOptions {
+  /** Wait at least this long, ms (a server's Retry-After). Default 0. */
+  atLeastMs?: number;
+  /** Wait the limiter's slowest delay (its ceiling, with jitter) whatever the count. Default false. */
+  slowest?: boolean;
+}
+
 /** RateLimitingQueue: a DelayingQueue with rate-limited retries. */
 export interface RateLimitingQueue extends DelayingQueue {
-  /** Adds `key` after the delay the rate limiter gives it (one more retry counted). */
-  addRateLimited(key: string, options?: AddOptions): void;
+  /**
+   * Adds `key` after the delay the rate limiter gives it (one more retry counted), or after
+   * `atLeastMs` when that is longer. Replaces a delayed add of the key still waiting.
+   */
+  addRateLimited(key: string, options?: RateLimitedOptions): void;
   /** Forgets `key`'s retries (call after a success or when giving up); does not remove it from the queue. */
   forget(key: string): void;
   /** Retries counted for `key` since it was last forgotten. */
@@ -27,10 +38,11 @@ export class RateLimitingWorkQueue extends DelayingWorkQueue implements RateLimi
     this.limiter = options.rateLimiter ?? defaultControllerRateLimiter({ clock: this.clock });
   }
 
-  addRateLimited(key: string, options: AddOptions = {}): void {
+  addRateLimited(key: string, options: RateLimitedOptions = {}): void {
     if (this.shuttingDown) return;
     this.metrics.retry();
-    this.addAfter(key, this.limiter.when(key), options);
+    const delay = Math.max(this.limiter.when(key, { slowest: options.slowest === true }), options.atLeastMs ?? 0);
+    this.addAfter(key, delay, { lane: options.lane, replace: true });
   }
 
   forget(key: string): void {

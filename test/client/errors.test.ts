@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import {
   isAlreadyExists, isConflict, isExpired, isForbidden, isGone, isInvalid, isNotFound, isServerTimeout, isTooManyRequests, isUnauthorized,
-  KubeApiError, parseWarnings,
+  KubeApiError, KubeNetworkError, UnknownKindError, parseWarnings,
+  isBadRequest, isNetworkError, isServerError, isUnknownKind, isUnsupportedMediaType, oneLine, MAX_MESSAGE_CHARS,
 } from '../../src/client/index.js';
 
 const ctx = { verb: 'get', resource: 'configmaps "a"', server: 'https://s' };
@@ -52,5 +53,29 @@ describe('parseWarnings', () => {
 
   it('keeps a value that does not parse as its text', () => {
     expect(parseWarnings('not a warning')).to.deep.equal([{ code: 299, agent: '-', text: 'not a warning' }]);
+  });
+});
+
+describe('API error messages', () => {
+  it('are one line: verb, resource, server, reason and the Status message made one line and cut, never the whole body', () => {
+    const dump = `ConfigMap "a" is invalid: data: Invalid value: map[string]interface {}{\n  "big": "${'x'.repeat(5000)}"\n}`;
+    const e = new KubeApiError({ verb: 'patch', resource: 'configmaps "a" in namespace "n"', server: 'https://s' }, 422, { kind: 'Status', code: 422, reason: 'Invalid', message: dump });
+    expect(e.message).to.not.contain('\n');
+    expect(e.message.startsWith('patch configmaps "a" in namespace "n" on https://s: Invalid (422): ConfigMap "a" is invalid: data: Invalid value: map[string]interface {}{ "big": "xxx')).to.equal(true);
+    expect(e.message.length).to.be.at.most(400);
+    expect(e.message.endsWith('…')).to.equal(true);
+    expect(e.body.message).to.equal(dump);
+  });
+
+  it('keep a short message as the server wrote it', () => {
+    expect(oneLine('  a  short\n message ')).to.equal('a short message');
+    expect(oneLine('y'.repeat(MAX_MESSAGE_CHARS))).to.have.length(MAX_MESSAGE_CHARS);
+  });
+
+  it('have predicates for every class the controller retries or not', () => {
+    expect([isBadRequest(err(400, 'BadRequest')), isUnsupportedMediaType(err(415, 'UnsupportedMediaType')), isServerError(err(503, 'ServiceUnavailable'))]).to.deep.equal([true, true, true]);
+    expect([isServerError(err(429, 'TooManyRequests')), isNetworkError(err(503, 'ServiceUnavailable'))]).to.deep.equal([false, false]);
+    expect(isNetworkError(new KubeNetworkError('x', 'reset', 'https://s'))).to.equal(true);
+    expect(isUnknownKind(new UnknownKindError('example.com/v1', 'Widget', 'https://s'))).to.equal(true);
   });
 });

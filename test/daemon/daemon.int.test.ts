@@ -151,10 +151,13 @@ spec:
     const d = await start(['--config', testConfig(fx.ns, 'queue: { maxRetries: 3, baseDelayMs: 100 }\n')]);
     const gaveUp = await d.waitForLog((l) => String(l.message).includes('giving up'), 30_000, 'giving up after retries');
     expect(String(gaveUp.message)).to.contain('failed 4 times');
-    const attempts = d.lines.filter((l) => l.message === 'action failed; retrying with backoff' && l.rule === 'claim-owner');
-    expect(attempts.map((l) => l.retry)).to.deep.equal([1, 2, 3]);
+    // The first failure is logged at info, its repeats (same reason) at debug.
+    const first = d.lines.filter((l) => l.message === 'apply failed; retrying with backoff' && l.rule === 'claim-owner');
+    expect(first.map((l) => [l.retry, l.reason])).to.deep.equal([[1, 'Conflict']]);
+    expect(String(first[0].error)).to.not.contain('\n');
     const m = await d.get('/metrics', 'metrics');
     expect(metricValue(m.text, 'reflex_retries_exhausted_total', 'rule="claim-owner"')).to.equal(1);
+    expect(metricValue(m.text, 'reflex_rule_failures_total', 'rule="claim-owner",outcome="transient",reason="Conflict"')).to.equal(4);
     const owner = await fx.admin.ok<{ data: Record<string, string> }>('GET', cmPath('contested'));
     expect(owner.data.owner).to.equal('someone-else');
   });
@@ -227,7 +230,7 @@ spec:
     const d = await start(['--config', testConfig(fx.ns)]);
     await createCM('contested');
     const guard = await d.waitForLog((l) => String(l.message).includes('loop guard'), 30_000, 'the loop guard to trip');
-    expect(String(guard.message)).to.match(/rule owner-[ab]: more than 10 actions on .*contested within a minute/);
+    expect(String(guard.message)).to.match(/rule owner-[ab]: more than 10 changing writes to ConfigMap .*\/contested within a minute/);
     const m = await d.get('/metrics', 'metrics');
     expect((metricValue(m.text, 'reflex_loop_guard_total', 'rule="owner-a"') ?? 0) + (metricValue(m.text, 'reflex_loop_guard_total', 'rule="owner-b"') ?? 0)).to.be.greaterThan(0);
     const events = await fx.admin.ok<{ items: { reason: string; regarding: { name: string } }[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${fx.ns}/events`);

@@ -28,7 +28,7 @@ describe('RuleFanout (one informer handler for all its rules)', () => {
   let ac: AbortController;
   let calls: string[];
   let fanout: RuleFanout;
-  const active = (r: CompiledRule): ActiveRule => ({ rule: r, informers: [informer], sweeps: new Map(), current: (k) => informer.store.get(k) });
+  const active = (r: CompiledRule): ActiveRule => ({ rule: r, informers: [informer], current: (k) => informer.store.get(k) });
 
   beforeEach(async () => {
     lw = new MemoryListerWatcher();
@@ -37,10 +37,9 @@ describe('RuleFanout (one informer handler for all its rules)', () => {
     void informer.run(ac.signal);
     await informer.waitForSync();
     calls = [];
-    fanout = new RuleFanout(informer, {
-      enqueue: (r: ActiveRule, obj: KubeObject, change: PendingChange, objKey: string, decidedFalse: boolean) =>
-        calls.push(`${r.rule.name} ${change.event} ${objKey}${decidedFalse ? ' decided-false' : ''}`),
-    });
+    fanout = new RuleFanout(informer, (r: ActiveRule, obj: KubeObject, change: PendingChange, objKey: string, decidedFalse: boolean) =>
+      calls.push(`${r.rule.name} ${change.event} ${objKey}${decidedFalse ? ' decided-false' : ''}`),
+    );
   });
   afterEach(() => ac.abort());
 

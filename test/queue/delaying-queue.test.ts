@@ -42,6 +42,33 @@ describe('DelayingWorkQueue', () => {
     expect(q.len()).to.equal(0);
   });
 
+  it('replaces a waiting key\'s due time when asked, later or earlier', () => {
+    const clock = new FakeClock();
+    const q = new DelayingWorkQueue({ clock });
+    q.addAfter('a', 100);
+    q.addAfter('a', 900, { replace: true });
+    expect(q.waitingLen()).to.equal(1);
+    expect(q.dueAt('a')).to.equal(900);
+    clock.advance(899);
+    expect(q.len()).to.equal(0);
+    clock.advance(1);
+    expect(q.len()).to.equal(1);
+  });
+
+  it('cancels a waiting key, leaving others and keys already queued alone', () => {
+    const clock = new FakeClock();
+    const q = new DelayingWorkQueue({ clock });
+    q.addAfter('a', 100);
+    q.addAfter('b', 100);
+    q.add('c');
+    q.cancelAfter('a');
+    q.cancelAfter('c');
+    expect(q.waitingLen()).to.equal(1);
+    clock.advance(1000);
+    expect(q.len()).to.equal(2);
+    expect(q.dueAt('a')).to.equal(undefined);
+  });
+
   it('wakes a waiting worker when a delayed key falls due', async () => {
     const clock = new FakeClock();
     const q = new DelayingWorkQueue({ clock });
