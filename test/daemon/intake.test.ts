@@ -88,9 +88,7 @@ describe('Intake (between the informers and the queue)', () => {
 
   it('queues a dependency event on the newest cached state of the trigger', () => {
     const { queue, intake } = setup();
-    const r = rule('r', '  on: [create]\n');
-    r.on.push('dependency'); // the loader does not take `dependency` in `on` yet
-    const a = active(r, [cm('ns', 'a', { v: 'cached' })]);
+    const a = active(rule('r', '  on: [create, dependency]\n'), [cm('ns', 'a', { v: 'cached' })]);
     intake.notify(a, 'ns/a', 'dependency');
     intake.notify(a, 'ns/gone', 'dependency');
     expect(queue.len()).to.equal(1);
