@@ -1,12 +1,11 @@
 /**
- * `reflex dry-run --rules PATH… --manifests PATH… [--now RFC3339] [--event E] [--output text|json|yaml]`:
- * plans the rules' actions against manifests, with no cluster (design.md §2, "Offline").
+ * `reflex dry-run --rules PATH… --manifests PATH…`: plans the rules' actions against manifests,
+ * with no cluster; the flags are in the table below.
  */
 import { dump } from 'js-yaml';
-import { parseArgs } from 'node:util';
 import { applyPatchLocally, type LocalPatchType } from '../actions/index.js';
 import { FakeClock, realClock, type Clock, type KubeObject } from '../core/index.js';
-import { readSourceFiles, RecordingLister, type Reads } from '../daemon/index.js';
+import { RecordingLister, type Reads } from '../daemon/index.js';
 import {
   evaluate,
   generatedBy,
@@ -25,11 +24,10 @@ import {
   type PlannedAction,
   type RuleEvent,
 } from '../engine/index.js';
-import type { CommandIO } from './commands.js';
+import { defineCommand, HELP, NAMESPACE, output, UsageError, type Flag } from './flags.js';
+import { readInputs, StdinOnce } from './inputs.js';
 import { OfflineCluster, parseManifests } from './offline-cluster.js';
 import { lineDiff } from './text-diff.js';
-
-const USAGE = 'Usage: reflex dry-run --rules PATH… --manifests PATH… [--now RFC3339] [--event E] [--output text|json|yaml]';
 
 /** What one offline run produced. */
 export interface OfflineRun {
@@ -130,63 +128,67 @@ export async function planOffline(rules: CompiledRule[], cluster: OfflineCluster
   return { plan: sortPlan(plan), problems };
 }
 
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: false,
-    options: {
-      rules: { type: 'string', multiple: true },
-      manifests: { type: 'string', multiple: true },
-      now: { type: 'string' },
-      event: { type: 'string' },
-      output: { type: 'string', short: 'o', default: 'text' },
-    },
-  }).values;
+/** Parses `--now`; throws UsageError. */
+export function parseNow(text: string | undefined): Clock {
+  if (text === undefined) return realClock;
+  const t = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(text) || Number.isNaN(t)) {
+    throw new UsageError(`--now must be an RFC 3339 time such as 2026-01-01T00:00:00Z; got "${text}"`);
+  }
+  return new FakeClock(t);
 }
 
-/** Runs the command; 0 when every rule loaded and evaluated, 1 when any problem was reported, 2 on usage errors. */
-export async function runDryRun(args: string[], io: CommandIO): Promise<number> {
-  let v;
-  try {
-    v = parse(args);
-  } catch (err) {
-    io.err(`reflex dry-run: ${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const usage = (msg: string) => {
-    io.err(`reflex dry-run: ${msg}\n${USAGE}`);
-    return 2;
-  };
-  if (!v.rules?.length) return usage('--rules is required');
-  if (!v.manifests?.length) return usage('--manifests is required');
-  if (!['text', 'json', 'yaml'].includes(String(v.output))) return usage(`--output must be text, json or yaml; got "${v.output}"`);
-  if (v.event !== undefined && !(RULE_EVENTS as string[]).includes(v.event)) return usage(`--event must be one of ${RULE_EVENTS.join(', ')}; got "${v.event}"`);
-  let clock: Clock = realClock;
-  if (v.now !== undefined) {
-    const t = Date.parse(v.now);
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(v.now) || Number.isNaN(t)) return usage(`--now must be an RFC 3339 time such as 2026-01-01T00:00:00Z; got "${v.now}"`);
-    clock = new FakeClock(t);
-  }
-  let ruleSources, manifestSources;
-  try {
-    ruleSources = await readSourceFiles(v.rules);
-    manifestSources = await readSourceFiles(v.manifests);
-  } catch (err) {
-    io.err(`reflex dry-run: ${(err as Error).message}`);
-    return 1;
-  }
-  const loaded = loadRules(ruleSources);
-  for (const e of loaded.errors) io.err(`${e.location.file}:${e.location.line}:${e.location.column}: ${e.reason}`);
-  const manifests = parseManifests(manifestSources);
-  for (const p of manifests.problems) io.err(`${p.file}:${p.line}:${p.column}: ${p.message}`);
-  const cluster = new OfflineCluster(manifests.objects);
-  const run = await planOffline(loaded.rules, cluster, { event: v.event as RuleEvent | undefined, clock });
-  for (const p of run.problems) io.err(p);
-  if (v.output === 'json') io.out(JSON.stringify(run.plan, null, 2));
-  else if (v.output === 'yaml') io.out(dump(run.plan, { noRefs: true }));
-  else io.out(formatText(run.plan, cluster));
-  return loaded.errors.length + manifests.problems.length + run.problems.length > 0 ? 1 : 0;
-}
+export const NOW: Flag = { name: 'now', value: 'RFC3339', help: 'the clock: time of evaluation (default: now)' };
+export const EVENT: Flag = { name: 'event', value: 'EVENT', choices: RULE_EVENTS, help: 'present every object with this event instead of sync (and schedule)' };
+export const MANIFESTS: Flag = { name: 'manifests', value: 'PATH', multiple: true, help: 'manifest file or directory: the cluster state; - reads stdin (kubectl get -o yaml)' };
+export const RULES: Flag = { name: 'rules', value: 'PATH', multiple: true, help: 'rule file or directory; - reads stdin' };
+
+export const dryRunCommand = defineCommand(
+  {
+    name: 'dry-run',
+    summary: 'plan the actions of rules against local manifests, no cluster needed',
+    description: 'Each rule sees every object of its kind in the manifests, with sync (and schedule at --now).',
+    flags: [
+      RULES,
+      MANIFESTS,
+      NAMESPACE('namespace of manifests that have none (as kubectl apply -n; default default)'),
+      NOW,
+      EVENT,
+      output(['text', 'json', 'yaml']),
+      HELP,
+    ],
+    exits: { 1: 'a rule, manifest or evaluation problem was reported (the plan of the rest is still printed)' },
+    examples: ['reflex dry-run --rules rules/ --manifests examples/', 'kubectl get deploy -A -o yaml | reflex dry-run --rules rules/ --manifests -'],
+  },
+  async ({ values: v }, io) => {
+    const rules = v.rules as string[] | undefined;
+    const manifests = v.manifests as string[] | undefined;
+    if (!rules?.length) throw new UsageError('--rules is required');
+    if (!manifests?.length) throw new UsageError('--manifests is required');
+    const clock = parseNow(v.now as string | undefined);
+    const stdin = new StdinOnce(io);
+    let ruleSources, manifestSources;
+    try {
+      ruleSources = await readInputs(rules, '--rules', stdin);
+      manifestSources = await readInputs(manifests, '--manifests', stdin);
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      io.err(`reflex dry-run: ${(err as Error).message}`);
+      return 1;
+    }
+    const loaded = loadRules(ruleSources);
+    for (const e of loaded.errors) io.err(`${e.location.file}:${e.location.line}:${e.location.column}: ${e.reason}`);
+    const parsed = parseManifests(manifestSources);
+    for (const p of parsed.problems) io.err(`${p.file}:${p.line}:${p.column}: ${p.message}`);
+    const cluster = new OfflineCluster(parsed.objects, v.namespace as string | undefined);
+    const run = await planOffline(loaded.rules, cluster, { event: v.event as RuleEvent | undefined, clock });
+    for (const p of run.problems) io.err(p);
+    if (v.output === 'json') io.out(JSON.stringify(run.plan, null, 2));
+    else if (v.output === 'yaml') io.out(dump(run.plan, { noRefs: true }));
+    else io.out(formatText(run.plan, cluster));
+    return loaded.errors.length + parsed.problems.length + run.problems.length > 0 ? 1 : 0;
+  },
+);
 
 const refText = (r: { kind: string; namespace?: string; name: string }) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
 

@@ -1,22 +1,20 @@
 /**
- * `reflex explain --rules PATH… [--rule NAME] (--object KIND/[NS/]NAME [--kubeconfig F] [--context C] | --manifests PATH… [--object …])
- * [--event E] [--now RFC3339] [--output text|json]`: evaluates one rule against one object, live or
- * offline, and shows each step (explain-steps.ts). Exit 0 when it could explain (whether or not the
- * rule acts), 1 when the rule or object cannot be found or loaded, 2 on usage errors.
+ * `reflex explain --rules PATH… [--rule NAME] (--object KIND/[NS/]NAME | --manifests PATH…)`:
+ * evaluates one rule against one object, live or offline, and shows each step (explain-steps.ts).
+ * KIND is any name kubectl takes (`deploy`, `deployments.apps`); the flags are in the table below.
  */
-import { parseArgs } from 'node:util';
-import { createClient, isNotFound, type KubeClient } from '../client/index.js';
-import { FakeClock, realClock, ReflexError, type Clock, type KubeObject } from '../core/index.js';
-import { readSourceFiles } from '../daemon/index.js';
-import { RULE_EVENTS, type CompiledRule, type ObjectLister, type RuleEvent } from '../engine/index.js';
-import type { CommandIO } from './commands.js';
+import { createClient, isNotFound, type DynamicClient, type KubeClient } from '../client/index.js';
+import { realClock, ReflexError, type Clock, type KubeObject } from '../core/index.js';
+import type { CompiledRule, ObjectLister, RuleEvent } from '../engine/index.js';
+import { EVENT, MANIFESTS, NOW, parseNow, RULES } from './dry-run.js';
+import { CONTEXT, defineCommand, HELP, KUBECONFIG, NAMESPACE, output, UsageError } from './flags.js';
+import type { CommandIO } from './io.js';
+import { readInputs, StdinOnce } from './inputs.js';
+import { kindNamesOf, OFFLINE_KINDS, resolveKind, type KindName } from './kinds.js';
 import { defaultEvent, explain, type ExplainContext } from './explain-steps.js';
 import { formatExplanation } from './explain-format.js';
 import { OfflineCluster, parseManifests } from './offline-cluster.js';
 import { loadRuleFiles, reportLoadErrors } from './rule-sources.js';
-
-const USAGE =
-  'Usage: reflex explain --rules PATH… [--rule NAME] (--object KIND/[NS/]NAME [--kubeconfig FILE] [--context NAME] | --manifests PATH… [--object KIND/[NS/]NAME]) [--event E] [--now RFC3339] [--output text|json]';
 
 /** A failure the user can fix (no such rule or object, an ambiguous choice); its message says how. */
 export class ExplainError extends ReflexError {
@@ -25,14 +23,28 @@ export class ExplainError extends ReflexError {
   }
 }
 
-/** `KIND/NS/NAME` or `KIND/NAME` (cluster-scoped); KIND must be the rule's watched kind (any case). */
-function parseObjectRef(text: string, rule: CompiledRule): { namespace?: string; name: string } {
+/**
+ * `KIND/NS/NAME`, or `KIND/NAME` with the namespace from `-n` (none for a cluster-scoped kind).
+ * KIND is resolved in `kinds` and must be the kind the rule watches.
+ */
+export function parseObjectRef(
+  text: string,
+  rule: CompiledRule,
+  kinds: readonly KindName[],
+  ns: { flag?: string; fallback?: string; clusterScoped: boolean },
+): { namespace?: string; name: string } {
   const parts = text.split('/');
-  if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === '')) throw new ExplainError(`--object must be KIND/NAMESPACE/NAME or KIND/NAME; got "${text}"`);
-  if (parts[0].toLowerCase() !== rule.watch.kind.toLowerCase()) {
-    throw new ExplainError(`--object names a ${parts[0]}, but rule "${rule.name}" watches ${rule.watch.apiVersion} ${rule.watch.kind}`);
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === '')) throw new UsageError(`--object must be KIND/NAMESPACE/NAME or KIND/NAME; got "${text}"`);
+  const kind = resolveKind(parts[0], [...kinds, { apiVersion: rule.watch.apiVersion, kind: rule.watch.kind, plural: '', shortNames: [] }]);
+  const group = (av: string) => (av.includes('/') ? av.slice(0, av.indexOf('/')) : '');
+  if (kind.kind !== rule.watch.kind || group(kind.apiVersion) !== group(rule.watch.apiVersion)) {
+    throw new ExplainError(`--object names a ${kind.kind} (${kind.apiVersion}), but rule "${rule.name}" watches ${rule.watch.apiVersion} ${rule.watch.kind}`);
   }
-  return parts.length === 3 ? { namespace: parts[1], name: parts[2] } : { name: parts[1] };
+  if (parts.length === 3) {
+    if (ns.flag !== undefined && ns.flag !== parts[1]) throw new UsageError(`--object ${text} names namespace ${parts[1]}, but -n says ${ns.flag}`);
+    return { namespace: parts[1], name: parts[2] };
+  }
+  return { namespace: ns.clusterScoped ? undefined : (ns.flag ?? ns.fallback), name: parts[1] };
 }
 
 /** A lister that reads the live cluster (explain makes a handful of reads; no cache is worth starting). */
@@ -57,15 +69,24 @@ interface Target {
   close?: () => Promise<void>;
 }
 
-async function offlineTarget(rule: CompiledRule, manifests: string[], ref: string | undefined, clock: Clock, io: CommandIO): Promise<Target> {
-  const parsed = parseManifests(await readSourceFiles(manifests));
+interface TargetOptions {
+  ref?: string;
+  namespace?: string;
+  clock: Clock;
+}
+
+async function offlineTarget(rule: CompiledRule, manifests: string[], o: TargetOptions, stdin: StdinOnce, io: CommandIO): Promise<Target> {
+  const parsed = parseManifests(await readInputs(manifests, '--manifests', stdin));
   for (const p of parsed.problems) io.err(`${p.file}:${p.line}:${p.column}: ${p.message}`);
-  const cluster = new OfflineCluster(parsed.objects);
+  const cluster = new OfflineCluster(parsed.objects, o.namespace);
+  const ref = o.ref;
+  const clock = o.clock;
   const candidates = cluster.sorted(rule.watch.apiVersion, rule.watch.kind);
   const show = (o: KubeObject) => `${o.kind}/${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`;
   let object: KubeObject | undefined;
   if (ref !== undefined) {
-    const r = parseObjectRef(ref, rule);
+    const clusterScoped = cluster.scopeOf(rule.watch.apiVersion, rule.watch.kind) === 'Cluster';
+    const r = parseObjectRef(ref, rule, OFFLINE_KINDS, { flag: o.namespace, fallback: 'default', clusterScoped });
     object = cluster.get(rule.watch.apiVersion, rule.watch.kind, r.namespace, r.name);
     if (!object) throw new ExplainError(`${ref} is not in the manifests; objects of that kind there: ${candidates.map(show).slice(0, 10).join(', ') || 'none'}`);
   } else if (candidates.length === 1) {
@@ -80,11 +101,15 @@ async function offlineTarget(rule: CompiledRule, manifests: string[], ref: strin
   return { object, context: { clock, lister: cluster, scopeOf: cluster.scopeOf }, source: `manifests ${manifests.join(', ')}` };
 }
 
-async function liveTarget(rule: CompiledRule, ref: string, options: { kubeconfig?: string; context?: string }, clock: Clock): Promise<Target> {
-  const r = parseObjectRef(ref, rule);
-  const client = await createClient({ kubeconfig: options.kubeconfig, context: options.context });
+async function liveTarget(rule: CompiledRule, o: TargetOptions & { kubeconfig?: string; context?: string }): Promise<Target> {
+  const ref = o.ref as string;
+  const clock = o.clock;
+  const client: DynamicClient = await createClient({ kubeconfig: o.kubeconfig, context: o.context });
   const lister = liveLister(client);
   try {
+    const kinds = kindNamesOf(await client.discovery.resources());
+    const watched = await client.resolve(rule.watch.apiVersion, rule.watch.kind);
+    const r = parseObjectRef(ref, rule, kinds, { flag: o.namespace, fallback: client.namespace, clusterScoped: !watched.namespaced });
     const object = await lister.get(rule.watch.apiVersion, rule.watch.kind, r.namespace, r.name);
     if (!object) throw new ExplainError(`${ref} (${rule.watch.apiVersion}) was not found on ${client.server}`);
     const scopeOf = () => undefined;
@@ -93,24 +118,6 @@ async function liveTarget(rule: CompiledRule, ref: string, options: { kubeconfig
     await client.close();
     throw err;
   }
-}
-
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: false,
-    options: {
-      rules: { type: 'string', multiple: true },
-      rule: { type: 'string' },
-      object: { type: 'string' },
-      manifests: { type: 'string', multiple: true },
-      kubeconfig: { type: 'string' },
-      context: { type: 'string' },
-      event: { type: 'string' },
-      now: { type: 'string' },
-      output: { type: 'string', short: 'o', default: 'text' },
-    },
-  }).values;
 }
 
 /** Picks the rule: `--rule NAME`, or the only rule loaded. */
@@ -124,46 +131,58 @@ function pickRule(rules: CompiledRule[], name: string | undefined): CompiledRule
   throw new ExplainError(`the rule files hold ${rules.length} rules; pick one with --rule (${rules.map((x) => x.name).join(', ')})`);
 }
 
-/** The command. */
-export async function runExplain(args: string[], io: CommandIO): Promise<number> {
-  let v;
-  try {
-    v = parse(args);
-  } catch (err) {
-    io.err(`reflex explain: ${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const usage = (msg: string) => {
-    io.err(`reflex explain: ${msg}\n${USAGE}`);
-    return 2;
-  };
-  if (!v.rules?.length) return usage('--rules is required');
-  if (!v.manifests?.length && v.object === undefined) return usage('give --object KIND/NS/NAME (live, with a kubeconfig) or --manifests PATH… (offline)');
-  if (v.output !== 'text' && v.output !== 'json') return usage(`--output must be text or json; got "${v.output}"`);
-  if (v.event !== undefined && !(RULE_EVENTS as string[]).includes(v.event)) return usage(`--event must be one of ${RULE_EVENTS.join(', ')}; got "${v.event}"`);
-  let clock: Clock = realClock;
-  if (v.now !== undefined) {
-    const t = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(v.now) ? Date.parse(v.now) : NaN;
-    if (Number.isNaN(t)) return usage(`--now must be an RFC 3339 time such as 2026-01-01T00:00:00Z; got "${v.now}"`);
-    clock = new FakeClock(t);
-  }
-  let target: Target | undefined;
-  try {
-    const loaded = await loadRuleFiles(v.rules);
-    if (reportLoadErrors(loaded, io) > 0 && loaded.rules.length === 0) return 1;
-    const rule = pickRule(loaded.rules, v.rule);
-    target = v.manifests?.length ? await offlineTarget(rule, v.manifests, v.object, clock, io) : await liveTarget(rule, v.object as string, v, clock);
-    const event = (v.event as RuleEvent | undefined) ?? defaultEvent(rule);
-    const result = await explain(rule, target.object, event, target.context);
-    io.out(v.output === 'json' ? JSON.stringify(jsonOf(result), null, 2) : formatExplanation(result, { source: target.source, now: (target.context.clock ?? realClock).now() }));
-    return 0;
-  } catch (err) {
-    io.err(`reflex explain: ${(err as Error).message}`);
-    return 1;
-  } finally {
-    await target?.close?.();
-  }
-}
+export const explainCommand = defineCommand(
+  {
+    name: 'explain',
+    summary: 'evaluate one rule against one live or local object, step by step',
+    description:
+      'Live: --object against the cluster of the kubeconfig. Offline: --manifests, with --object to pick one of them.\n' +
+      'KIND is any name kubectl takes: deploy, deployments, Deployment, deployment.apps. The default event is sync\n' +
+      'when the rule listens to it, else schedule when it has one, else the first event of its `on` list.',
+    flags: [
+      RULES,
+      { name: 'rule', value: 'NAME', help: 'the rule to explain (default: the only rule loaded)' },
+      { name: 'object', value: 'KIND/[NS/]NAME', help: 'the object; the namespace may come from -n instead' },
+      MANIFESTS,
+      NAMESPACE('namespace of --object KIND/NAME (default: the context\'s, or default offline)'),
+      KUBECONFIG,
+      CONTEXT,
+      EVENT,
+      NOW,
+      output(['text', 'json']),
+      HELP,
+    ],
+    exits: { 1: 'the rule or object cannot be found or loaded (exit 0 whether or not the rule acts)' },
+    examples: ['reflex explain --rules rules/ --rule propagate-team-label --object deploy/shop/api', 'reflex explain --rules rules/delete-finished-jobs.yaml --manifests examples/'],
+  },
+  async ({ values: v }, io) => {
+    const rules = v.rules as string[] | undefined;
+    const manifests = v.manifests as string[] | undefined;
+    const ref = v.object as string | undefined;
+    if (!rules?.length) throw new UsageError('--rules is required');
+    if (!manifests?.length && ref === undefined) throw new UsageError('give --object KIND/NS/NAME (live, with a kubeconfig) or --manifests PATH… (offline)');
+    const clock = parseNow(v.now as string | undefined);
+    const stdin = new StdinOnce(io);
+    const o = { ref, clock, namespace: v.namespace as string | undefined, kubeconfig: v.kubeconfig as string | undefined, context: v.context as string | undefined };
+    let target: Target | undefined;
+    try {
+      const loaded = await loadRuleFiles(rules, { stdin });
+      if (reportLoadErrors(loaded, io) > 0 && loaded.rules.length === 0) return 1;
+      const rule = pickRule(loaded.rules, v.rule as string | undefined);
+      target = manifests?.length ? await offlineTarget(rule, manifests, o, stdin, io) : await liveTarget(rule, o);
+      const event = (v.event as RuleEvent | undefined) ?? defaultEvent(rule);
+      const result = await explain(rule, target.object, event, target.context);
+      io.out(v.output === 'json' ? JSON.stringify(jsonOf(result), null, 2) : formatExplanation(result, { source: target.source, now: (target.context.clock ?? realClock).now() }));
+      return 0;
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      io.err(`reflex explain: ${(err as Error).message}`);
+      return 1;
+    } finally {
+      await target?.close?.();
+    }
+  },
+);
 
 function jsonOf(e: Awaited<ReturnType<typeof explain>>) {
   return {

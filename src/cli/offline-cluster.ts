@@ -84,14 +84,18 @@ function crdScopes(objects: KubeObject[]): CrdScope[] {
 
 /**
  * OfflineCluster: the manifests as cluster state. Namespaced objects without a namespace land in
- * `default` (as kubectl would put them); cluster-scoped objects lose a stray namespace.
+ * `defaultNamespace` (`-n`; default `default`, as kubectl would put them); cluster-scoped objects
+ * lose a stray namespace.
  */
 export class OfflineCluster implements ObjectLister {
   readonly objects: KubeObject[];
   private readonly crds: CrdScope[];
   private readonly byKind = new Map<string, KubeObject[]>();
 
-  constructor(objects: KubeObject[]) {
+  constructor(
+    objects: KubeObject[],
+    private readonly defaultNamespace = 'default',
+  ) {
     this.crds = crdScopes(objects);
     this.objects = objects.map((o) => this.normalize(o));
     for (const o of this.objects) {
@@ -115,7 +119,7 @@ export class OfflineCluster implements ObjectLister {
   private normalize(o: KubeObject): KubeObject {
     const scope = this.scopeOf(String(o.apiVersion), String(o.kind));
     const metadata = { ...(o.metadata ?? {}) };
-    if (scope === 'Namespaced' && !metadata.namespace) metadata.namespace = 'default';
+    if (scope === 'Namespaced' && !metadata.namespace) metadata.namespace = this.defaultNamespace;
     if (scope === 'Cluster') delete metadata.namespace;
     return { ...o, metadata };
   }

@@ -1,16 +1,13 @@
 /**
- * `reflex rbac PATH… [--crds PATH…] [--name NAME] [--namespace NS] [--output yaml|json]`: prints the
- * least-privilege ClusterRole the rules need, and the Role the daemon needs in its own namespace.
+ * `reflex rbac PATH…`: prints the least-privilege ClusterRole the rules need, the Role the daemon
+ * needs in its own namespace, and the ServiceAccount and bindings that grant both to it.
  * No wildcards; the same rules always print the same text.
  */
-import { loadAll } from 'js-yaml';
-import { parseArgs } from 'node:util';
+import { dump, loadAll } from 'js-yaml';
 import { readSourceFiles } from '../daemon/index.js';
-import type { CommandIO } from './commands.js';
+import { defineCommand, HELP, NAMESPACE, output } from './flags.js';
 import { analyseRules, toPolicyRules, type CustomKind, type Grant, type PolicyRule } from './rbac-policy.js';
 import { loadRuleFiles, reportLoadErrors } from './rule-sources.js';
-
-const USAGE = 'Usage: reflex rbac PATH… [--crds PATH…] [--name NAME] [--namespace NS] [--output yaml|json]';
 
 /** Options of the printed roles. */
 export interface RbacOutputOptions {
@@ -18,6 +15,21 @@ export interface RbacOutputOptions {
   name?: string;
   /** The daemon's namespace, where the Role goes. Default `reflex`. */
   namespace?: string;
+  /** Leave out the ServiceAccount and the bindings (`--roles-only`). */
+  rolesOnly?: boolean;
+}
+
+/** The ServiceAccount and the bindings of both roles to it (all named like the roles). */
+function bindingDocuments(options: RbacOutputOptions): Record<string, unknown>[] {
+  const name = options.name ?? 'reflex';
+  const namespace = options.namespace ?? 'reflex';
+  const rbac = 'rbac.authorization.k8s.io/v1';
+  const subjects = [{ kind: 'ServiceAccount', name, namespace }];
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } },
+    { apiVersion: rbac, kind: 'ClusterRoleBinding', metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects },
+    { apiVersion: rbac, kind: 'RoleBinding', metadata: { name, namespace }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects },
+  ];
 }
 
 /** The RBAC documents of an analysis, as plain objects (for `--output json` and tests). */
@@ -27,6 +39,7 @@ export function rbacDocuments(cluster: Grant[], namespace: Grant[], options: Rba
   return [
     { ...meta, kind: 'ClusterRole', metadata: { name }, rules: toPolicyRules(cluster) },
     { ...meta, kind: 'Role', metadata: { name, namespace: options.namespace ?? 'reflex' }, rules: toPolicyRules(namespace) },
+    ...(options.rolesOnly ? [] : bindingDocuments(options)),
   ];
 }
 
@@ -51,7 +64,7 @@ function yamlRole(kind: string, metadata: string[], rules: PolicyRule[], grants:
   return lines.join('\n');
 }
 
-/** The YAML text `reflex rbac` prints: a ClusterRole, `---`, a Role; each policy rule commented with why it is there. */
+/** The YAML text `reflex rbac` prints: a ClusterRole, a Role (each policy rule commented with why it is there), then the ServiceAccount and bindings. */
 export function formatRbacYaml(cluster: Grant[], namespace: Grant[], ruleNames: string[], notes: string[], options: RbacOutputOptions = {}): string {
   const name = scalar(options.name ?? 'reflex');
   const head = [
@@ -65,6 +78,7 @@ export function formatRbacYaml(cluster: Grant[], namespace: Grant[], ruleNames: 
     '---',
     '# The daemon in its own namespace: rule ConfigMaps, the leader-election Lease, Events.',
     yamlRole('Role', [`name: ${name}`, `namespace: ${scalar(options.namespace ?? 'reflex')}`], toPolicyRules(namespace), namespace),
+    ...(options.rolesOnly ? [] : ['---', '# The identity the daemon runs as, bound to both roles.', dump(bindingDocuments(options)[0]).trimEnd(), '---', dump(bindingDocuments(options)[1]).trimEnd(), '---', dump(bindingDocuments(options)[2]).trimEnd()]),
     '',
   ].join('\n');
 }
@@ -83,49 +97,40 @@ export function customKinds(texts: string[]): CustomKind[] {
   return out;
 }
 
-/** Runs the command: 0 on success, 1 when a rule or CRD file cannot be read or loaded, 2 on usage errors. */
-export async function runRbac(args: string[], io: CommandIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        crds: { type: 'string', multiple: true },
-        name: { type: 'string' },
-        namespace: { type: 'string', short: 'n' },
-        output: { type: 'string', short: 'o', default: 'yaml' },
-      },
-    });
-  } catch (err) {
-    io.err(`reflex rbac: ${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const { values: v, positionals } = parsed;
-  if (positionals.length === 0) {
-    io.err(`reflex rbac: give at least one rule file or directory\n${USAGE}`);
-    return 2;
-  }
-  if (v.output !== 'yaml' && v.output !== 'json') {
-    io.err(`reflex rbac: --output must be yaml or json; got "${v.output}"\n${USAGE}`);
-    return 2;
-  }
-  let loaded, crds: CustomKind[];
-  try {
-    loaded = await loadRuleFiles(positionals);
-    crds = customKinds((await readSourceFiles(v.crds ?? [])).map((f) => f.text));
-  } catch (err) {
-    io.err(`reflex rbac: ${(err as Error).message}`);
-    return 1;
-  }
-  if (reportLoadErrors(loaded, io) > 0) {
-    io.err('reflex rbac: fix the rules above first; the roles of rules that do not load cannot be derived');
-    return 1;
-  }
-  const analysis = analyseRules(loaded.rules, crds);
-  for (const n of analysis.notes) io.err(`reflex rbac: note: ${n}`);
-  const options = { name: v.name, namespace: v.namespace };
-  if (v.output === 'json') io.out(JSON.stringify(rbacDocuments(analysis.cluster, analysis.namespace, options), null, 2));
-  else io.out(formatRbacYaml(analysis.cluster, analysis.namespace, loaded.rules.map((r) => r.name), analysis.notes, options));
-  return 0;
-}
+export const rbacCommand = defineCommand(
+  {
+    name: 'rbac',
+    summary: 'print the least-privilege RBAC (roles, ServiceAccount, bindings) the given rules need',
+    positionals: { name: 'PATH…', help: 'rule files or directories; - reads stdin', required: true },
+    flags: [
+      { name: 'crds', value: 'PATH', multiple: true, help: 'CustomResourceDefinition manifests, for the resource names of custom kinds' },
+      { name: 'name', value: 'NAME', default: 'reflex', help: 'name of the roles, the ServiceAccount and the bindings' },
+      NAMESPACE("the daemon's namespace: the Role, ServiceAccount and RoleBinding (default reflex)"),
+      { name: 'roles-only', type: 'boolean', help: 'print the ClusterRole and the Role only' },
+      output(['yaml', 'json']),
+      HELP,
+    ],
+    exits: { 1: 'a rule or CRD file cannot be read or loaded' },
+    examples: ['reflex rbac rules/ --crds crds/ -n platform | kubectl apply -f -'],
+  },
+  async ({ values: v, positionals }, io) => {
+    let loaded, crds: CustomKind[];
+    try {
+      loaded = await loadRuleFiles(positionals, { flag: 'PATH' });
+      crds = customKinds((await readSourceFiles((v.crds as string[] | undefined) ?? [])).map((f) => f.text));
+    } catch (err) {
+      io.err(`reflex rbac: ${(err as Error).message}`);
+      return 1;
+    }
+    if (reportLoadErrors(loaded, io) > 0) {
+      io.err('reflex rbac: fix the rules above first; the roles of rules that do not load cannot be derived');
+      return 1;
+    }
+    const analysis = analyseRules(loaded.rules, crds);
+    for (const n of analysis.notes) io.err(`reflex rbac: note: ${n}`);
+    const options = { name: v.name as string, namespace: v.namespace as string | undefined, rolesOnly: v['roles-only'] === true };
+    if (v.output === 'json') io.out(JSON.stringify(rbacDocuments(analysis.cluster, analysis.namespace, options), null, 2));
+    else io.out(formatRbacYaml(analysis.cluster, analysis.namespace, loaded.rules.map((r) => r.name), analysis.notes, options));
+    return 0;
+  },
+);

@@ -1,14 +1,16 @@
 /** rule-sources: reading rule files for `reflex test`, `explain` and `rbac`, leaving RuleTest files out. */
-import { isRuleTestFile, readSourceFiles, type SourceFile } from '../daemon/index.js';
+import { isRuleTestFile, type SourceFile } from '../daemon/index.js';
 import { loadRules, type LoadResult } from '../engine/index.js';
-import type { CommandIO } from './commands.js';
+import type { CommandIO } from './io.js';
+import { readInputs, StdinOnce } from './inputs.js';
 
 /** RuleTest files live beside the rules they test (`rules/x.test.yaml`); they are not rules. */
 export { isRuleTestFile };
 
-/** Reads `paths` (files or directories) and loads the rules in them, RuleTest files excluded. */
-export async function loadRuleFiles(paths: string[], signal?: AbortSignal): Promise<LoadResult & { files: SourceFile[] }> {
-  const files = (await readSourceFiles(paths, { signal })).filter((f) => !isRuleTestFile(f.file));
+/** Reads `paths` (files, directories, `-` for stdin) and loads the rules in them, RuleTest files excluded. */
+export async function loadRuleFiles(paths: string[], options: { signal?: AbortSignal; stdin?: StdinOnce; flag?: string } = {}): Promise<LoadResult & { files: SourceFile[] }> {
+  const stdin = options.stdin ?? new StdinOnce({ out: () => undefined, err: () => undefined });
+  const files = (await readInputs(paths, options.flag ?? '--rules', stdin, { signal: options.signal })).filter((f) => !isRuleTestFile(f.file));
   return { ...loadRules(files), files };
 }
 

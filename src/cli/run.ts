@@ -1,29 +1,38 @@
 /**
  * `reflex run`: the daemon. Flags override the config file, which overrides defaults.
- * A bad configuration (flags, file, environment, kubeconfig) is one line on stderr and
- * exit 2, before anything touches the cluster. SIGTERM/SIGINT stop it gracefully (exit 0);
- * a second signal exits at once.
+ * A bad configuration (flags, file, environment, kubeconfig, a --rules path that does not exist)
+ * is one line on stderr and exit 2, before anything touches the cluster. SIGTERM/SIGINT stop it
+ * gracefully (exit 0); a second signal exits at once. Every error is printed once: before the
+ * logger exists on stderr, afterwards in the log only.
  */
+import { existsSync } from 'node:fs';
 import { errorMessage } from '../core/index.js';
 import { KubeconfigError } from '../client/index.js';
-import { createLogger, Daemon, DaemonConfigError, loadDaemonConfig, parseRunFlags, RUN_FLAGS_USAGE } from '../daemon/index.js';
-import type { CommandIO } from './commands.js';
+import { createLogger, Daemon, DaemonConfigError, loadDaemonConfig, type DaemonConfig } from '../daemon/index.js';
+import { defineCommand } from './flags.js';
+import type { CommandIO } from './io.js';
+import { RUN_SPEC, runOverrides } from './run-flags.js';
 
-export async function runRun(args: string[], io: CommandIO): Promise<number> {
-  let config;
+/** Loads the configuration; a string is the one-line reason it cannot be used. */
+function configure(values: Record<string, string | string[] | boolean | undefined>): DaemonConfig | string {
+  let config: DaemonConfig;
   try {
-    const parsed = parseRunFlags(args);
-    if (parsed.help) {
-      io.out(`Usage: reflex run [options]\n\nRuns the automation daemon.\n\n${RUN_FLAGS_USAGE}`);
-      return 0;
-    }
+    const parsed = runOverrides(values);
     config = loadDaemonConfig({ file: parsed.config, flags: parsed.flags, env: process.env });
   } catch (err) {
-    if (err instanceof DaemonConfigError) {
-      io.err(`reflex run: ${err.message}`);
-      return 2;
-    }
+    if (err instanceof DaemonConfigError) return err.message;
     throw err;
+  }
+  const missing = config.rules.paths.filter((p) => !existsSync(p));
+  if (missing.length > 0) return `--rules ${missing.join(', ')}: no such file or directory`;
+  return config;
+}
+
+export const runCommand = defineCommand(RUN_SPEC, async ({ values }, io: CommandIO) => {
+  const config = configure(values);
+  if (typeof config === 'string') {
+    io.err(`reflex run: ${config}`);
+    return 2;
   }
   const logger = createLogger({ level: config.log.level, format: config.log.format });
   const stop = new AbortController();
@@ -41,13 +50,15 @@ export async function runRun(args: string[], io: CommandIO): Promise<number> {
     await new Daemon({ config, logger }).run(stop.signal);
     return 0;
   } catch (err) {
-    const configProblem = err instanceof KubeconfigError;
-    logger.error(configProblem ? 'bad configuration' : 'the daemon failed', { error: errorMessage(err) });
-    io.err(`reflex run: ${errorMessage(err)}`);
-    return configProblem ? 2 : 1;
+    if (err instanceof KubeconfigError) {
+      io.err(`reflex run: ${errorMessage(err)}`);
+      return 2;
+    }
+    logger.error('the daemon failed', { error: errorMessage(err) });
+    return 1;
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await logger.flush();
   }
-}
+});

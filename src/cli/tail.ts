@@ -1,17 +1,29 @@
 /**
- * `reflex tail [--url ws://HOST:PORT/traces] [--rule NAME]… [--output text|json]`: streams the
- * decision traces of a running daemon, one line per decision, until interrupted or the daemon goes away.
+ * `reflex tail [--url ws://HOST:PORT/traces] [--rule NAME]…`: streams the decision traces of a
+ * running daemon, one line per decision, until interrupted or the daemon goes away.
  */
-import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { errorMessage } from '../core/index.js';
 import type { DecisionTrace } from '../daemon/index.js';
-import type { CommandIO } from './commands.js';
+import { defineCommand, HELP, output, UsageError, type CommandSpec } from './flags.js';
+import { useColor, type CommandIO } from './io.js';
 
 /** Where a daemon started with the default metrics address serves its traces. */
 export const DEFAULT_TAIL_URL = 'ws://127.0.0.1:9090/traces';
 
-const USAGE = 'Usage: reflex tail [--url ws://HOST:PORT/traces] [--rule NAME]… [--output text|json]';
+export const TAIL_SPEC: CommandSpec = {
+  name: 'tail',
+  summary: 'stream decision traces from a running daemon',
+  description: 'Each line: time, rule, event, object, the decision (or why it was filtered out) and the actions.\nColour on a terminal unless NO_COLOR is set.',
+  flags: [
+    { name: 'url', value: 'URL', default: DEFAULT_TAIL_URL, help: "the daemon's /traces WebSocket (kubectl port-forward deploy/reflex 9090)" },
+    { name: 'rule', value: 'NAME', multiple: true, help: 'only traces of this rule' },
+    output(['text', 'json']),
+    HELP,
+  ],
+  exits: { 0: 'interrupted, or the daemon closed the stream normally', 1: 'nothing listens at the URL, or the connection broke' },
+  examples: ['kubectl -n reflex port-forward deploy/reflex 9090 & reflex tail --rule delete-finished-jobs'],
+};
 
 export interface TailOptions {
   /** Ends the tail (exit 0); default: SIGINT and SIGTERM. */
@@ -23,33 +35,31 @@ export interface TailOptions {
  * stream normally, 1 when it cannot connect or the connection breaks, 2 on usage errors.
  */
 export async function runTail(args: string[], io: CommandIO, options: TailOptions = {}): Promise<number> {
-  let values: { url?: string; rule?: string[]; output?: string };
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: { url: { type: 'string' }, rule: { type: 'string', multiple: true }, output: { type: 'string' } },
-      strict: true,
-    }));
-  } catch (err) {
-    io.err(`reflex tail: ${errorMessage(err)}\n${USAGE}`);
-    return 2;
-  }
-  const output = values.output ?? 'text';
-  if (output !== 'text' && output !== 'json') {
-    io.err(`reflex tail: --output must be text or json, got "${output}"\n${USAGE}`);
-    return 2;
-  }
-  let url: URL;
-  try {
-    url = new URL(values.url ?? DEFAULT_TAIL_URL);
-    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error('the scheme must be ws: or wss:');
-  } catch (err) {
-    io.err(`reflex tail: --url "${values.url}" is not a WebSocket URL (${errorMessage(err)}); e.g. ${DEFAULT_TAIL_URL}`);
-    return 2;
-  }
-  const rules = values.rule ?? [];
-  for (const r of rules) url.searchParams.append('rule', r);
-  return stream(url, rules, (trace, raw) => io.out(output === 'json' ? raw : formatTrace(trace)), io, options.signal ?? processSignal());
+  return defineCommand(TAIL_SPEC, async ({ values }) => {
+    let url: URL;
+    try {
+      url = new URL(values.url as string);
+      if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error('the scheme must be ws: or wss:');
+    } catch (err) {
+      throw new UsageError(`--url "${values.url}" is not a WebSocket URL (${errorMessage(err)}); e.g. ${DEFAULT_TAIL_URL}`);
+    }
+    const rules = (values.rule as string[] | undefined) ?? [];
+    for (const r of rules) url.searchParams.append('rule', r);
+    const color = useColor(io);
+    return stream(url, rules, (trace, raw) => io.out(values.output === 'json' ? raw : formatTrace(trace, { color })), io, options.signal ?? processSignal());
+  }).run(args, io);
+}
+
+/** The command, for the command table (runTail with the process's signals). */
+export const tailCommand = { spec: TAIL_SPEC, run: (args: string[], io: CommandIO) => runTail(args, io) };
+
+/** Why a connection attempt failed, in words: nothing listening, a name that does not resolve, or the error. */
+function connectFailure(err: Error & { code?: string }, url: URL): string {
+  const where = `${url.origin}${url.pathname}`;
+  if (err.code === 'ECONNREFUSED') return `nothing is listening at ${where}; is the daemon running (with traces enabled)? e.g. kubectl -n reflex port-forward deploy/reflex 9090`;
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return `cannot resolve the host of ${where}`;
+  if (/Unexpected server response: 404/.test(err.message)) return `${where} answered 404: the daemon serves no traces there (traces.enabled false, or not the metrics address?)`;
+  return `cannot connect to ${where}: ${errorMessage(err)}; is the daemon running with traces enabled? (e.g. kubectl port-forward deploy/reflex 9090)`;
 }
 
 function stream(url: URL, rules: string[], print: (t: DecisionTrace, raw: string) => void, io: CommandIO, signal: AbortSignal): Promise<number> {
@@ -82,31 +92,47 @@ function stream(url: URL, rules: string[], print: (t: DecisionTrace, raw: string
       }
     });
     ws.on('error', (err) => {
-      if (signal.aborted) return;
-      const hint = opened ? '' : '; is the daemon running with traces enabled? (e.g. kubectl port-forward deploy/reflex 9090)';
-      const what = opened ? `the connection to ${url.origin}${url.pathname} failed` : `cannot connect to ${url.origin}${url.pathname}`;
-      io.err(`reflex tail: ${what}: ${errorMessage(err)}${hint}`);
+      if (signal.aborted || settled) return;
+      io.err(`reflex tail: ${opened ? `the connection to ${url.origin}${url.pathname} failed: ${errorMessage(err)}` : connectFailure(err, url)}`);
       finish(1);
     });
     ws.on('close', (code, reason) => {
-      if (signal.aborted) return finish(0);
+      if (signal.aborted || settled) return finish(0);
       const normal = code === 1000 || code === 1001;
-      io.err(`reflex tail: the daemon closed the stream (${code}${reason.length ? ` ${String(reason)}` : ''})`);
+      const why = code === 1006 ? 'the connection dropped without a close frame (the daemon stopped or the port-forward ended)' : `code ${code}${reason.length ? ` ${String(reason)}` : ''}`;
+      io.err(`reflex tail: the daemon closed the stream (${why})`);
       finish(normal ? 0 : 1);
     });
   });
 }
 
-/** One readable line: `TIME RULE EVENT KIND NS/NAME condition → actions (DURATION)`. */
-export function formatTrace(t: DecisionTrace): string {
+const PAINT = { dim: '\x1b[2m', green: '\x1b[32m', yellow: '\x1b[33m', red: '\x1b[31m', reset: '\x1b[0m' };
+
+/** A trace with the reason an update was filtered out, when the daemon sends one. */
+type TailTrace = DecisionTrace & { filtered?: string; skipped?: string };
+
+/** The decision in words: `match`, `no match`, `filtered: changes unchanged`, `error (…)`. */
+function decision(t: TailTrace): { text: string; tone: keyof typeof PAINT } {
+  if (t.condition === 'error') return { text: `error${t.error ? ` (${t.error})` : ''}`, tone: 'red' };
+  if (t.filtered) return { text: `filtered: ${t.filtered}`, tone: 'dim' };
+  if (t.skipped) return { text: `skipped: ${t.skipped}`, tone: 'yellow' };
+  return t.condition ? { text: 'match', tone: 'green' } : { text: 'no match', tone: 'dim' };
+}
+
+/** One readable line: `TIME RULE EVENT KIND NS/NAME decision → actions (DURATION)`; coloured when asked. */
+export function formatTrace(t: TailTrace, options: { color?: boolean } = {}): string {
+  const paint = (tone: keyof typeof PAINT, s: string) => (options.color ? `${PAINT[tone]}${s}${PAINT.reset}` : s);
   const o = t.object ?? { apiVersion: '?', kind: '?', name: '?' };
   const time = t.time?.slice(11, 23) ?? '';
   const target = `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
-  const cond = t.condition === 'error' ? `error${t.error ? ` (${t.error})` : ''}` : t.condition ? 'match' : 'no match';
-  const executed = (t.executed ?? []).map((a) => `${a.action} ${a.outcome}${a.durationMs !== undefined ? ` ${a.durationMs}ms` : ''}${a.error ? ` (${a.error})` : ''}`);
+  const d = decision(t);
+  const executed = (t.executed ?? []).map((a) => {
+    const text = `${a.action} ${a.outcome}${a.durationMs !== undefined ? ` ${a.durationMs}ms` : ''}${a.error ? ` (${a.error})` : ''}`;
+    return a.outcome === 'failed' ? paint('red', text) : text;
+  });
   const planned = t.planned?.length ?? 0;
   const actions = executed.length > 0 ? executed.join(', ') : planned > 0 ? `${planned} planned` : 'no actions';
-  return `${time} ${t.rule} ${t.event} ${target}: ${cond} → ${actions} (${t.durationMs}ms)`;
+  return `${paint('dim', time)} ${t.rule} ${t.event} ${target}: ${paint(d.tone, d.text)} → ${actions} (${t.durationMs}ms)`;
 }
 
 /** Aborts on the first SIGINT or SIGTERM. */

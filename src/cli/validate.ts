@@ -1,36 +1,51 @@
-/** `reflex validate PATH…`: schema + JSONata compile of rule files; every problem as `file:line:col: message`. */
-import { parseArgs } from 'node:util';
-import { readSourceFiles } from '../daemon/index.js';
+/** `reflex validate PATH…`: schema + JSONata compile of rule files; every problem as `file:line:col: message`, or JSON. */
 import { loadRules } from '../engine/index.js';
-import type { CommandIO } from './commands.js';
+import { defineCommand, HELP, output } from './flags.js';
+import { readInputs, StdinOnce } from './inputs.js';
 
-/** Validates the rule files and directories in `args`; 0 when all are valid, 1 when any is not, 2 on usage errors. */
-export async function runValidate(args: string[], io: CommandIO): Promise<number> {
-  let paths: string[];
-  try {
-    paths = parseArgs({ args, allowPositionals: true, options: {} }).positionals;
-  } catch (err) {
-    io.err(`reflex validate: ${(err as Error).message}\nUsage: reflex validate PATH…`);
-    return 2;
-  }
-  if (paths.length === 0) {
-    io.err('reflex validate: no paths given\nUsage: reflex validate PATH…');
-    return 2;
-  }
-  let sources;
-  try {
-    sources = await readSourceFiles(paths);
-  } catch (err) {
-    io.err(`reflex validate: ${(err as Error).message}`);
-    return 1;
-  }
-  const { rules, errors } = loadRules(sources);
-  for (const e of errors) io.err(`${e.location.file}:${e.location.line}:${e.location.column}: ${e.reason}`);
-  const files = `${sources.length} file${sources.length === 1 ? '' : 's'}`;
-  if (errors.length > 0) {
-    io.err(`${errors.length} problem${errors.length === 1 ? '' : 's'} in ${files}; ${rules.length} valid rule${rules.length === 1 ? '' : 's'}`);
-    return 1;
-  }
-  io.out(`${rules.length} rule${rules.length === 1 ? '' : 's'} valid in ${files}`);
-  return 0;
+/** What `reflex validate -o json` prints. */
+export interface ValidateReport {
+  valid: boolean;
+  files: number;
+  rules: string[];
+  problems: { file: string; line: number; column: number; message: string }[];
 }
+
+export const validateCommand = defineCommand(
+  {
+    name: 'validate',
+    summary: 'check rule files: schema and JSONata compile; errors as file:line:col',
+    positionals: { name: 'PATH…', help: 'rule files or directories (recursively .yaml, .yml, .json); - reads stdin', required: true },
+    flags: [output(['text', 'json']), HELP],
+    exits: { 1: 'a rule file has problems, or a path cannot be read' },
+    examples: ['reflex validate rules/', 'reflex validate -o json rules/ | jq .problems'],
+  },
+  async ({ values, positionals }, io) => {
+    let sources;
+    try {
+      sources = await readInputs(positionals, 'PATH', new StdinOnce(io));
+    } catch (err) {
+      io.err(`reflex validate: ${(err as Error).message}`);
+      return 1;
+    }
+    const { rules, errors } = loadRules(sources);
+    if (values.output === 'json') {
+      const report: ValidateReport = {
+        valid: errors.length === 0,
+        files: sources.length,
+        rules: rules.map((r) => r.name),
+        problems: errors.map((e) => ({ file: e.location.file, line: e.location.line, column: e.location.column, message: e.reason })),
+      };
+      io.out(JSON.stringify(report, null, 2));
+      return errors.length > 0 ? 1 : 0;
+    }
+    for (const e of errors) io.err(`${e.location.file}:${e.location.line}:${e.location.column}: ${e.reason}`);
+    const files = `${sources.length} file${sources.length === 1 ? '' : 's'}`;
+    if (errors.length > 0) {
+      io.err(`${errors.length} problem${errors.length === 1 ? '' : 's'} in ${files}; ${rules.length} valid rule${rules.length === 1 ? '' : 's'}`);
+      return 1;
+    }
+    io.out(`${rules.length} rule${rules.length === 1 ? '' : 's'} valid in ${files}`);
+    return 0;
+  },
+);

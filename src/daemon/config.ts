@@ -33,7 +33,7 @@ export class DaemonConfigError extends ReflexError {
 export interface LoadDaemonConfigOptions {
   /** The YAML file; none means defaults + environment + flags. */
   file?: string;
-  /** Overrides from the command line (see parseRunFlags). */
+  /** Overrides from the command line (the flags of `reflex run`, src/cli/run-flags.ts). */
   flags?: DaemonConfigOverrides;
   /** The environment: `REFLEX_*` overrides, plus POD_NAMESPACE and KUBERNETES_SERVICE_HOST for defaults. */
   env?: NodeJS.ProcessEnv;
@@ -88,6 +88,7 @@ function flagOrigin(path: string): string {
 export const FLAG_OF_PATH: Record<string, string> = {
   kubeconfig: '--kubeconfig',
   context: '--context',
+  namespace: '--namespace',
   'rules.paths': '--rules',
   dryRun: '--dry-run',
   workers: '--workers',

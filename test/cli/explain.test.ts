@@ -61,7 +61,7 @@ describe('reflex explain (offline)', () => {
     expect(several.code).to.equal(1);
     expect(several.err).to.contain('pick one with --rule (');
     const wrong = await explain(...jobs, '--object', 'Pod/ci/x');
-    expect(wrong.err).to.contain('--object names a Pod, but rule "delete-finished-jobs" watches batch/v1 Job');
+    expect(wrong.err).to.contain('--object names a Pod (v1), but rule "delete-finished-jobs" watches batch/v1 Job');
   });
 
   it('exits 2 on usage errors', async () => {

@@ -106,13 +106,13 @@ actions:
   });
 
   describe('over the shipped rules', () => {
-    it('prints a ClusterRole and a Role with no wildcard, the same text every time', async () => {
+    it('prints a ClusterRole, a Role, the ServiceAccount and both bindings, with no wildcard, the same text every time', async () => {
       const first = await rbac('rules/', '--crds', 'examples/');
       const second = await rbac('rules/', '--crds', 'examples/');
       expect(first.code, first.err).to.equal(0);
       expect(first.out).to.equal(second.out);
       const docs = loadAll(first.out) as { kind: string; rules: PolicyRule[] }[];
-      expect(docs.map((d) => d.kind)).to.deep.equal(['ClusterRole', 'Role']);
+      expect(docs.map((d) => d.kind)).to.deep.equal(['ClusterRole', 'Role', 'ServiceAccount', 'ClusterRoleBinding', 'RoleBinding']);
       expect(first.out).to.not.match(/\*/);
       expect(first.err).to.equal('');
     });
@@ -132,10 +132,19 @@ actions:
       expect(verbsOn(role.rules, '', 'configmaps')).to.deep.equal(['get', 'list', 'watch']);
     });
 
-    it('names the Role\'s namespace and both roles as asked', async () => {
-      const { out } = await rbac('rules/delete-finished-jobs.yaml', '--name', 'automation', '--namespace', 'platform');
-      const docs = loadAll(out) as { metadata: Record<string, string> }[];
-      expect(docs.map((d) => d.metadata)).to.deep.equal([{ name: 'automation' }, { name: 'automation', namespace: 'platform' }]);
+    it('names the namespace and every document as asked, and binds both roles to the ServiceAccount', async () => {
+      const { out } = await rbac('rules/delete-finished-jobs.yaml', '--name', 'automation', '-n', 'platform');
+      const docs = loadAll(out) as { kind: string; metadata: Record<string, string>; subjects?: unknown[]; roleRef?: { kind: string; name: string } }[];
+      const cluster = { name: 'automation' };
+      const local = { name: 'automation', namespace: 'platform' };
+      expect(docs.map((d) => d.metadata)).to.deep.equal([cluster, local, local, cluster, local]);
+      const subject = { kind: 'ServiceAccount', name: 'automation', namespace: 'platform' };
+      expect(docs.slice(3).map((d) => [d.roleRef?.kind, d.roleRef?.name, d.subjects])).to.deep.equal([
+        ['ClusterRole', 'automation', [subject]],
+        ['Role', 'automation', [subject]],
+      ]);
+      const rolesOnly = loadAll((await rbac('rules/delete-finished-jobs.yaml', '--roles-only')).out) as { kind: string }[];
+      expect(rolesOnly.map((d) => d.kind)).to.deep.equal(['ClusterRole', 'Role']);
     });
   });
 
@@ -160,10 +169,10 @@ actions:
     });
   });
 
-  it('keeps the chart\'s files/rbac.yaml equal to `reflex rbac rules/ --crds examples/`', async () => {
-    const { out } = await rbac('rules/', '--crds', 'examples/');
+  it('keeps the chart\'s files/rbac.yaml equal to `reflex rbac rules/ --crds examples/ --roles-only`', async () => {
+    const { out } = await rbac('rules/', '--crds', 'examples/', '--roles-only');
     const file = readFileSync(join(repoRoot, 'charts', 'reflex', 'files', 'rbac.yaml'), 'utf8');
-    expect(file, 'regenerate it: node bin/reflex.js rbac rules/ --crds examples/ > charts/reflex/files/rbac.yaml').to.equal(out);
+    expect(file, 'regenerate it: node bin/reflex.js rbac rules/ --crds examples/ --roles-only > charts/reflex/files/rbac.yaml').to.equal(out);
     expect(load(file.split('\n---\n')[0])).to.have.property('kind', 'ClusterRole');
   });
 });

@@ -5,7 +5,6 @@ import {
   envVariables,
   loadDaemonConfig,
   parseDurationSeconds,
-  parseRunFlags,
   resolveNamespaces,
 } from '../../src/daemon/index.js';
 
@@ -156,39 +155,6 @@ describe('loadDaemonConfig', () => {
     expect(c.leaderElection.leaseNamespace).to.equal('team-a');
     const pinned = resolveNamespaces(loadDaemonConfig({ env: { POD_NAMESPACE: 'ops' }, flags: { leaderElection: { leaseNamespace: 'leases' } } }), 'x');
     expect([pinned.rules.configMaps.namespaces, pinned.leaderElection.leaseNamespace]).to.deep.equal([['ops'], 'leases']);
-  });
-});
-
-describe('parseRunFlags', () => {
-  it('turns every flag into an override', () => {
-    const f = parseRunFlags([
-      '--config', 'c.yaml', '--kubeconfig', 'kc', '--context', 'ctx', '--rules', 'a', '--rules=b', '--dry-run=server',
-      '--workers', '7', '--log-level', 'debug', '--log-format=json', '--metrics-address', ':1', '--health-address', ':2',
-      '--leader-elect=false', '--lease-name', 'l', '--lease-namespace', 'ns',
-    ]);
-    expect(f.config).to.equal('c.yaml');
-    expect(f.flags).to.deep.equal({
-      kubeconfig: 'kc', context: 'ctx', rules: { paths: ['a', 'b'] }, dryRun: 'server', workers: 7,
-      log: { level: 'debug', format: 'json' }, metrics: { address: ':1' }, health: { address: ':2' },
-      leaderElection: { enabled: false, leaseName: 'l', leaseNamespace: 'ns' },
-    });
-  });
-
-  it('reads a bare --leader-elect as true and gives no overrides for no flags', () => {
-    expect(parseRunFlags(['--leader-elect']).flags).to.deep.equal({ leaderElection: { enabled: true } });
-    expect(parseRunFlags([])).to.deep.equal({ config: undefined, flags: {}, help: false });
-  });
-
-  it('rejects an unknown flag and a bad value in one line naming the flag', () => {
-    expect(configError(() => parseRunFlags(['--wrokers', '3'])).message).to.match(/^Unknown option '--wrokers'; see reflex run --help$/);
-    expect(configError(() => parseRunFlags(['--workers', 'x'])).message).to.equal('flag --workers: expects a whole number of workers, got "x"');
-    expect(configError(() => parseRunFlags(['--leader-elect=yes'])).message).to.equal('flag --leader-elect: expects true or false, got "yes"');
-  });
-
-  it('hands its overrides to loadDaemonConfig, where they win', () => {
-    const { flags } = parseRunFlags(['--workers', '9', '--dry-run=client']);
-    const c = loadDaemonConfig({ env: { REFLEX_WORKERS: '3', REFLEX_DRY_RUN: 'server' }, flags });
-    expect([c.workers, c.dryRun]).to.deep.equal([9, 'client']);
   });
 });
 

@@ -9,17 +9,18 @@ export interface CliResult {
   err: string;
 }
 
-/** A printed text as the real stdio writes it (src/cli/main.ts): ending its line. */
+/** A printed text as the real stdio writes it (src/cli/io.ts): ending its line. */
 const line = (t: string) => (t.endsWith('\n') ? t : `${t}\n`);
 
-/** Runs `reflex ARGS` from `cwd` (default: the repository root, where rules/ and examples/ are). */
-export async function runReflex(args: string[], options: { cwd?: string } = {}): Promise<CliResult> {
+/** Runs `reflex ARGS` from `cwd` (default: the repository root, where rules/ and examples/ are); `stdin` is what `-` reads. */
+export async function runReflex(args: string[], options: { cwd?: string; stdin?: string } = {}): Promise<CliResult> {
   let out = '';
   let err = '';
   const before = process.cwd();
   process.chdir(options.cwd ?? repoRoot);
   try {
-    const code = await main(args, { out: (t) => void (out += line(t)), err: (t) => void (err += line(t)) });
+    const stdin = options.stdin === undefined ? undefined : async () => options.stdin as string;
+    const code = await main(args, { out: (t) => void (out += line(t)), err: (t) => void (err += line(t)), ...(stdin ? { stdin } : {}) });
     return { code, out, err };
   } finally {
     process.chdir(before);
