@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runReflex } from '../support/reflex-cli.js';
@@ -41,7 +41,9 @@ describe('cli: standard input, machine-readable output, kubectl habits', () => {
     const good = await runReflex(['validate', 'rules/', '-o', 'json']);
     expect(good.code).to.equal(0);
     const report = JSON.parse(good.out) as { valid: boolean; files: number; rules: string[]; problems: unknown[] };
-    expect(report).to.deep.include({ valid: true, files: 8, problems: [] });
+    const shipped = readdirSync('rules').filter((f) => f.endsWith('.yaml') && !f.endsWith('.test.yaml'));
+    expect(report).to.deep.include({ valid: true, files: shipped.length, problems: [] });
+    expect(report.rules).to.have.length(shipped.length);
     expect(report.rules).to.include('delete-finished-jobs');
     const bad = await runReflex(['validate', '-o', 'json', '-'], { stdin: 'apiVersion: reflex.dev/v1alpha1\nkind: Rule\nmetadata: {name: x}\nspec:\n  watch: {apiVersion: v1, kind: Pod}\n  when: "(("\n  actions: [{delete: {}}]\n' });
     expect(bad.code).to.equal(1);

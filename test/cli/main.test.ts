@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { repoRoot } from '../support/control-plane.js';
+import { runReflex } from '../support/reflex-cli.js';
 
 function capture() {
   const out: string[] = [];
@@ -29,14 +30,15 @@ describe('reflex (command line)', () => {
 });
 
 describe('kubectl reflex (the kubectl-reflex plugin bin)', () => {
-  it('runs reflex when kubectl finds kubectl-reflex on the PATH, as npm installs it', () => {
+  it('runs reflex when kubectl finds kubectl-reflex on the PATH, as npm installs it', async () => {
+    const direct = await runReflex(['validate', 'rules/']);
     const dir = mkdtempSync(join(tmpdir(), 'reflex-plugin-'));
     try {
       const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { bin: Record<string, string> };
       symlinkSync(join(repoRoot, pkg.bin['kubectl-reflex']), join(dir, 'kubectl-reflex'));
       const r = spawnSync('kubectl', ['reflex', 'validate', 'rules/'], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, timeout: 30_000 });
       expect(r.stderr).to.equal('');
-      expect(r.stdout).to.equal('8 rules valid in 8 files\n');
+      expect(r.stdout).to.equal(direct.out).and.to.match(/^\d+ rules valid in \d+ files\n$/);
       expect(r.status).to.equal(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
