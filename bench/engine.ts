@@ -96,3 +96,42 @@ console.log('| case | evaluations/s (median) | ratio to the peer |');
 console.log('|---|---|---|');
 for (const [name, n, r] of rows) console.log(`| ${name} | ${fmt(n)} | ${r} |`);
 console.log(`\nsimple conditions per second: ${fmt(engineSimple)} (target ≥ 150,000): ${engineSimple >= 150_000 ? 'met' : 'NOT met'}`);
+
+/**
+ * The functions Reflex adds, each in a condition evaluated by the engine, next to the engine
+ * evaluating the nearest plain-JSONata equivalent on the same object (the peer; for the regex
+ * literal, bare jsonata with JavaScript's backtracking RegExp): the difference is the function's
+ * cost per evaluation.
+ */
+const annotated: KubeObject = { ...job, metadata: { ...job.metadata, annotations: { ttl: '1h30m', expires: '2026-03-10T13:00', pattern: '^build-[0-9]+$' } } };
+const FUNCTION_CASES: [string, string, string][] = [
+  ['$duration', '$duration(metadata.annotations.ttl) > 3600000', '$number($substringBefore(metadata.annotations.ttl, "h")) * 3600000 > 3600000'],
+  ['$parseTime', '$parseTime(metadata.annotations.expires) < $millis()', '$toMillis(metadata.annotations.expires & ":00Z") < $millis()'],
+  ['$now with an IANA zone', '$now("[H01]:[m01]", "Europe/Berlin") > "07:00"', '$now("[H01]:[m01]", "+0100") > "07:00"'],
+  ['$hash of the pod spec', '$hash(spec) != "x"', '$string(spec) != "x"'],
+  ['$regex from an annotation', '$contains(metadata.name, $regex(metadata.annotations.pattern))', '$contains(metadata.name, /^build-[0-9]+$/)'],
+  ['regex literal (re2js)', '$contains(metadata.name, /^build-[0-9]+$/)', '$contains(metadata.name, /^build-[0-9]+$/)'],
+];
+const fnCases: [string, () => Promise<unknown>][] = [];
+for (const [name, expr, peer] of FUNCTION_CASES) {
+  const r = rule(`fn-${fnCases.length}`, `  when: '${expr.replace(/'/g, "''")}'\n  actions: [{ delete: {} }]\n`);
+  const p = rule(`fn-peer-${fnCases.length}`, `  when: '${peer.replace(/'/g, "''")}'\n  actions: [{ delete: {} }]\n`);
+  const raw = jsonata(peer);
+  fnCases.push([`${name}: engine evaluate()`, () => evaluate(r, 'update', annotated, undefined, ctx)]);
+  fnCases.push(
+    name.startsWith('regex literal')
+      ? [`${name}: bare jsonata, native RegExp (peer)`, () => raw.evaluate(annotated, bindings)]
+      : [`${name}: engine evaluate(), plain equivalent (peer)`, () => evaluate(p, 'update', annotated, undefined, ctx)],
+  );
+}
+const fnSamples: number[][] = fnCases.map(() => []);
+for (let r = 0; r < ROUNDS; r++) {
+  for (let i = 0; i < fnCases.length; i++) fnSamples[i].push(await rate(fnCases[i][1], (seconds * 500) / ROUNDS));
+}
+const fm = fnSamples.map(median);
+console.log('\n| function (condition) | with the function, evaluations/s | plain-JSONata peer, evaluations/s | µs per evaluation, function − peer |');
+console.log('|---|---|---|---|');
+for (let i = 0; i < FUNCTION_CASES.length; i++) {
+  const [e, p] = [fm[2 * i], fm[2 * i + 1]];
+  console.log(`| ${FUNCTION_CASES[i][0]}: \`${FUNCTION_CASES[i][1]}\` vs \`${FUNCTION_CASES[i][2]}\` | ${fmt(e)} | ${fmt(p)} | ${(1e6 / e - 1e6 / p).toFixed(1)} |`);
+}

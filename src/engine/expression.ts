@@ -8,6 +8,8 @@ import { EvalErrorCode } from './errors.js';
 import { BAIL, compileFast, requiredEquality, type FastEvaluator, type RequiredEquality } from './fast-path.js';
 import { parseLabelSelector, type LabelSelector } from '../core/index.js';
 import type { ObjectLister, RuleEvent } from './types.js';
+import { fromMillis, LIBRARY } from './functions.js';
+import { compileRegex, Re2RegExp, RegexCompileError } from './functions-regex.js';
 
 /** Guard rails of every evaluation. */
 export interface ExpressionLimits {
@@ -56,7 +58,6 @@ export interface EvaluationScope {
   target?: KubeObject;
 }
 
-const fromMillis = jsonata('$fromMillis($ms, $picture, $timezone)');
 const selectorCache = new Map<string, LabelSelector>();
 
 function selector(text: string): LabelSelector {
@@ -99,11 +100,12 @@ async function waited<T>(focus: Focus, answer: T | Promise<T>): Promise<T> {
 }
 
 
-/** $now, $millis, $get and $list: registered on every compiled expression; they read the evaluation's scope. */
+/** $now, $millis, $get and $list (they read the evaluation's scope) and the library of functions.ts. */
 const FUNCTIONS: Record<string, (this: Focus, ...args: never[]) => unknown> = {
+  ...LIBRARY,
   now(this: Focus, picture?: string, timezone?: string) {
     const ms = scopeOf(this).clock.now();
-    return picture === undefined && timezone === undefined ? new Date(ms).toISOString() : fromMillis.evaluate({}, { ms, picture, timezone });
+    return picture === undefined && timezone === undefined ? new Date(ms).toISOString() : fromMillis(ms, picture, timezone);
   },
   millis(this: Focus) {
     return scopeOf(this).clock.now();
@@ -143,11 +145,13 @@ export class Expression {
     const l = { ...DEFAULT_LIMITS, ...limits };
     try {
       // JSONata's own guard rails check time and depth at every step (cheaper than an entry hook).
-      this.compiled = jsonata(source, { timeout: l.timeoutMs, stack: l.maxDepth });
+      this.compiled = jsonata(source, { timeout: l.timeoutMs, stack: l.maxDepth, RegexEngine: Re2RegExp as unknown as RegExpConstructor });
+      checkPatterns(this.compiled.ast());
       for (const [name, fn] of Object.entries(FUNCTIONS)) this.compiled.registerFunction(name, fn as never);
       this.fast = l.fastPath ? compileFast(this.compiled.ast()) : undefined;
       this.requiredEquality = l.fastPath ? requiredEquality(this.compiled.ast()) : undefined;
     } catch (err) {
+      if (err instanceof PositionedError) throw new ExpressionSyntaxError(err.message, Math.min(source.length, err.position), err);
       const e = err as { message?: string; position?: number; token?: string };
       const pos = typeof e.position === 'number' ? e.position : 0;
       const token = typeof e.token === 'string' && e.token !== '(end)' ? e.token : '';
@@ -186,6 +190,48 @@ export class Expression {
     } catch (err) {
       throw classify(err);
     }
+  }
+}
+
+/** A syntax error raised after parsing, at a node of the expression. */
+class PositionedError extends Error {
+  constructor(
+    message: string,
+    readonly position: number,
+  ) {
+    super(message);
+  }
+}
+
+type AstNode = { type?: string; value?: unknown; position?: number; procedure?: AstNode; arguments?: AstNode[] };
+
+/**
+ * Compiles every regex literal and every `$regex` of a string literal with the linear-time engine,
+ * so a pattern it cannot run is a load error at its position rather than a failure of each evaluation.
+ */
+function checkPatterns(ast: unknown, seen = new Set<unknown>()): void {
+  if (ast === null || typeof ast !== 'object' || seen.has(ast)) return;
+  seen.add(ast);
+  const n = ast as AstNode;
+  // JSONata's positions are where a token ends: step back over the literal.
+  let start = 0;
+  try {
+    if (n.type === 'regex' && n.value instanceof RegExp) {
+      start = (n.position ?? 0) - n.value.source.length - 2 - n.value.flags.replace('g', '').length;
+      compileRegex(n.value.source, n.value.flags);
+    }
+    const [pattern, flags] = n.arguments ?? [];
+    if (n.type === 'function' && n.procedure?.type === 'variable' && n.procedure.value === 'regex' && pattern?.type === 'string') {
+      start = (n.procedure.position ?? 0) - '$regex'.length;
+      compileRegex(String(pattern.value), flags?.type === 'string' ? String(flags.value) : '');
+    }
+  } catch (err) {
+    if (err instanceof RegexCompileError) throw new PositionedError(err.message, Math.max(0, start));
+    throw err;
+  }
+  for (const v of Object.values(ast)) {
+    if (Array.isArray(v)) for (const x of v) checkPatterns(x, seen);
+    else if (v !== null && typeof v === 'object' && !(v instanceof RegExp)) checkPatterns(v, seen);
   }
 }
 
