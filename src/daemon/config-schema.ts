@@ -30,6 +30,10 @@ export interface DaemonConfig {
       /** Label selector of rule ConfigMaps. Default `reflex.dev/rules=true`. */
       labelSelector: string;
     };
+    /** Rule documents one source (a file, a ConfigMap key) may hold; over it none of them load. Default 1000. */
+    maxRulesPerSource: number;
+    /** Characters one source may hold; over it none of its rules load. Default 4194304 (4 MiB). */
+    maxSourceBytes: number;
   };
   /** Default `none`. */
   dryRun: DryRunMode;
@@ -93,7 +97,11 @@ const str = { type: 'string' } as const;
 const nonEmpty = { type: 'string', minLength: 1 } as const;
 const posInt = { type: 'integer', minimum: 1 } as const;
 const posNum = { type: 'number', exclusiveMinimum: 0 } as const;
-const address = { type: 'string', pattern: '^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):[0-9]{1,5}$' } as const;
+/** HOST:PORT with a port from 1 to 65535 (`:99999` and `:0` are refused here, not by a raw listen error). */
+const address = {
+  type: 'string',
+  pattern: '^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$',
+} as const;
 const obj = (properties: Record<string, unknown>) => ({ type: 'object', additionalProperties: false, properties }) as const;
 
 /** The JSON Schema of the configuration file (and of the merged result). Unknown fields are errors. */
@@ -108,6 +116,8 @@ export const DAEMON_CONFIG_SCHEMA = obj({
       namespaces: { type: 'array', minItems: 1, uniqueItems: true, items: nonEmpty },
       labelSelector: str,
     }),
+    maxRulesPerSource: posInt,
+    maxSourceBytes: posInt,
   }),
   dryRun: { enum: ['none', 'client', 'server'] },
   workers: posInt,
@@ -144,7 +154,7 @@ export function defaultIdentity(): string {
 export function defaultConfig(env: NodeJS.ProcessEnv = {}): DaemonConfig {
   return {
     namespace: env.POD_NAMESPACE || undefined,
-    rules: { paths: [], configMaps: { enabled: true, labelSelector: 'reflex.dev/rules=true' } },
+    rules: { paths: [], configMaps: { enabled: true, labelSelector: 'reflex.dev/rules=true' }, maxRulesPerSource: 1000, maxSourceBytes: 4 << 20 },
     dryRun: 'none',
     workers: 32,
     queue: { qps: 10, burst: 100, baseDelayMs: 5, maxDelayMs: 300_000, maxRetries: 0 },

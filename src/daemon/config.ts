@@ -148,7 +148,7 @@ function describe(err: ErrorObject, path: string, root: Record<string, unknown>)
       return `${field} must be one of ${(p.allowedValues as unknown[]).join(', ')}, got ${got}`;
     case 'pattern':
       return path.endsWith('address')
-        ? `${field} must be HOST:PORT (e.g. ":9090" or "127.0.0.1:9090"), got ${got}`
+        ? `${field} must be HOST:PORT with a port from 1 to 65535 (e.g. ":9090" or "127.0.0.1:9090"), got ${got}`
         : `${field} must be a lowercase DNS subdomain name, got ${got}`;
     case 'minimum':
     case 'exclusiveMinimum':

@@ -98,6 +98,7 @@ export class Daemon {
         ? { namespaces: allNamespaces(cmNamespaces) ? [] : cmNamespaces, labelSelector: config.rules.configMaps.labelSelector }
         : undefined,
       ownNamespace: namespace,
+      sourceLimits: { maxRulesPerSource: config.rules.maxRulesPerSource, maxSourceBytes: config.rules.maxSourceBytes },
       client,
       factory,
       clock: this.clock,

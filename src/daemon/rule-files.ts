@@ -2,11 +2,13 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, isAbsolute } from 'node:path';
 import { ReflexError } from '../core/index.js';
+import { decodeRuleText } from '../engine/index.js';
 
-/** A file's name (as the user gave it, for messages) and its text. */
+/** A file's name (as the user gave it, for messages) and its text; `unreadable` when it is not UTF-8 (`text` is then empty). */
 export interface SourceFile {
   file: string;
   text: string;
+  unreadable?: { line: number; column: number; reason: string };
 }
 
 /** A path could not be read. */
@@ -53,7 +55,8 @@ export async function readSourceFiles(paths: string[], options: ReadSourcesOptio
     for (const f of files) {
       options.signal?.throwIfAborted();
       try {
-        out.push({ file: displayName(f), text: await readFile(f, { encoding: 'utf8', signal: options.signal }) });
+        const decoded = decodeRuleText(await readFile(f, { signal: options.signal }));
+        out.push('text' in decoded ? { file: displayName(f), text: decoded.text } : { file: displayName(f), text: '', unreadable: decoded.unreadable });
       } catch (err) {
         throw new RuleFileError(f, `cannot read ${f}: ${(err as Error).message}`, err);
       }

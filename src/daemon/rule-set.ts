@@ -2,7 +2,7 @@
  * RuleSet: the rules in force, rebuilt from every source on each reload. A document
  * that fails to load keeps the previous good version of what it defined running.
  */
-import { loadRules, type CompiledRule, type LoadOptions, type RuleLoadError, type RuleSource } from '../engine/index.js';
+import { loadRulesStepwise, type CompiledRule, type LoadOptions, type RuleLoadError, type RuleSource } from '../engine/index.js';
 
 /** The outcome of one reload. */
 export interface RuleSetUpdate {
@@ -25,9 +25,11 @@ export class RuleSet {
   /**
    * Loads `sources` (all of them: a source left out is a source removed). A rule whose
    * document failed keeps its previous version, if it had one from the same document.
+   * Loading pauses for the event loop every `sliceMs` (default 20 ms), so probes stay answered
+   * while thousands of rules load.
    */
-  reload(sources: RuleSource[]): RuleSetUpdate {
-    const { rules, errors } = loadRules(sources, this.options);
+  async reload(sources: RuleSource[], options: { sliceMs?: number } = {}): Promise<RuleSetUpdate> {
+    const { rules, errors } = await stepThrough(loadRulesStepwise(sources, this.options), options.sliceMs ?? 20);
     const next = new Map<string, CompiledRule>();
     for (const r of rules) next.set(docKey(r.source.file, r.source.document), r);
     const names = new Set(rules.map((r) => r.name));
@@ -45,5 +47,18 @@ export class RuleSet {
     const byName = new Map<string, CompiledRule>();
     for (const r of next.values()) byName.set(r.name, r);
     return { rules: byName, errors, kept };
+  }
+}
+
+/** Runs a generator to its end, giving the event loop a turn whenever `sliceMs` have passed since the last. */
+export async function stepThrough<T>(steps: Generator<void, T, void>, sliceMs: number): Promise<T> {
+  let due = performance.now() + sliceMs;
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (performance.now() >= due) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      due = performance.now() + sliceMs;
+    }
   }
 }

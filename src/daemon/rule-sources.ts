@@ -10,7 +10,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { errorMessage, type Clock, type KubeObject, type Logger, type TimerHandle } from '../core/index.js';
 import type { KubeClient } from '../client/index.js';
 import type { SharedInformerFactory } from '../informers/index.js';
-import type { CompiledRule, PlannedAction, RuleLoadError, RuleSource } from '../engine/index.js';
+import type { CompiledRule, PlannedAction, RuleLoadError, RuleSource, SourceLimits } from '../engine/index.js';
 import { executeAction } from '../actions/index.js';
 import { readSourceFiles } from './rule-files.js';
 import { RuleSet } from './rule-set.js';
@@ -25,6 +25,8 @@ export interface RuleSourcesOptions {
    * holds tenant rules, confined to its namespace (docs/security.md). Undefined: every ConfigMap is a tenant's.
    */
   ownNamespace?: string;
+  /** Bounds of each source (rule count, size, aliases). Default: the engine's DEFAULT_SOURCE_LIMITS. */
+  sourceLimits?: SourceLimits;
   client: KubeClient;
   factory: SharedInformerFactory;
   clock: Clock;
@@ -47,7 +49,7 @@ export function configMapSourceName(cm: KubeObject, key: string): string {
 }
 
 export class RuleSources {
-  private readonly set = new RuleSet();
+  private readonly set: RuleSet;
   private fileSources: RuleSource[] = [];
   private readonly configMaps = new Map<string, KubeObject>();
   private watchers: FSWatcher[] = [];
@@ -57,7 +59,9 @@ export class RuleSources {
   private loadedOnce = false;
   private rulesInForce = 0;
 
-  constructor(private readonly o: RuleSourcesOptions) {}
+  constructor(private readonly o: RuleSourcesOptions) {
+    this.set = new RuleSet({ sourceLimits: o.sourceLimits });
+  }
 
   /** Whether the first load has completed. */
   loaded(): boolean {
@@ -162,7 +166,7 @@ export class RuleSources {
       await this.readFiles();
     }
     const sources = [...this.fileSources, ...this.configMapSources()];
-    const { rules, errors, kept } = this.set.reload(sources);
+    const { rules, errors, kept } = await this.set.reload(sources);
     // Each distinct problem is logged and counted once, not again on every reload while it lasts.
     const fresh = errors.filter((e) => !this.knownErrors.has(e.message));
     this.knownErrors = new Set(errors.map((e) => e.message));

@@ -13,7 +13,7 @@ import { parseFieldSelector, SelectorSyntaxError, toLabelSelector, type LabelSel
 import { compileTemplate } from './template.js';
 import { confineToTenant } from './tenant.js';
 import { ACTION_KINDS, type ActionKind, type LabelSelectorSpec, type RuleDocument, type RuleEvent } from './types.js';
-import { parseYamlDocuments, type LineCol, type PositionMap } from './yaml-source.js';
+import { DEFAULT_YAML_LIMITS, parseYamlDocuments, type LineCol, type PositionMap, type YamlLimits } from './yaml-source.js';
 
 /** A rule source: a file name (for messages) and its text. */
 export interface RuleSource {
@@ -24,12 +24,26 @@ export interface RuleSource {
    * namespace (tenant.ts), and what they say otherwise is a load error. Undefined: cluster-wide.
    */
   tenant?: string;
+  /** The source could not be read as text (invalid UTF-8): where, and why. Its `text` is ignored. */
+  unreadable?: LineCol & { reason: string };
 }
 
 export interface LoadOptions {
   /** Guard rails compiled into every expression. Default DEFAULT_LIMITS. */
   limits?: ExpressionLimits;
+  /** Bounds of each source and document. Defaults: DEFAULT_SOURCE_LIMITS. */
+  sourceLimits?: SourceLimits;
 }
+
+/** Bounds of what one source may hold; a source over them is a load error, and never stops the others. */
+export interface SourceLimits extends YamlLimits {
+  /** Characters of one source. Default 4 MiB (a ConfigMap holds at most 1 MiB). */
+  maxSourceBytes?: number;
+  /** Rule documents in one source. Default 1 000. Over it, none of the source's rules load. */
+  maxRulesPerSource?: number;
+}
+
+export const DEFAULT_SOURCE_LIMITS: Required<SourceLimits> = { ...DEFAULT_YAML_LIMITS, maxSourceBytes: 4 << 20, maxRulesPerSource: 1_000 };
 
 /** What a load produced: the good rules and every problem. */
 export interface LoadResult {
@@ -39,15 +53,45 @@ export interface LoadResult {
 
 /** Loads every document of every source. Duplicate rule names (across all sources) are errors on the later ones. */
 export function loadRules(sources: RuleSource[], options: LoadOptions = {}): LoadResult {
+  const steps = loadRulesStepwise(sources, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `loadRules` in steps: the generator yields after each source is parsed and after each document
+ * is compiled, so a caller with an event loop to keep answering can pause between steps.
+ */
+export function* loadRulesStepwise(sources: RuleSource[], options: LoadOptions = {}): Generator<void, LoadResult, void> {
   const rules: CompiledRule[] = [];
   const errors: RuleLoadError[] = [];
   const seen = new Map<string, string>();
+  const bounds = { ...DEFAULT_SOURCE_LIMITS, ...options.sourceLimits };
   for (const src of sources) {
-    for (const doc of parseYamlDocuments(src.text, src.file)) {
+    const sourceProblem = (at: LineCol, message: string) => errors.push(new RuleLoadError({ file: src.file, document: 0, line: at.line, column: at.column }, message, { code: 'ERR_RULE_SOURCE_LIMIT' }));
+    if (src.unreadable) {
+      sourceProblem(src.unreadable, src.unreadable.reason);
+      continue;
+    }
+    if (src.text.length > bounds.maxSourceBytes) {
+      sourceProblem({ line: 1, column: 1 }, `the source holds ${src.text.length.toLocaleString('en-US')} characters, more than the limit of ${bounds.maxSourceBytes.toLocaleString('en-US')}; none of its rules are loaded (split it)`);
+      continue;
+    }
+    const docs = parseYamlDocuments(src.text, src.file, bounds);
+    yield;
+    const ruleDocs = docs.filter((d) => d.error || (d.value !== null && d.value !== undefined));
+    if (ruleDocs.length > bounds.maxRulesPerSource) {
+      const extra = ruleDocs[bounds.maxRulesPerSource];
+      sourceProblem(extra.error?.at ?? extra.positions.at(''), `the source holds ${ruleDocs.length.toLocaleString('en-US')} rule documents, more than the limit of ${bounds.maxRulesPerSource.toLocaleString('en-US')} per source (rules.maxRulesPerSource); none of its rules are loaded (split it)`);
+      continue;
+    }
+    for (const doc of docs) {
       const problem = (at: LineCol, message: string, rule?: string, cause?: unknown) =>
         errors.push(new RuleLoadError({ file: src.file, document: doc.index, line: at.line, column: at.column }, message, { rule, cause }));
       if (doc.error) {
-        problem(doc.error.at, `document ${doc.index + 1}: invalid YAML: ${doc.error.message}`);
+        problem(doc.error.at, `document ${doc.index + 1}: ${doc.error.kind === 'limit' ? 'too large' : 'invalid YAML'}: ${doc.error.message}`);
         continue;
       }
       if (doc.value === null || doc.value === undefined) continue;
@@ -55,6 +99,7 @@ export function loadRules(sources: RuleSource[], options: LoadOptions = {}): Loa
         const name = ruleName(doc.value);
         problem(at, `${name ? `rule "${name}" (document ${doc.index + 1})` : `document ${doc.index + 1}`}: ${msg}`, name, cause);
       });
+      yield;
       if (!rule) continue;
       if (src.tenant !== undefined) {
         let confined = true;

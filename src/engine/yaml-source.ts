@@ -136,24 +136,39 @@ export interface YamlDocument {
   index: number;
   value: unknown;
   positions: PositionMap;
-  /** A YAML syntax error: the document has no value. */
-  error?: { message: string; at: LineCol };
+  /** A YAML syntax error (`syntax`) or a document over a size limit (`limit`): the document has no value. */
+  error?: { message: string; at: LineCol; kind?: 'syntax' | 'limit' };
 }
+
+/** Bounds of one document, checked on the event stream before anything walks the values. */
+export interface YamlLimits {
+  /**
+   * Nodes of a document once its aliases are expanded. Default 100 000. Parsing shares an
+   * anchored node among its aliases, but everything that walks the value (the template compiler,
+   * JSON output) visits it once per alias: nine levels of nine aliases is 387 million visits.
+   */
+  maxNodes?: number;
+  /** Aliases (`*name`, merge keys included) in a document. Default 1 000. */
+  maxAliases?: number;
+}
+
+export const DEFAULT_YAML_LIMITS: Required<YamlLimits> = { maxNodes: 100_000, maxAliases: 1_000 };
 
 /**
  * Parses every document of `text`. A syntax error spoils only the document it is in: the text is
- * then cut at `---` lines and each part parsed alone.
+ * then cut at `---` lines and each part parsed alone. A document over `limits` gets a `limit` error.
  */
-export function parseYamlDocuments(text: string, filename?: string): YamlDocument[] {
+export function parseYamlDocuments(text: string, filename?: string, limits: YamlLimits = {}): YamlDocument[] {
   const lines = new LineIndex(text);
+  const l = { ...DEFAULT_YAML_LIMITS, ...limits };
   try {
-    return parseWhole(text, lines, 0, 0, filename);
+    return parseWhole(text, lines, 0, 0, l, filename);
   } catch {
     const docs: YamlDocument[] = [];
     for (const part of splitDocuments(text)) {
       const index = docs.length;
       try {
-        docs.push(...parseWhole(part.text, lines, part.offset, index, filename));
+        docs.push(...parseWhole(part.text, lines, part.offset, index, l, filename));
       } catch (err) {
         const at = errorAt(err, lines, part.offset);
         const message = err instanceof YAMLException ? err.reason : String(err);
@@ -188,11 +203,79 @@ function splitDocuments(text: string): { text: string; offset: number }[] {
   return parts;
 }
 
-function parseWhole(part: string, lines: LineIndex, base: number, firstIndex: number, filename?: string): YamlDocument[] {
+function parseWhole(part: string, lines: LineIndex, base: number, firstIndex: number, limits: Required<YamlLimits>, filename?: string): YamlDocument[] {
   const events = parseEvents(part, { filename });
   const values = constructFromEvents(events, { source: part, filename });
   const maps = positionsOf(events, part, lines, base);
-  return values.map((value, i) => ({ index: firstIndex + i, value, positions: maps[i] }));
+  const over = overLimits(events, part, limits);
+  return values.map((value, i) => {
+    const problem = over.get(i);
+    if (!problem) return { index: firstIndex + i, value, positions: maps[i] };
+    return { index: firstIndex + i, value: undefined, positions: maps[i], error: { message: problem.message, at: lines.at(base + problem.offset), kind: 'limit' as const } };
+  });
+}
+
+/**
+ * The documents of an event stream over `limits`, by index, with the offset of the node where
+ * the limit was passed. Sizes of anchored nodes are counted once, as the parser built them, and
+ * added again at each alias, so the count is what a walk of the value would visit; linear in the events.
+ */
+function overLimits(events: Event[], part: string, limits: Required<YamlLimits>): Map<number, { offset: number; message: string }> {
+  const out = new Map<number, { offset: number; message: string }>();
+  let doc = -1;
+  let anchors = new Map<string, number>();
+  let frames: { size: number; anchor?: string }[] = [];
+  let expanded = 0;
+  let aliases = 0;
+  const name = (ev: { anchorStart: number; anchorEnd: number }) => (ev.anchorStart >= 0 ? part.slice(ev.anchorStart, ev.anchorEnd) : undefined);
+  const add = (n: number, offset: number) => {
+    const top = frames[frames.length - 1];
+    if (top) top.size = Math.min(top.size + n, Number.MAX_SAFE_INTEGER);
+    expanded = Math.min(expanded + n, Number.MAX_SAFE_INTEGER);
+    if (expanded > limits.maxNodes && !out.has(doc)) {
+      out.set(doc, { offset, message: `the document has more than ${limits.maxNodes.toLocaleString('en-US')} nodes once its aliases are expanded (an alias bomb?); split it or use fewer aliases` });
+    }
+  };
+  for (const ev of events) {
+    if (out.has(doc) && ev.type !== EVENT_ID.DOCUMENT) continue;
+    switch (ev.type) {
+      case EVENT_ID.DOCUMENT:
+        doc++;
+        anchors = new Map();
+        frames = [];
+        expanded = 0;
+        aliases = 0;
+        break;
+      case EVENT_ID.SCALAR: {
+        const a = name(ev);
+        if (a !== undefined) anchors.set(a, 1);
+        add(1, ev.valueStart);
+        break;
+      }
+      case EVENT_ID.SEQUENCE:
+      case EVENT_ID.MAPPING:
+        add(1, ev.start);
+        frames.push({ size: 1, anchor: name(ev) });
+        break;
+      case EVENT_ID.ALIAS:
+        if (++aliases > limits.maxAliases) {
+          out.set(doc, { offset: Math.max(0, ev.anchorStart - 1), message: `the document has more than ${limits.maxAliases.toLocaleString('en-US')} aliases` });
+          break;
+        }
+        add(anchors.get(part.slice(ev.anchorStart, ev.anchorEnd)) ?? 1, Math.max(0, ev.anchorStart - 1));
+        break;
+      case EVENT_ID.POP: {
+        const f = frames.pop();
+        if (!f) break;
+        if (f.anchor !== undefined) anchors.set(f.anchor, f.size);
+        const parent = frames[frames.length - 1];
+        // The collection itself was counted in its parent when it opened; now its contents are.
+        if (parent) parent.size = Math.min(parent.size + f.size - 1, Number.MAX_SAFE_INTEGER);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 interface Frame {

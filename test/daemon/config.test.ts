@@ -29,7 +29,7 @@ function configError(fn: () => unknown): DaemonConfigError {
 describe('loadDaemonConfig', () => {
   it('fills every field with its default when nothing is given', () => {
     const c = loadDaemonConfig({ env: {} });
-    expect(c.rules).to.deep.equal({ paths: [], configMaps: { enabled: true, labelSelector: 'reflex.dev/rules=true' } });
+    expect(c.rules).to.deep.equal({ paths: [], configMaps: { enabled: true, labelSelector: 'reflex.dev/rules=true' }, maxRulesPerSource: 1000, maxSourceBytes: 4194304 });
     expect(c.dryRun).to.equal('none');
     expect(c.workers).to.equal(32);
     expect(c.queue).to.deep.equal({ qps: 10, burst: 100, baseDelayMs: 5, maxDelayMs: 300_000, maxRetries: 0 });
@@ -126,7 +126,11 @@ describe('loadDaemonConfig', () => {
 
   it('rejects a malformed listen address', () => {
     const e = configError(() => loadDaemonConfig({ env: {}, flags: { metrics: { address: '9090' } } }));
-    expect(e.message).to.equal('flag --metrics-address: metrics.address must be HOST:PORT (e.g. ":9090" or "127.0.0.1:9090"), got "9090"');
+    expect(e.message).to.equal('flag --metrics-address: metrics.address must be HOST:PORT with a port from 1 to 65535 (e.g. ":9090" or "127.0.0.1:9090"), got "9090"');
+    for (const bad of ['127.0.0.1:99999', ':0', ':65536']) {
+      expect(configError(() => loadDaemonConfig({ env: {}, flags: { metrics: { address: bad } } })).message).to.match(/port from 1 to 65535/);
+    }
+    expect(loadDaemonConfig({ env: {}, flags: { metrics: { address: '[::1]:65535' } } }).metrics.address).to.equal('[::1]:65535');
   });
 
   it('rejects a renew deadline not shorter than the lease duration', () => {

@@ -39,3 +39,14 @@ export const pod = (name: string, extra: Partial<KubeObject> & { labels?: Record
   ...(extra.spec ? { spec: extra.spec } : {}),
   ...(extra.status ? { status: extra.status } : {}),
 });
+
+/** Nine levels of nine aliases inside an action: 9^9 strings once expanded, under a kilobyte of YAML. */
+export function aliasBomb(name = 'bomb'): string {
+  const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < 9; i++) {
+    const prev = String.fromCharCode(96 + i);
+    const cur = String.fromCharCode(97 + i);
+    levels.push(`${cur}: &${cur} [${Array(9).fill(`*${prev}`).join(',')}]`);
+  }
+  return ruleText(name, `watch: { apiVersion: v1, kind: ConfigMap }\nactions:\n  - patch:\n      patch:\n        data:\n${levels.map((l) => `          ${l}`).join('\n')}`);
+}
