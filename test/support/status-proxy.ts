@@ -27,9 +27,9 @@ export class StatusProxy {
 
   /** Starts a proxy to the control plane whose state directory is `dir` and server is `server`. */
   static async start(server: string, dir: string): Promise<StatusProxy> {
-    let proxy: StatusProxy | undefined;
-    const http = createServer((req, res) => proxy?.handle(req, res));
-    proxy = new StatusProxy(http, new URL(server), readFileSync(join(dir, 'ca.crt')));
+    const holder: { proxy?: StatusProxy } = {};
+    const http = createServer((req, res) => holder.proxy?.handle(req, res));
+    const proxy = (holder.proxy = new StatusProxy(http, new URL(server), readFileSync(join(dir, 'ca.crt'))));
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     proxy.port = (http.address() as { port: number }).port;
     return proxy;
