@@ -208,7 +208,12 @@ export class RuleController {
     const trace: ControllerTrace = { time: '', rule: rule.name, object: refOf(obj), event, condition: false, planned: [], executed: [], durationMs: 0 };
     let plan: Plan;
     try {
-      plan = await evaluate(rule, event, obj, change.old, { clock: this.clock, lister: this.lister, scopeOf: (a, k) => this.registry.scopeOf(a, k) });
+      plan = await evaluate(rule, event, obj, change.old, {
+        clock: this.clock,
+        lister: this.lister,
+        scopeOf: (a, k) => this.registry.scopeOf(a, k),
+        onFiltered: (reason) => (trace.filtered = reason),
+      });
     } catch (err) {
       this.hooks.evaluated?.(rule.name, 'error');
       trace.condition = 'error';

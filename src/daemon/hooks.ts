@@ -4,6 +4,8 @@ import type { DecisionTrace as HubTrace } from './trace-hub.js';
 /** A decision trace (see trace-hub.ts), plus why planned actions were skipped, if they were. */
 export type ControllerTrace = HubTrace & {
   skipped?: 'loop-guard' | 'max-actions-per-run';
+  /** Why nothing was planned before the condition decided, e.g. `changes unchanged`. */
+  filtered?: string;
 };
 
 /** Callbacks of the controller; every one is optional. */

@@ -44,7 +44,7 @@ export function createLogger(options: LoggerOptions = {}): DaemonLogger {
     level: options.level ?? 'info',
     levels: { error: 0, warn: 1, info: 2, debug: 3 },
     format: winston.format((info) => {
-      (info as Record<symbol, unknown>)[MESSAGE] = format === 'json' ? jsonLine(info) : textLine(info, color);
+      (info as Record<symbol, unknown>)[MESSAGE] = format === 'json' ? jsonLine(info) : textLine(info, color, options.level === 'debug');
       return info;
     })(),
     transports: [transport],
@@ -93,13 +93,45 @@ function jsonLine(info: winston.Logform.TransformableInfo): string {
   return JSON.stringify({ time: info.time, level, msg: info.message, ...Object.fromEntries(fieldsOf(info)) });
 }
 
-/** `2026-01-02T03:04:05.678Z INFO  message key=value key="two words"`. */
-function textLine(info: winston.Logform.TransformableInfo, color: boolean): string {
+/** The longest text line below level debug, in visible characters; the rest is at debug. */
+export const SHORT_LINE = 159;
+
+/**
+ * `2026-01-02T03:04:05.678Z INFO  message key=value key="two words"`. Below debug level (`full`
+ * false) lines are short for a terminal: the time of day only, no `component` and no field whose
+ * value the message already says, object references as `Kind/ns/name`, at most SHORT_LINE characters (`…`
+ * marks a cut; `--log-level debug` prints every line whole).
+ */
+function textLine(info: winston.Logform.TransformableInfo, color: boolean, full: boolean): string {
   const level = String((info as Record<symbol, unknown>)[LEVEL] ?? info.level);
   const tag = level.toUpperCase().padEnd(5);
-  const fields = fieldsOf(info).map(([k, v]) => `${k}=${textValue(v)}`);
-  const head = color ? `${COLORS[level] ?? ''}${tag}${RESET}` : tag;
-  return [String(info.time), head, String(info.message), ...fields].join(' ');
+  const message = String(info.message);
+  const shown = full ? fieldsOf(info) : fieldsOf(info).filter(([k, v]) => k !== 'component' && !said(message, v));
+  const fields = shown.map(([k, v]) => `${k}=${full ? textValue(v) : shortValue(v)}`);
+  const time = full ? String(info.time) : String(info.time).slice(11, 23);
+  let line = [time, tag, message, ...fields].join(' ');
+  if (!full && line.length > SHORT_LINE) line = `${line.slice(0, SHORT_LINE - 1)}…`;
+  return color ? line.replace(tag, `${COLORS[level] ?? ''}${tag}${RESET}`) : line;
+}
+
+/** Whether the message already says the value (a string, or an object reference as `Kind ns/name`). */
+function said(message: string, v: unknown): boolean {
+  if (typeof v === 'string') return v.length > 0 && message.includes(v);
+  if (typeof v === 'object' && v !== null && 'kind' in v && 'name' in v) {
+    const r = v as { kind: unknown; namespace?: unknown; name: unknown };
+    return message.includes(`${String(r.kind)} ${r.namespace ? `${String(r.namespace)}/` : ''}${String(r.name)}`);
+  }
+  return false;
+}
+
+/** An object reference as `Kind/ns/name`; other objects as compact JSON. */
+function shortValue(v: unknown): string {
+  if (typeof v === 'object' && v !== null && 'kind' in v && 'name' in v) {
+    const r = v as { kind: unknown; namespace?: unknown; name: unknown };
+    return `${String(r.kind)}/${r.namespace ? `${String(r.namespace)}/` : ''}${String(r.name)}`;
+  }
+  if (typeof v === 'object' && v !== null) return JSON.stringify(v);
+  return textValue(v);
 }
 
 function textValue(v: unknown): string {

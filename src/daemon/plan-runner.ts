@@ -55,7 +55,10 @@ export class PlanRunner {
     if (this.o.dryRun === 'client') {
       for (const p of plan) {
         const safe = redactPlanned(p);
-        this.log.info('dry-run: planned action', { rule: rule.name, action: p.action, target: p.target, body: safe.body, options: p.options });
+        // One short line per action at info; the body and options at debug.
+        const where = `${p.target.kind} ${p.target.namespace ? `${p.target.namespace}/` : ''}${p.target.name}`;
+        this.log.info(`dry-run: planned ${p.action} ${where} by ${rule.name}`, { rule: rule.name, action: p.action, target: p.target });
+        this.log.debug('dry-run: planned action detail', { rule: rule.name, action: p.action, target: p.target, body: safe.body, options: p.options });
         this.hooks.action?.(rule.name, p.action, 'planned');
       }
       return { results: [] };

@@ -136,7 +136,8 @@ export class RuleRegistry {
     const active = this.bind(reg);
     reg.state = 'active';
     reg.active = active;
-    this.o.logger.info('rule active', { rule: rule.name, watch: `${w.apiVersion} ${w.kind}` });
+    // Debug: the load summary of RuleSources names the rules and kinds at info, once per load.
+    this.o.logger.debug('rule active', { rule: rule.name, watch: `${w.apiVersion} ${w.kind}` });
     this.o.onActivated?.(rule.name);
   }
 

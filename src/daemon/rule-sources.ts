@@ -177,7 +177,7 @@ export class RuleSources {
     await this.o.apply(rules);
     this.rulesInForce = rules.size;
     this.loadedOnce = true;
-    this.o.logger.info('rules loaded', { rules: rules.size, errors: errors.length, sources: sources.length });
+    this.o.logger.info(loadSummary(rules, errors.length, this.o.paths, this.configMaps.size), { rules: rules.size, errors: errors.length, sources: sources.length });
   }
 
   /**
@@ -230,4 +230,12 @@ export class RuleSources {
 
 function keyOf(o: KubeObject): string {
   return `${o.metadata?.namespace}/${o.metadata?.name}`;
+}
+
+/** One line for each load: `rules loaded: 8 rules from rules/ and 2 ConfigMaps; watching Namespace, Job` (kinds in name order). */
+export function loadSummary(rules: ReadonlyMap<string, CompiledRule>, errors: number, paths: string[], configMaps: number): string {
+  const from = [...(paths.length ? [paths.join(', ')] : []), ...(configMaps ? [`${configMaps} ConfigMap${configMaps === 1 ? '' : 's'}`] : [])];
+  const kinds = [...new Set([...rules.values()].map((r) => r.watch.kind))].sort();
+  const n = rules.size;
+  return `rules loaded: ${n} rule${n === 1 ? '' : 's'}${from.length ? ` from ${from.join(' and ')}` : ''}${errors ? `, ${errors} invalid` : ''}${kinds.length ? `; watching ${kinds.join(', ')}` : ''}`;
 }

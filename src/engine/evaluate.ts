@@ -23,7 +23,12 @@ export interface EvaluationContext {
    * asynchronously (the daemon asks discovery). Default: unknown (no namespace).
    */
   scopeOf?: (apiVersion: string, kind: string) => KindScope | undefined | Promise<KindScope | undefined>;
+  /** Told why an evaluation planned nothing before `when` decided (for traces: `changes unchanged`). */
+  onFiltered?: (reason: FilterReason) => void;
 }
+
+/** Why a rule planned nothing for an object without its `when` being false. */
+export type FilterReason = 'suspended' | 'event not listened to' | 'not selected' | 'changes unchanged';
 
 /** What the engine remembers about a planned update, to render it again against a fresher `$target`. */
 interface UpdateOrigin {
@@ -113,17 +118,22 @@ export async function evaluate(
   old: KubeObject | undefined,
   context: EvaluationContext = {},
 ): Promise<Plan> {
-  if (rule.suspend || !rule.on.includes(event)) return [];
+  const filtered = (reason: FilterReason): Plan => {
+    context.onFiltered?.(reason);
+    return [];
+  };
+  if (rule.suspend) return filtered('suspended');
+  if (!rule.on.includes(event)) return filtered('event not listened to');
   // A generate rule declares nothing for a trigger that went: D is empty, its objects are pruned.
   if (rule.generate && event === 'delete') return [];
   const local = selectsLocally(rule, object);
-  if (local === false || (local === 'namespace' && !(await namespaceSelected(rule, object, context)))) return [];
+  if (local === false || (local === 'namespace' && !(await namespaceSelected(rule, object, context)))) return filtered('not selected');
   const scope = scopeFor(rule, event, old, context);
   const bindings = bindingsFor(scope);
   if (event === 'update' && rule.changes && old) {
     const now = plain(await run(rule.changes, object, bindings, rule.name, 'changes'));
     const before = plain(await run(rule.changes, old, bindingsFor({ ...scope, old: undefined }), rule.name, 'changes'));
-    if (JSON.stringify(now) === JSON.stringify(before)) return [];
+    if (JSON.stringify(now) === JSON.stringify(before)) return filtered('changes unchanged');
   }
   if (rule.when !== undefined) {
     const ok = typeof rule.when === 'boolean' ? rule.when : truthy(await run(rule.when, object, bindings, rule.name, 'when'));

@@ -117,4 +117,19 @@ describe('reflex tail', () => {
     expect(formatTrace(trace('r', { executed: [{ action: 'patch', outcome: 'failed', durationMs: 3, error: 'Forbidden' }] })))
       .to.equal('12:00:01.234 r update Job ci/build-1: match → patch failed 3ms (Forbidden) (15ms)');
   });
+
+  it('says why an update was filtered out, and why planned actions were skipped', () => {
+    expect(formatTrace({ ...trace('r', { condition: false, executed: [], planned: [] }), filtered: 'changes unchanged' }))
+      .to.equal('12:00:01.234 r update Job ci/build-1: filtered: changes unchanged → no actions (15ms)');
+    expect(formatTrace({ ...trace('r', { executed: [] }), skipped: 'loop-guard' }))
+      .to.equal('12:00:01.234 r update Job ci/build-1: skipped: loop-guard → 1 planned (15ms)');
+  });
+
+  it('colours the decision and failures on a terminal, and not when NO_COLOR is set', async () => {
+    const line = formatTrace(trace('r', { executed: [{ action: 'patch', outcome: 'failed', durationMs: 3, error: 'Forbidden' }] }), { color: true });
+    expect(line).to.equal('\x1b[2m12:00:01.234\x1b[0m r update Job ci/build-1: \x1b[32mmatch\x1b[0m → \x1b[31mpatch failed 3ms (Forbidden)\x1b[0m (15ms)');
+    const { useColor } = await import('../../src/cli/io.js');
+    const tty = { out: () => undefined, err: () => undefined, isTTY: true };
+    expect([useColor(tty, {}), useColor(tty, { NO_COLOR: '1' }), useColor({ ...tty, isTTY: false }, {})]).to.deep.equal([true, false, false]);
+  });
 });

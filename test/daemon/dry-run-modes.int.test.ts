@@ -42,7 +42,7 @@ spec:
   it('client: plans and logs the actions, writes nothing, and never logs Secret data', async () => {
     await setup();
     daemon = await DaemonProcess.start({ kubeconfig: fx.cp.kubeconfig, args: ['--config', testConfig(fx.ns), '--dry-run=client'] });
-    const planned = await daemon.waitForLog((l) => l.message === 'dry-run: planned action' && l.rule === 'copy-secret', 15_000, 'a planned action');
+    const planned = await daemon.waitForLog((l) => String(l.message).startsWith('dry-run: planned apply ') && l.rule === 'copy-secret', 15_000, 'a planned action');
     expect(planned.action).to.equal('apply');
     expect((planned.target as { name: string }).name).to.equal('source-copy');
     await new Promise((r) => setTimeout(r, 500));

@@ -35,8 +35,21 @@ describe('createLogger', () => {
 
   it('writes readable single lines with a coloured level on a terminal', async () => {
     const [line] = await logged({ tty: true, color: true }, (log) => log.warn('slow watch', { resource: 'pods', note: 'two words' }));
-    expect(line).to.match(/^\d{4}-\d\d-\d\dT\S+Z /);
+    expect(line).to.match(/^\d\d:\d\d:\d\d\.\d{3} /);
     expect(line.slice(line.indexOf(' ') + 1)).to.equal('\u001b[33mWARN \u001b[0m slow watch resource=pods note="two words"');
+  });
+
+  it('keeps terminal lines short below debug: no field the message says, references as Kind/ns/name, cut at 159 characters', async () => {
+    const target = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'api' };
+    const [planned] = await logged({ format: 'text' }, (log) => log.info('planned patch Deployment shop/api by propagate-team-label', { rule: 'propagate-team-label', action: 'patch', target }));
+    expect(planned.slice(13)).to.equal('INFO  planned patch Deployment shop/api by propagate-team-label');
+    const [other] = await logged({ format: 'text' }, (log) => log.info('retrying', { component: 'controller', target }));
+    expect(other.slice(13)).to.equal('INFO  retrying target=Deployment/shop/api');
+    const [long] = await logged({ format: 'text' }, (log) => log.warn('patch failed', { error: 'x'.repeat(300) }));
+    expect(long).to.have.length(159);
+    expect(long.endsWith('x…')).to.equal(true);
+    const [whole] = await logged({ format: 'text', level: 'debug' }, (log) => log.warn('patch failed', { error: 'x'.repeat(300) }));
+    expect(whole).to.match(/^\d{4}-\d\d-\d\dT\S+Z WARN {2}patch failed error=x{300}$/);
   });
 
   it('honours an explicit format over the terminal check', async () => {

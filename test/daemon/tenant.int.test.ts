@@ -103,7 +103,7 @@ describe('tenant rules (end to end, a ServiceAccount with ConfigMap rights in on
       const d = daemon;
       const refused = await d.waitForLog((l) => l.level === 'warn' && String(l.error ?? '').includes('tenant-escalate"'), 20_000, 'the static refusal');
       expect(String(refused.error)).to.match(/configmap\/.+\/tenant-rules\/rules\.yaml:\d+:\d+: .*never writes rbac\.authorization\.k8s\.io objects/);
-      await d.waitForLog((l) => l.message === 'rules loaded' && Number(l.rules) >= 4, 20_000, 'the tenant rules loaded');
+      await d.waitForLog((l) => String(l.message).startsWith('rules loaded') && Number(l.rules) >= 4, 20_000, 'the tenant rules loaded');
 
       apply(`apiVersion: v1
 kind: ConfigMap
