@@ -7,19 +7,27 @@ export interface Backoff {
 }
 
 export interface ExponentialBackoffOptions {
-  /** First delay in ms. Default 800 (client-go's reflector: long enough to let a restarting apiserver come up). */
+  /** First delay in ms, before jitter. Default 800 (client-go's reflector: long enough to let a restarting apiserver come up). */
   initial?: number;
-  /** Ceiling in ms. Default 30 000. */
+  /** Ceiling of the delay before jitter, ms. Default 30 000. */
   max?: number;
   /** Growth per failure. Default 2. */
   factor?: number;
-  /** Jitter as a fraction of the delay, added at random. Default 0.1 (de-synchronizes many clients). */
+  /**
+   * Jitter as a fraction of the delay, added at random, also at the ceiling: a delay is
+   * in [base, base × (1 + jitter)). Default 0.1. Without jitter at the ceiling, every
+   * client that failed together would retry together, forever.
+   */
   jitter?: number;
   /** Source of randomness in [0, 1). Default Math.random. */
   random?: () => number;
 }
 
-/** Exponential backoff with jitter: initial × factor^n, capped at max, plus up to `jitter` × delay. */
+/**
+ * Exponential backoff with jitter: base = min(max, initial × factor^n), then up to
+ * `jitter` × base added at random (as client-go's `wait.Backoff` with a cap: the jitter
+ * is applied after the cap, so delays at the cap spread over [max, max × (1 + jitter))).
+ */
 export class ExponentialBackoff implements Backoff {
   private failures = 0;
   private readonly o: Required<ExponentialBackoffOptions>;
@@ -31,7 +39,7 @@ export class ExponentialBackoff implements Backoff {
   next(): number {
     const base = Math.min(this.o.max, this.o.initial * this.o.factor ** this.failures);
     this.failures++;
-    return Math.min(this.o.max, base + base * this.o.jitter * this.o.random());
+    return base + base * this.o.jitter * this.o.random();
   }
 
   reset(): void {

@@ -3,8 +3,18 @@ import { ExponentialBackoff, realClock, sleep, type Backoff, type Clock, type Ku
 import { WatchdogTimeoutError } from './errors.js';
 import type { WatcherEvent } from './watcher.js';
 
+/**
+ * The informers' default backoff, client-go's reflector's: 800 ms (long enough for a
+ * restarting API server to come up) doubling to 30 s, each delay plus up to 100 % jitter,
+ * also at the ceiling: after an outage the informers of every replica come back spread
+ * over 30–60 s instead of relisting together at exactly 30 s.
+ */
+export function reflectorBackoff(random: () => number = Math.random): Backoff {
+  return new ExponentialBackoff({ initial: 800, max: 30_000, factor: 2, jitter: 1, random });
+}
+
 export interface WatcherBackoffOptions {
-  /** Delays between retries. Default ExponentialBackoff: 800 ms → 30 s, ×2, 10 % jitter (client-go's reflector). */
+  /** Delays between retries. Default `reflectorBackoff()`: 800 ms → 30 s, ×2, up to 100 % jitter (client-go's reflector). */
   backoff?: Backoff;
   /** The backoff starts over after this long without an error, ms. Default 120 000 (client-go: 2 min healthy). */
   resetAfterMs?: number;
@@ -25,7 +35,7 @@ export async function* withBackoff<T extends KubeObject>(
   options: WatcherBackoffOptions,
   signal: AbortSignal,
 ): AsyncGenerator<WatcherEvent<T>[]> {
-  const backoff = options.backoff ?? new ExponentialBackoff();
+  const backoff = options.backoff ?? reflectorBackoff();
   const clock = options.clock ?? realClock;
   const resetAfter = options.resetAfterMs ?? 120_000;
   let lastError: number | undefined;

@@ -1,6 +1,6 @@
 /** SharedInformer: one self-healing list+watch cache of a resource, fanned out to many handlers. */
-import { ExponentialBackoff, errorMessage, nullLogger, realClock, sleep, type Backoff, type Clock, type KubeObject, type Logger, type TimerHandle } from '../core/index.js';
-import { withBackoff } from './backoff.js';
+import { errorMessage, nullLogger, realClock, sleep, type Backoff, type Clock, type KubeObject, type Logger, type TimerHandle } from '../core/index.js';
+import { reflectorBackoff, withBackoff } from './backoff.js';
 import { createLister, type Lister } from './lister.js';
 import type { ListerWatcher } from './list-watcher.js';
 import { reflect, type ReflectorEvent } from './reflector.js';
@@ -27,7 +27,7 @@ export interface HandlerOptions {
 }
 
 export interface SharedInformerOptions<T extends KubeObject = KubeObject> extends WatcherConfig, StoreOptions<T> {
-  /** Backoff after errors. Default 800 ms → 30 s with jitter. */
+  /** Backoff after errors. Default `reflectorBackoff()`: 800 ms → 30 s, ×2, up to 100 % jitter, also at 30 s. */
   backoff?: Backoff;
   /** The backoff starts over after this long without errors, ms. Default 120 000. */
   backoffResetAfterMs?: number;
@@ -73,7 +73,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     [this.store, this.writer] = createStore<T>(options);
     this.lister = createLister(this.store);
     this.clock = options.clock ?? realClock;
-    this.backoff = options.backoff ?? new ExponentialBackoff();
+    this.backoff = options.backoff ?? reflectorBackoff();
     this.logger = (options.logger ?? nullLogger).child({ informer: lw.description });
   }
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { FakeClock, type KubeObject } from '../../src/core/index.js';
-import { SharedInformer } from '../../src/informers/index.js';
+import { SharedInformer, reflectorBackoff } from '../../src/informers/index.js';
 import { Recorder, flush, startInformer, until } from './harness.js';
 import { MemoryListerWatcher, cm } from './memory-lister-watcher.js';
 
@@ -177,6 +177,24 @@ describe('SharedInformer', () => {
       await t.advanceWhenWaiting(29_999);
       await flush();
       expect(lw.listCalls).to.have.length(8);
+      t.clock.advance(1);
+      await until(() => t.informer.hasSynced(), 'synced');
+      await t.stop();
+    });
+
+    it('by default jitters the delay at the 30 s ceiling as well, up to twice the ceiling', async () => {
+      const lw = seeded(1);
+      lw.listErrors = Array.from({ length: 8 }, () => new Error('boom'));
+      const t = startInformer({ backoff: reflectorBackoff(() => 0.5) }, lw);
+      const waits = [1200, 2400, 4800, 9600, 19_200, 38_400, 45_000];
+      for (let i = 1; i <= waits.length; i++) {
+        await until(() => t.informer.stats().errors === i, `failure ${i}`);
+        await t.advanceWhenWaiting(waits[i - 1]);
+      }
+      await until(() => t.informer.stats().errors === 8, 'failure 8');
+      await t.advanceWhenWaiting(44_999);
+      await flush();
+      expect(lw.listCalls, 'no list before 45 s at the ceiling').to.have.length(8);
       t.clock.advance(1);
       await until(() => t.informer.hasSynced(), 'synced');
       await t.stop();
