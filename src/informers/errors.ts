@@ -46,6 +46,21 @@ export class ListFailedError extends ReflexError {
   }
 }
 
+/**
+ * A list (or a streaming list's closing bookmark) came without a resourceVersion, or a watch was
+ * about to be asked from none: there is nothing to watch from, and a watch from "" would be a
+ * second full listing in disguise. The listing starts over (kube-rs: `NoResourceVersion`).
+ */
+export class NoResourceVersionError extends ReflexError {
+  constructor(
+    readonly resource: string,
+    readonly step: 'list' | 'watch' | 'streaming list',
+  ) {
+    const what = step === 'watch' ? 'a watch was to be opened without a resourceVersion' : `the ${step} answered without a resourceVersion`;
+    super(`${resource}: ${what}, so there is nothing to watch from; listing again`, { code: 'ERR_NO_RESOURCE_VERSION' });
+  }
+}
+
 /** Opening or reading the watch failed; it is re-opened with backoff. */
 export class WatchFailedError extends ReflexError {
   constructor(readonly resource: string, cause: unknown) {

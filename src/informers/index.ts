@@ -1,6 +1,8 @@
 /** informers: list+watch state machine, stores with indexes, shared informer factory, resync, handlers. */
-export { watcher, watcherSteps, step, type WatcherEvent, type WatcherConfig, type WatcherState } from './watcher.js';
-export { withBackoff, type WatcherBackoffOptions } from './backoff.js';
+export { watcher, watcherSteps, watcherContext, step, type WatcherEvent, type WatcherConfig, type WatcherState, type WatcherContext, type StepResult } from './watcher.js';
+export { Pager, type PagerOptions } from './pager.js';
+export { Watchdog } from './watchdog.js';
+export { withBackoff, reflectorBackoff, type WatcherBackoffOptions } from './backoff.js';
 export { reflect, type ReflectorEvent } from './reflector.js';
 export {
   createStore,
@@ -35,6 +37,7 @@ export {
   WatchStatusError,
   WatchClosedEarlyError,
   ListFailedError,
+  NoResourceVersionError,
   WatchFailedError,
   isResourceExpired,
 } from './errors.js';

@@ -3,10 +3,11 @@
  * iterable of events that say what a cache must do. Failures travel as `Error`
  * events and the machine carries on; it ends only when its signal aborts.
  */
-import { realClock, type Clock, type KubeList, type KubeObject, type TimerHandle } from '../core/index.js';
+import { realClock, type Clock, type KubeList, type KubeObject } from '../core/index.js';
 import type { WatchEvent } from '../client/index.js';
 import {
   ListFailedError,
+  NoResourceVersionError,
   WatchClosedEarlyError,
   WatchFailedError,
   WatchdogTimeoutError,
@@ -14,6 +15,8 @@ import {
   isResourceExpired,
 } from './errors.js';
 import type { ListerWatcher } from './list-watcher.js';
+import { Pager } from './pager.js';
+import { Watchdog, nextWithin } from './watchdog.js';
 
 /**
  * What the consumer must do. A (re)list is `Init`, one `InitApply` per object,
@@ -98,13 +101,32 @@ export interface StepResult<T extends KubeObject> {
   next: WatcherState<T>;
 }
 
-type Ctx<T extends KubeObject> = Required<Omit<WatcherConfig, 'clock' | 'random' | 'onListItem'>> & {
+/** What `step` works with: the resource, the configuration with its defaults filled in, and the stop signal. */
+export type WatcherContext<T extends KubeObject = KubeObject> = Required<Omit<WatcherConfig, 'clock' | 'random' | 'onListItem'>> & {
   onListItem?: (obj: KubeObject) => KubeObject;
   lw: ListerWatcher<T>;
   clock: Clock;
   random: () => number;
   signal: AbortSignal;
 };
+type Ctx<T extends KubeObject> = WatcherContext<T>;
+
+/** The context of a watcher over `lw`: `config` with its defaults filled in. */
+export function watcherContext<T extends KubeObject>(lw: ListerWatcher<T>, config: WatcherConfig, signal: AbortSignal): WatcherContext<T> {
+  return {
+    lw,
+    signal,
+    pageSize: config.pageSize ?? 500,
+    listReadAhead: config.listReadAhead ?? 2,
+    initialListFromCache: config.initialListFromCache ?? true,
+    onListItem: config.onListItem,
+    watchTimeoutSeconds: config.watchTimeoutSeconds ?? [300, 600],
+    watchdogMs: config.watchdogMs ?? 240_000,
+    minWatchMs: config.minWatchMs ?? 1000,
+    clock: config.clock ?? realClock,
+    random: config.random ?? Math.random,
+  };
+}
 
 /** Advances the machine by one step: one list page, one watch open, or one watch event. */
 export async function step<T extends KubeObject>(state: WatcherState<T>, ctx: Ctx<T>): Promise<StepResult<T>> {
@@ -117,93 +139,10 @@ export async function step<T extends KubeObject>(state: WatcherState<T>, ctx: Ct
     case 'InitPage':
       return listPage(state, ctx);
     case 'InitListed':
+      if (!state.resourceVersion) return { events: [{ type: 'Error', error: new NoResourceVersionError(ctx.lw.description, 'watch') }], next: { phase: 'Empty' } };
       return openWatch(state.resourceVersion, ctx);
     case 'Watching':
       return readWatch(state, ctx);
-  }
-}
-
-/** One list page asked for: its answer, and its `continue` token as soon as that is known. */
-interface PageRequest<T extends KubeObject> {
-  page: Promise<KubeList<T>>;
-  abort: AbortController;
-  /** undefined until known; '' when this is the last page. */
-  continueToken?: string;
-  /** The request of the page after this one has been made. */
-  followed: boolean;
-}
-
-/**
- * Pager: the pages of one listing, requested up to `listReadAhead` ahead of the one being
- * applied (see WatcherConfig.listReadAhead). Every request is aborted by `close`.
- */
-export class Pager<T extends KubeObject = KubeObject> {
-  /** Requested and not yet taken, oldest first. */
-  private readonly inFlight: PageRequest<T>[] = [];
-  /** The newest request made: the one whose token asks for the next page. */
-  private newest?: PageRequest<T>;
-
-  /** `resourceVersion` applies to the first page only (later ones carry it in their token). */
-  constructor(
-    private readonly ctx: Ctx<T>,
-    continueToken: string | undefined,
-    resourceVersion?: string,
-  ) {
-    this.request(continueToken, continueToken ? undefined : resourceVersion);
-  }
-
-  /** The oldest page asked for; rejects with its request's failure. */
-  async next(): Promise<KubeList<T>> {
-    const r = this.inFlight[0];
-    if (!r) throw new Error(`${this.ctx.lw.description}: no list page is being asked for (the listing was stopped)`);
-    try {
-      return await r.page;
-    } finally {
-      this.inFlight.shift();
-      this.follow();
-    }
-  }
-
-  /** Aborts every request still in flight. */
-  close(): void {
-    for (const r of this.inFlight.splice(0)) r.abort.abort();
-    this.newest = undefined;
-  }
-
-  private request(continueToken: string | undefined, resourceVersion?: string): void {
-    const ctx = this.ctx;
-    const abort = new AbortController();
-    const r: PageRequest<T> = { abort, followed: false } as PageRequest<T>;
-    // In the queue before the request goes out: a lister may report the metadata at once.
-    this.inFlight.push(r);
-    this.newest = r;
-    const known = (token: string | undefined) => {
-      if (r.continueToken !== undefined) return;
-      r.continueToken = token ?? '';
-      this.follow();
-    };
-    r.page = ctx.lw.list({
-      limit: ctx.pageSize,
-      continue: continueToken,
-      resourceVersion,
-      signal: AbortSignal.any([ctx.signal, abort.signal]),
-      onItem: ctx.onListItem,
-      onMetadata: (m) => known(m.continue),
-    });
-    // A listing that cannot tell early learns the token with the whole page.
-    r.page.then(
-      (p) => known(p.metadata?.continue),
-      () => undefined, // a page read ahead may be dropped unread; its failure must not go unhandled
-    );
-  }
-
-  /** Asks for the page after the newest one, if its token is known and there is room. */
-  private follow(): void {
-    const r = this.newest;
-    if (!r || r.followed || !r.continueToken || this.ctx.listReadAhead <= 0 || this.ctx.signal.aborted) return;
-    if (this.inFlight.length > this.ctx.listReadAhead) return;
-    r.followed = true;
-    this.request(r.continueToken);
   }
 }
 
@@ -231,6 +170,11 @@ async function listPage<T extends KubeObject>(state: { continueToken?: string; p
   if (token) return { events, next: { phase: 'InitPage', continueToken: token, pager: ctx.listReadAhead > 0 ? pager : undefined } };
   pager.close();
   const resourceVersion = page.metadata?.resourceVersion ?? '';
+  if (!resourceVersion) {
+    // Nothing to watch from (a watch without one would be a second full listing): list again, after a backoff.
+    events.push({ type: 'Error', error: new NoResourceVersionError(ctx.lw.description, 'list') });
+    return { events, next: { phase: 'Empty' } };
+  }
   events.push({ type: 'InitDone', resourceVersion });
   return { events, next: { phase: 'InitListed', resourceVersion } };
 }
@@ -262,62 +206,6 @@ function watchFailed<T extends KubeObject>(err: unknown, resourceVersion: string
   return { events: [{ type: 'Error', error }], next };
 }
 
-/**
- * Watchdog of one watch: `wait` answers 'stalled' once the stream has been silent for `ms`. One
- * timer per watch, not per event: when it fires early (events came meanwhile), it is armed
- * again for the rest of the interval after the last event. Stops when `signal` aborts.
- * (No promise outlives its read, so a long watch accumulates nothing.)
- */
-export class Watchdog {
-  private lastAt: number;
-  private timer: TimerHandle | undefined;
-  private expired = false;
-  /** Ends the read in progress as stalled. */
-  private stall: (() => void) | undefined;
-
-  constructor(
-    private readonly clock: Clock,
-    private readonly ms: number,
-    signal: AbortSignal,
-  ) {
-    this.lastAt = clock.now();
-    this.arm(ms);
-    signal.addEventListener('abort', () => this.timer !== undefined && clock.clearTimer(this.timer), { once: true });
-  }
-
-  /** Waits for `read`, or until the stream has been silent for the interval: then 'stalled'. */
-  wait<R>(read: Promise<R>): Promise<R | 'stalled'> {
-    if (this.expired) return Promise.resolve('stalled');
-    return new Promise<R | 'stalled'>((resolve, reject) => {
-      this.stall = () => resolve('stalled');
-      read.then(
-        (r) => {
-          this.lastAt = this.clock.now();
-          this.stall = undefined;
-          resolve(r);
-        },
-        reject,
-      );
-    });
-  }
-
-  private arm(delay: number): void {
-    this.timer = this.clock.setTimer(() => {
-      const silent = this.clock.now() - this.lastAt;
-      if (silent < this.ms) return this.arm(this.ms - silent);
-      this.expired = true;
-      this.stall?.();
-    }, delay);
-  }
-}
-
-/** The next stream result, or 'stalled' when the watchdog finds the stream silent. */
-async function nextWithin<E>(stream: AsyncIterator<E>, watchdog: Watchdog): Promise<IteratorResult<E> | 'stalled'> {
-  const pending = stream.next();
-  pending.catch(() => undefined); // a stalled read may reject after we gave up on it
-  return watchdog.wait(pending);
-}
-
 async function readWatch<T extends KubeObject>(state: Extract<WatcherState<T>, { phase: 'Watching' }>, ctx: Ctx<T>): Promise<StepResult<T>> {
   const rv = state.resourceVersion;
   let result: IteratorResult<WatchEvent<T>> | 'stalled';
@@ -340,7 +228,7 @@ async function readWatch<T extends KubeObject>(state: Extract<WatcherState<T>, {
     return { events: [], next: { phase: 'InitListed', resourceVersion: rv } };
   }
   const ev = result.value;
-  const objRv = ev.object?.metadata?.resourceVersion ?? rv;
+  const objRv = ev.object?.metadata?.resourceVersion || rv;
   const next: WatcherState<T> = { ...state, resourceVersion: objRv, events: state.events + 1 };
   switch (ev.type) {
     case 'ADDED':
@@ -381,19 +269,7 @@ export async function* watcherSteps<T extends KubeObject>(
   config: WatcherConfig,
   signal: AbortSignal,
 ): AsyncGenerator<WatcherEvent<T>[]> {
-  const ctx: Ctx<T> = {
-    lw,
-    signal,
-    pageSize: config.pageSize ?? 500,
-    listReadAhead: config.listReadAhead ?? 2,
-    initialListFromCache: config.initialListFromCache ?? true,
-    onListItem: config.onListItem,
-    watchTimeoutSeconds: config.watchTimeoutSeconds ?? [300, 600],
-    watchdogMs: config.watchdogMs ?? 240_000,
-    minWatchMs: config.minWatchMs ?? 1000,
-    clock: config.clock ?? realClock,
-    random: config.random ?? Math.random,
-  };
+  const ctx = watcherContext(lw, config, signal);
   let state: WatcherState<T> = { phase: 'Empty' };
   try {
     while (!signal.aborted) {
