@@ -1,7 +1,6 @@
 /** DynamicClient: the KubeClient for any resource the server serves, resolved through discovery. */
 import { type Clock, type KubeList, type KubeObject, type Logger, parseApiVersion, ReflexError } from '../core/index.js';
 import type { ConnectionConfig } from './config.js';
-import { WatchStalledError } from './errors.js';
 import type { Discovery } from './discovery.js';
 import { ListDecoder } from './list-decoder.js';
 import { describeResource, resourcePath } from './paths.js';
@@ -119,42 +118,23 @@ export class DynamicClient implements T.KubeClient {
       },
     };
     const ctx = this.p.requester.ctx(spec);
-    const ctrl = new AbortController();
-    const onAbort = () => ctrl.abort(o.signal?.reason);
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-    const clock = this.p.clock;
-    let stalled = false;
-    let timer: ReturnType<Clock['setTimer']> | undefined;
-    const arm = () => {
-      if (!o.idleTimeoutMs) return;
-      if (timer) clock.clearTimer(timer);
-      timer = clock.setTimer(() => {
-        stalled = true;
-        ctrl.abort(new WatchStalledError(ctx, o.idleTimeoutMs ?? 0));
-      }, o.idleTimeoutMs);
-    };
+    // Silent streams are the informers' watchdog's to find (src/informers/watchdog.ts): the client sets no idle limit.
     let res: Awaited<ReturnType<Requester['open']>> | undefined;
     try {
-      arm();
       try {
-        res = await this.p.requester.open({ ...spec, signal: ctrl.signal });
+        res = await this.p.requester.open({ ...spec, signal: o.signal });
       } catch (err) {
-        if (stalled) throw new WatchStalledError(ctx, o.idleTimeoutMs ?? 0);
         if (o.signal?.aborted) return;
         throw err;
       }
       try {
-        for await (const ev of decodeWatch(res.body, ctx, arm)) yield ev as T.WatchEvent<R>;
+        for await (const ev of decodeWatch(res.body, ctx)) yield ev as T.WatchEvent<R>;
       } catch (err) {
-        if (stalled) throw new WatchStalledError(ctx, o.idleTimeoutMs ?? 0);
         if (o.signal?.aborted) return;
         throw this.p.requester.networkError(err, ctx, undefined);
       }
     } finally {
-      if (timer) clock.clearTimer(timer);
-      o.signal?.removeEventListener('abort', onAbort);
       res?.destroy();
-      if (!ctrl.signal.aborted) ctrl.abort();
     }
   }
 

@@ -23,13 +23,13 @@ export interface ClientOptions extends LoadConfigOptions {
   qps?: number;
   /** Requests allowed at once above the rate. Default 30 (or qps when larger). */
   burst?: number;
-  /** Time limit of one ordinary request, ms (watches have none; use idleTimeoutMs). Default 30 000. */
+  /** Time limit of one ordinary request, ms (watches have none). Default 30 000. */
   timeoutMs?: number;
   /** Where warnings and retries are logged. Default: nowhere. */
   logger?: Logger;
   /** User-Agent header. Default `reflex/0.1.0 (node VERSION)`. */
   userAgent?: string;
-  /** Time source of the limiter, retries, credential expiry and watch idle timers. Default the real clock. */
+  /** Time source of the limiter, retries, and credential expiry. Default the real clock. */
   clock?: Clock;
   /** Retries of 429 and 5xx+Retry-After for idempotent verbs. Default 5 retries within 30 s of waiting. */
   retry?: Partial<RetryPolicy>;

@@ -138,18 +138,6 @@ export class ExecPluginError extends ReflexError {
   }
 }
 
-/** A watch stream stayed silent longer than its idle limit. */
-export class WatchStalledError extends ReflexError {
-  constructor(
-    ctx: RequestContext,
-    readonly idleMs: number,
-  ) {
-    super(`${describe(ctx)}: the watch stream was silent for ${idleMs} ms; it was closed and should be restarted`, {
-      code: 'ERR_WATCH_STALLED',
-    });
-  }
-}
-
 /** A watch stream carried a line that is not a watch event. The line's content is never included (it may hold secrets). */
 export class WatchDecodeError extends ReflexError {
   constructor(ctx: RequestContext, detail: string, cause?: unknown) {

@@ -10,13 +10,13 @@ export type { PoolStatsSnapshot, TransportOptions } from './transport.js';
 export type { RetryPolicy } from './request.js';
 export { TokenBucket, requestLimiter, unlimited, type RequestLimiter } from './rate-limiter.js';
 export { parseWarnings } from './warnings.js';
+export { ListDecodeError } from './list-decoder.js';
 export {
   KubeApiError,
   KubeNetworkError,
   KubeconfigError,
   ConfigError,
   ExecPluginError,
-  WatchStalledError,
   WatchDecodeError,
   UnknownKindError,
   type Status,

@@ -71,8 +71,6 @@ export interface WatchOptions extends CallOptions {
   /** Streaming list (WatchList): initial state as ADDED events, then a BOOKMARK with the initial-events-end annotation. */
   sendInitialEvents?: boolean;
   metadataOnly?: boolean;
-  /** A stream silent for longer than this (ms) ends with a WatchStalledError. Default: no limit. */
-  idleTimeoutMs?: number;
 }
 
 /** Options of every write. */

@@ -25,16 +25,14 @@ export function parseWatchLine(line: string, ctx: RequestContext, index: number)
 }
 
 /**
- * Yields the events of `body` in order. `onData` is called for every chunk (the
- * idle timer). A truncated last line is malformed, hence an error. Lines are cut on the
+ * Yields the events of `body` in order. A truncated last line is malformed, hence an error. Lines are cut on the
  * newline byte (never part of a multi-byte UTF-8 character) and decoded one by one: the
  * server sends one event per chunk, so a line is usually its chunk, decoded without copying.
  */
-export async function* decodeWatch(body: AsyncIterable<Uint8Array>, ctx: RequestContext, onData: () => void = () => undefined): AsyncGenerator<WatchEvent> {
+export async function* decodeWatch(body: AsyncIterable<Uint8Array>, ctx: RequestContext): AsyncGenerator<WatchEvent> {
   let rest: Buffer | undefined; // the start of a line whose end has not arrived
   let index = 0;
   for await (const chunk of body) {
-    onData();
     let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (rest) {
       buf = Buffer.concat([rest, buf]);
