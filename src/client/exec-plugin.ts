@@ -93,26 +93,40 @@ export class ExecCredentialPlugin {
     const env: NodeJS.ProcessEnv = { ...process.env, KUBERNETES_EXEC_INFO: this.execInfo(interactive) };
     for (const e of this.exec.env) env[e.name] = e.value;
     this.runs++;
-    const { code, stdout, stderr, error } = await new Promise<{ code: number | null; stdout: string; stderr: string; error?: NodeJS.ErrnoException }>((done) => {
+    const timeoutMs = this.options.timeoutMs ?? 60_000;
+    const { code, stdout, stderr, error, timedOut } = await new Promise<{ code: number | null; stdout: string; stderr: string; error?: NodeJS.ErrnoException; timedOut?: boolean }>((resolve) => {
       const child = spawn(command, this.exec.args, {
         env,
         stdio: [interactive ? 'inherit' : 'ignore', 'pipe', interactive ? 'inherit' : 'pipe'],
-        timeout: this.options.timeoutMs ?? 60_000,
       });
       let out = '';
       let err = '';
+      let expired = false;
+      // Our own timer, not spawn's `timeout`: that one is cleared only when the process exits, so a
+      // plugin that never started (ENOENT) kept the process alive for the whole timeout.
+      const timer = this.clock.setTimer(() => {
+        expired = true;
+        child.kill('SIGKILL');
+      }, timeoutMs);
+      const done = (r: { code: number | null; error?: NodeJS.ErrnoException }) => {
+        this.clock.clearTimer(timer);
+        resolve({ ...r, stdout: out, stderr: err, timedOut: expired });
+      };
       child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr?.on('data', (d: Buffer) => {
         if (err.length < MAX_STDERR) err += d.toString();
       });
-      child.once('error', (e: NodeJS.ErrnoException) => done({ code: null, stdout: out, stderr: err, error: e }));
-      child.once('close', (c) => done({ code: c, stdout: out, stderr: err }));
+      child.once('error', (e: NodeJS.ErrnoException) => done({ code: null, error: e }));
+      child.once('close', (c) => done({ code: c }));
     });
     const name = this.exec.command;
     const errText = stderr.trim().slice(0, MAX_STDERR);
     if (error?.code === 'ENOENT') {
       const hint = this.exec.installHint ? `\n${this.exec.installHint.trim()}` : '';
       throw new ExecPluginError(`exec credential plugin "${name}" was not found (${command}); install it or fix users[].user.exec.command in the kubeconfig${hint}`, name, '', error);
+    }
+    if (timedOut) {
+      throw new ExecPluginError(`exec credential plugin "${name}" did not finish within ${timeoutMs} ms and was stopped${errText ? `; its stderr: ${errText}` : ''}`, name, errText);
     }
     if (error || code !== 0) {
       const why = error ? error.message : `exited with code ${code}`;
