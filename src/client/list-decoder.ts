@@ -11,7 +11,7 @@
  * so the ASCII structure characters are found without decoding; string contents are
  * skipped with `indexOf` (native), which is where most of a Kubernetes object's bytes are.
  */
-import type { KubeList, KubeObject } from '../core/index.js';
+import { ReflexError, type KubeList, type KubeObject } from '../core/index.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -26,10 +26,10 @@ type Phase = 'head' | 'items' | 'tail';
 const ITEMS_KEY_AT_END = /"items"\s*:\s*$/;
 const ITEMS_MEMBER_AT_END = /,?\s*"items"\s*:\s*$/;
 
-export class ListDecodeError extends Error {
+/** A list's answer is not a well-formed list. The message never quotes the answer (a list of Secrets holds their data). */
+export class ListDecodeError extends ReflexError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ListDecodeError';
+    super(message, { code: 'ERR_LIST_DECODE' });
   }
 }
 

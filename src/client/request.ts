@@ -102,7 +102,9 @@ export class Requester {
     const ctx = this.ctx(spec);
     // JSON.parse's own message quotes the text (maybe a Secret's), so only the decoder's messages are passed on.
     const undecodable = (err: unknown) =>
-      new ReflexError(`${ctx.verb} ${ctx.resource} on ${ctx.server}: ${err instanceof ListDecodeError ? err.message : 'the answer is not JSON'}`, { code: 'ERR_KUBE_DECODE' });
+      err instanceof ListDecodeError
+        ? new ReflexError(`${ctx.verb} ${ctx.resource} on ${ctx.server}: ${err.message}`, { code: 'ERR_KUBE_DECODE', cause: err })
+        : new ReflexError(`${ctx.verb} ${ctx.resource} on ${ctx.server}: the answer is not JSON`, { code: 'ERR_KUBE_DECODE' });
     if (decoder) {
       try {
         for await (const chunk of res.body) decoder.write(chunk);

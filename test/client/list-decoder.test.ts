@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { KubeList, KubeObject } from '../../src/core/index.js';
+import { ReflexError, type KubeList, type KubeObject } from '../../src/core/index.js';
 import { ListDecodeError, ListDecoder } from '../../src/client/list-decoder.js';
 
 /** Feeds `text` to a decoder in chunks of the given sizes (cycled), as bytes. */
@@ -101,6 +101,17 @@ describe('ListDecoder', () => {
     for (const [text, message] of cases) {
       expect(() => decode(text, [3]), text).to.throw(ListDecodeError, message);
     }
+  });
+
+  it('throws a ReflexError with the stable code ERR_LIST_DECODE', () => {
+    let err: unknown;
+    try {
+      decode('{"metadata":{},"items":[1]}', [3]);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(ReflexError);
+    expect(err).to.include({ name: 'ListDecodeError', code: 'ERR_LIST_DECODE' });
   });
 
   it('never quotes the answer in its errors (a list of Secrets holds their data)', () => {
