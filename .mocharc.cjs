@@ -10,5 +10,4 @@ module.exports = {
   reporter: 'test/support/reporter.cjs',
   timeout: 20000,
   slow: 2000,
-  exit: true,
 };
