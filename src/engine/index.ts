@@ -34,7 +34,7 @@ export {
 export { CronSchedule, parseDuration, isValidTimeZone } from './schedule.js';
 export { stampOwnership, MANAGED_BY_LABEL, MANAGED_BY_VALUE, RULE_ANNOTATION } from '../core/index.js';
 export { BUILTIN_KINDS, builtinKind, type BuiltinKind } from './kinds.js';
-export { RULE_SCHEMA } from './schema.js';
+export { RULE_SCHEMA, DOCUMENTED_RULE_SCHEMA, FIELD_DOCS, schemaFields, type SchemaField } from './schema.js';
 export { TenantConfinementError, confinedLister } from './tenant.js';
 export { lookupCalls, type LookupCall, type LookupArg } from './lookups.js';
 export { bindingsFor, type EvaluationScope } from './expression.js';

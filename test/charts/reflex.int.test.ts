@@ -291,6 +291,13 @@ describe('charts/reflex', function () {
       rejects({ rules: { 'Not_A_Name': 'x' } }, /Not_A_Name|rules/);
     });
 
+    it('checks config: against the daemon\'s configuration schema, so a bad value fails helm template', () => {
+      rejects({ config: { queue: { qsp: 5 } } }, /qsp/);
+      rejects({ config: { workers: 0 } }, /workers/);
+      rejects({ config: { log: { level: 'loud' } } }, /level/);
+      expect(() => render(fx.ns, { config: { queue: { qps: 5 }, workers: 8 } })).to.not.throw();
+    });
+
     it('accepts the default values file as written', () => {
       const defaults = load(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as Obj;
       expect(() => render(fx.ns, defaults)).to.not.throw();
