@@ -147,10 +147,15 @@ export async function runPatch(p: PlannedAction, o: ExecuteOptions): Promise<Act
 const sameRef = (a: PlannedRef, t: KubeObject) =>
   a.apiVersion === t.apiVersion && a.kind === t.kind && a.name === t.metadata?.name && (a.namespace ?? '') === (t.metadata?.namespace ?? '');
 
-/** DELETE, with the trigger's uid as precondition when the target is the trigger; a gone or replaced target is skipped-missing. */
+/**
+ * DELETE, with the trigger's uid as precondition when the target is the trigger (for a prune, the
+ * uid of the generated object as cached); a gone or replaced target is skipped-missing.
+ */
 export async function runDelete(p: PlannedAction, o: ExecuteOptions): Promise<ActionResult> {
   const ignoreMissing = p.options.ignoreMissing !== false;
-  const uid = o.trigger && sameRef(p.target, o.trigger) ? o.trigger.metadata?.uid : undefined;
+  // A prune deletes the generated object it saw (from the cache), never a namesake created since.
+  const seen = p.options.prune === true ? (o.current ?? o.lookup?.(p.target)) : o.trigger && sameRef(p.target, o.trigger) ? o.trigger : undefined;
+  const uid = seen?.metadata?.uid;
   try {
     const out = await o.client.delete(
       objectTarget(p.target),

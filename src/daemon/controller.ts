@@ -14,6 +14,7 @@ import { evaluate, refOf, type CompiledRule, type Plan, type PlannedRef, type Ru
 import { CacheLister } from './cache-lister.js';
 import { FailureBook, type LastError } from './failure-book.js';
 import type { ControllerHooks, ControllerTrace } from './hooks.js';
+import { GenerateSupport, type ServedKind } from './generate-support.js';
 import { Intake, splitKey } from './intake.js';
 import { classify, type ReconcileOutcome } from './outcome.js';
 import { OutcomeMapper, type SettleContext } from './outcome-mapper.js';
@@ -43,6 +44,8 @@ export interface RuleControllerOptions {
   queueMetrics?: QueueMetrics;
   /** How often rules whose kind is not served are tried again, ms. Default 5000. */
   pendingRetryMs?: number;
+  /** For the start-up report of generated objects whose rule is not loaded: the served kinds and a labelled listing of one. */
+  orphanScan?: { servedKinds: () => Promise<ServedKind[]>; listGenerated: (kind: ServedKind) => Promise<KubeObject[]> };
 }
 
 /** How long shutdown waits for workers after the drain (their in-flight requests were cancelled). */
@@ -65,6 +68,10 @@ export class RuleController {
   private readonly cancel = new AbortController();
   private readonly runner: PlanRunner;
   private inFlight = 0;
+  /** Generate rules and dependencies (generate-support.ts). */
+  private readonly generate: GenerateSupport;
+  /** The rules of the last setRules. */
+  private rules = new Map<string, CompiledRule>();
 
   constructor(private readonly o: RuleControllerOptions) {
     this.clock = o.clock ?? realClock;
@@ -94,9 +101,23 @@ export class RuleController {
       onActivated: (name) => this.hooks.ruleActivated?.(name),
       onStopped: (name) => this.book.forgetRule(name),
     });
+    this.generate = new GenerateSupport({
+      factory: o.factory,
+      lister: this.lister,
+      logger: this.log.child({ component: 'generate' }),
+      hooks: this.hooks,
+      requeue: (rule, objKey, event) => {
+        const active = this.registry.active(rule);
+        if (active) this.intake.notify(active, objKey, event);
+      },
+      ruleNamed: (name) => this.registry.active(name)?.rule ?? this.rules.get(name),
+      ruleNames: () => [...this.rules.keys()],
+      ...(o.orphanScan ?? {}),
+    });
     this.runner = new PlanRunner({
       client: o.client,
       registry: this.registry,
+      lookup: (t) => this.generate.inventory.get(t),
       guard: this.intake.guard,
       clock: this.clock,
       logger: this.log,
@@ -117,8 +138,29 @@ export class RuleController {
   }
 
   /** Replaces the rules in force: new and changed rules start (seeing existing objects as `sync`), removed ones stop. */
-  setRules(rules: Map<string, CompiledRule>): Promise<void> {
-    return this.registry.setRules(rules);
+  async setRules(rules: Map<string, CompiledRule>): Promise<void> {
+    const before = this.rules;
+    this.rules = rules;
+    const prunes = this.generate.rulesChanged(before, rules);
+    await this.registry.setRules(rules);
+    if (prunes.length > 0 && (this.o.isLeader?.() ?? true)) await this.pruneRemoved(before, prunes);
+  }
+
+  /** Deletes what removed generate rules generated (each prune with the object's uid as precondition). */
+  private async pruneRemoved(rules: Map<string, CompiledRule>, prunes: Plan): Promise<void> {
+    for (const [name, rule] of rules) {
+      const mine = prunes.filter((p) => p.rule === name);
+      if (mine.length === 0) continue;
+      const trace: ControllerTrace = { time: '', rule: name, object: mine[0].trigger, event: 'delete', condition: false, planned: [], executed: [], durationMs: 0 };
+      const run = await this.runner.run(rule, mine, { apiVersion: rule.watch.apiVersion, kind: rule.watch.kind, metadata: { name: '' } }, trace);
+      const failed = run.results.filter((r) => r.status === 'failed');
+      if (failed.length > 0) this.log.warn('could not delete all a removed rule generated', { rule: name, failed: failed.length, error: errorMessage(failed[0].cause) });
+    }
+  }
+
+  /** Recorded reads of the dependency index (a gauge). */
+  dependencyEntries(): number {
+    return this.generate.dependencies.stats().entries;
   }
 
   /** Re-evaluates every cached object of every rule as `sync` (after gaining leadership). */
@@ -149,6 +191,7 @@ export class RuleController {
       signal.addEventListener('abort', () => resolve(), { once: true });
     });
     this.registry.stop();
+    this.generate.close();
     const drained = await this.queue.shutdownWithDrain({ timeoutMs: options.drainMs ?? 25_000 });
     if (!drained) {
       this.log.warn('shutdown: in-flight work did not finish within the grace period; cancelling it', { inFlight: this.inFlight });
@@ -192,6 +235,7 @@ export class RuleController {
     const rule = active.rule;
     let obj = active.current(objKey);
     let event: RuleEvent = change.event;
+    if (!obj) this.generate.forget(key);
     if (!obj) {
       if (!rule.on.includes('delete')) return DONE;
       obj = change.last;
@@ -208,12 +252,19 @@ export class RuleController {
     const trace: ControllerTrace = { time: '', rule: rule.name, object: refOf(obj), event, condition: false, planned: [], executed: [], durationMs: 0 };
     let plan: Plan;
     try {
+      const lister = this.generate.listerFor(rule);
       plan = await evaluate(rule, event, obj, change.old, {
         clock: this.clock,
-        lister: this.lister,
+        lister,
         scopeOf: (a, k) => this.registry.scopeOf(a, k),
         onFiltered: (reason) => (trace.filtered = reason),
       });
+      if (event !== 'delete') this.generate.recorded(key, lister);
+      if (rule.generate) {
+        // The declared set becomes the writes that make the cluster equal to it (prunes included).
+        const trigger = obj;
+        plan = await this.generate.complete(rule, trigger, event, plan, (message) => void this.runner.warn(rule.name, trigger, 'ReflexGenerateConflict', message));
+      }
     } catch (err) {
       this.hooks.evaluated?.(rule.name, 'error');
       trace.condition = 'error';
@@ -234,6 +285,7 @@ export class RuleController {
       return { kind: 'skipped', limit: 'max-actions-per-run' };
     }
     const run = await this.runner.run(rule, plan, obj, trace);
+    if (rule.generate) for (const r of run.results) this.generate.written(r.object);
     if (run.tripped) {
       this.loopGuardTripped(rule, obj, run.tripped);
       trace.skipped = 'loop-guard';

@@ -8,7 +8,8 @@
  * closes its servers and connections.
  */
 import { errorMessage, realClock, type Clock, type Logger } from '../core/index.js';
-import { createClient } from '../client/index.js';
+import { createClient, type DynamicClient } from '../client/index.js';
+import { GENERATED_RULE_LABEL } from '../engine/index.js';
 import { SharedInformerFactory } from '../informers/index.js';
 import { allNamespaces, type DaemonConfig } from './config.js';
 import { RuleController } from './controller.js';
@@ -91,7 +92,12 @@ export class Daemon {
       isLeader,
       hooks: this.hooks(),
       queueMetrics: this.metrics.queueMetrics(),
+      orphanScan: {
+        servedKinds: () => listableKinds(client),
+        listGenerated: async (kind) => (await client.list(kind, { labelSelector: GENERATED_RULE_LABEL, metadataOnly: true, signal: AbortSignal.timeout(30_000) })).items,
+      },
     });
+    this.metrics.watchDependencies(() => controller.dependencyEntries());
     const sources = new RuleSources({
       paths: config.rules.paths,
       configMaps: config.rules.configMaps.enabled
@@ -156,10 +162,25 @@ export class Daemon {
       failure: (rule, outcome, reason) => m.ruleFailed(rule, outcome, reason),
       retriesExhausted: (rule) => m.retriesExhaustedFor(rule),
       loopGuard: (rule) => m.loopGuardTripped(rule),
+      generateConflict: (rule) => m.generateConflict(rule),
+      generatedOrphans: (byRule) => m.setGeneratedOrphans(byRule),
       trace: (t) => this.traces.publish(t),
       tracing: () => this.traces.active,
     };
   }
+}
+
+/** Every kind the server lists, one version per group and kind (for the start-up scan of generated orphans). */
+async function listableKinds(client: DynamicClient): Promise<{ apiVersion: string; kind: string }[]> {
+  const seen = new Set<string>();
+  const out: { apiVersion: string; kind: string }[] = [];
+  for (const r of await client.discovery.resources()) {
+    const id = `${r.gvk.group}|${r.gvk.kind}`;
+    if (!r.verbs.includes('list') || seen.has(id)) continue;
+    seen.add(id);
+    out.push({ apiVersion: r.gvk.group ? `${r.gvk.group}/${r.gvk.version}` : r.gvk.version, kind: r.gvk.kind });
+  }
+  return out;
 }
 
 /** Objects per cache, for the cache-size gauge. */

@@ -18,6 +18,10 @@ export interface ControllerHooks {
   retriesExhausted?(rule: string): void;
   loopGuard?(rule: string): void;
   ruleActivated?(rule: string): void;
+  /** A generated object was not written: another rule generated it. */
+  generateConflict?(rule: string): void;
+  /** Generated objects of rules not loaded, found at start-up (rule → count). */
+  generatedOrphans?(byRule: Record<string, number>): void;
   trace?(trace: ControllerTrace): void;
   /** Whether anyone consumes traces now; when false, traces are not finished or published. Default: yes. */
   tracing?(): boolean;

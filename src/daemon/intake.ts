@@ -86,7 +86,8 @@ export class Intake {
     if (!rule.on.includes(change.event) && change.event !== 'delete') return;
     const key = queueKey(rule.name, objKey);
     const pending = this.pending.get(key);
-    if (!pending && (decidedFalse || rejects(rule, obj))) return;
+    // A generate rule is always evaluated: a condition turned false means pruning what it generated.
+    if (!pending && !rule.generate && (decidedFalse || rejects(rule, obj))) return;
     const merged = coalesce(pending, change);
     this.pending.set(key, merged);
     this.o.queue.add(key, { lane: merged.lane });

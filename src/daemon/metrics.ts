@@ -87,6 +87,13 @@ export class DaemonMetrics {
       }
     },
   });
+  private readonly generateConflicts = new Counter({
+    name: 'reflex_generate_conflicts_total', help: 'Generated objects not written because another rule generated them, per rule.', labelNames: ['rule'], registers: [this.registry],
+  });
+  private readonly generatedOrphans = new Gauge({
+    name: 'reflex_generated_orphans', help: 'Generated objects whose rule is not loaded (found at start-up; never deleted), per rule.', labelNames: ['rule'], registers: [this.registry],
+  });
+  private dependencyCount: () => number = () => 0;
   private readonly leader = new Gauge({
     name: 'reflex_leader', help: '1 while this replica holds the leader lease (or runs without leader election), else 0.', registers: [this.registry],
   });
@@ -118,6 +125,11 @@ export class DaemonMetrics {
         retrying.reset();
         for (const [rule, n] of Object.entries(this.keysInRetry())) retrying.set({ rule }, n);
       },
+    });
+    const dependencies: Gauge = new Gauge({
+      name: 'reflex_dependency_entries', help: 'Recorded $get/$list reads that re-queue their (rule, object) keys when the read objects change.',
+      registers: [this.registry],
+      collect: () => dependencies.set(this.dependencyCount()),
     });
     this.leader.set(0);
     this.rulesLoaded.set(0);
@@ -190,6 +202,21 @@ export class DaemonMetrics {
 
   watchRestarted(resource: string): void {
     this.watchRestarts.inc({ resource });
+  }
+
+  generateConflict(rule: string): void {
+    this.generateConflicts.inc({ rule });
+  }
+
+  /** Replaces the orphan counts (rule → objects). */
+  setGeneratedOrphans(byRule: Record<string, number>): void {
+    this.generatedOrphans.reset();
+    for (const [rule, n] of Object.entries(byRule)) this.generatedOrphans.set({ rule }, n);
+  }
+
+  /** Where scrapes read the size of the dependency index from. */
+  watchDependencies(entries: () => number): void {
+    this.dependencyCount = entries;
   }
 
   setLeader(leading: boolean): void {

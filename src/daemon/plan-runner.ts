@@ -33,6 +33,8 @@ export interface PlanRunnerOptions {
   dryRun?: 'none' | 'client' | 'server';
   /** Aborts in-flight actions (shutdown past its grace period). */
   signal: AbortSignal;
+  /** Looks a target up in caches the registry does not know (generated objects), first. */
+  lookup?: (t: PlannedRef) => KubeObject | undefined;
 }
 
 export class PlanRunner {
@@ -72,7 +74,7 @@ export class PlanRunner {
       renderUpdate,
       logger: this.log.child({ rule: rule.name }),
       clock: this.clock,
-      lookup: (t: PlannedRef) => this.o.registry.lookup(t),
+      lookup: (t: PlannedRef) => this.o.lookup?.(t) ?? this.o.registry.lookup(t),
       signal: this.o.signal,
     };
     const guard = this.o.guard;
