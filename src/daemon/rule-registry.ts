@@ -127,7 +127,8 @@ export class RuleRegistry {
     } catch (err) {
       if (reg.state === 'stopped') return;
       const reason = errorMessage(err);
-      if (reg.reason !== reason) this.o.logger.warn('rule pending: its kind is not served yet; will retry', { rule: rule.name, reason });
+      const why = isUnknownKind(err) ? 'its kind is not served yet' : 'discovery failed';
+      if (reg.reason !== reason) this.o.logger.warn(`rule pending: ${why}; will retry`, { rule: rule.name, reason });
       reg.reason = reason;
       reg.retry = this.o.clock.setTimer(() => void this.activate(reg), this.o.pendingRetryMs);
       return;
