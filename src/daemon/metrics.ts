@@ -14,7 +14,11 @@ export type ActionOutcome = 'done' | 'skipped-noop' | 'skipped-missing' | 'faile
 export interface DaemonMetricsOptions {
   /** Also collect prom-client's default process metrics (CPU, memory, event loop, GC). Default true. */
   processMetrics?: boolean;
-  /** Prefix of the process metrics. Default `reflex_`, so they read `reflex_process_cpu_seconds_total`… */
+  /**
+   * Prefix of the process metrics. Default none: prom-client's standard names
+   * (`process_cpu_seconds_total`, `nodejs_heap_size_used_bytes`…), which stock Node.js dashboards
+   * and alerts query; the pod's labels tell the processes apart.
+   */
   processPrefix?: string;
 }
 
@@ -99,7 +103,7 @@ export class DaemonMetrics {
   });
 
   constructor(options: DaemonMetricsOptions = {}) {
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: options.processPrefix ?? 'reflex_' });
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: options.processPrefix ?? '' });
     const longest: Gauge = new Gauge({
       name: 'reflex_queue_longest_running_seconds', help: 'How long the longest-running key in process has been running.',
       registers: [this.registry],

@@ -135,8 +135,10 @@ describe('charts/reflex', function () {
       const cfg = config(ms, 'rx-reflex-config');
       expect(cfg.leaderElection).to.include({ enabled: true, leaseName: 'rx-reflex', leaseNamespace: fx.ns });
       expect(cfg.rules.configMaps).to.deep.equal({ enabled: true, namespaces: [fx.ns], labelSelector: 'reflex.dev/rules=true' });
+      expect(cfg.rules.paths).to.deep.equal([]);
       const bundled = readdirSync(join(repoRoot, 'rules')).filter((f) => f.endsWith('.yaml') && !f.endsWith('.test.yaml')).sort();
-      expect(cfg.rules.paths).to.deep.equal(bundled.map((f) => `/app/rules/${f}`));
+      const all = config(render(fx.ns, { bundledRules: { rules: bundled.map((f) => f.replace(/\.yaml$/, '')) } }), 'rx-reflex-config');
+      expect(all.rules.paths).to.deep.equal(bundled.map((f) => `/app/rules/${f}`));
     });
 
     it('writes a reflex.yaml that the daemon accepts', () => {
@@ -168,12 +170,24 @@ describe('charts/reflex', function () {
       expect((only(ms, 'Role') as Obj).rules).to.deep.include({ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] });
     });
 
-    it('grants exactly what `reflex rbac` prints for the bundled rules, in the ClusterRole and the Role', async () => {
+    it('grants nothing cluster-wide while no rule is enabled, and in the Role what `reflex rbac` prints', async () => {
       const ms = render(fx.ns);
-      const [clusterRole, role] = await rbacOfBundledRules();
-      expect((only(ms, 'ClusterRole') as Obj).rules).to.deep.equal(clusterRole.rules);
+      const [, role] = await rbacOfBundledRules();
+      expect((only(ms, 'ClusterRole') as Obj).rules).to.deep.equal([]);
       expect((only(ms, 'Role') as Obj).rules).to.deep.equal(role.rules);
-      expect(clusterRole.rules.length).to.be.greaterThan(3);
+    });
+
+    it('grants, for the enabled bundled rules, exactly the verbs `reflex rbac` prints for them', async () => {
+      const ms = render(fx.ns, { bundledRules: { rules: ['delete-finished-jobs', 'namespace-ttl'] } });
+      const r = await runReflex(['rbac', 'rules/delete-finished-jobs.yaml', 'rules/namespace-ttl.yaml', '--roles-only', '-o', 'json']);
+      const [wanted] = JSON.parse(r.out) as Obj[];
+      const verbs = (rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[]) => {
+        const out = new Map<string, Set<string>>();
+        for (const x of rules) for (const g of x.apiGroups) for (const res of x.resources) out.set(`${g}/${res}`, new Set([...(out.get(`${g}/${res}`) ?? []), ...x.verbs]));
+        return Object.fromEntries([...out].map(([k, v]) => [k, [...v].sort()]).sort());
+      };
+      expect(verbs((only(ms, 'ClusterRole') as Obj).rules)).to.deep.equal(verbs(wanted.rules));
+      expect(JSON.stringify((only(ms, 'ClusterRole') as Obj).rules)).to.not.contain('networkpolicies');
     });
 
     it('passes kubectl apply --dry-run=server, pod template included, under the restricted Pod Security Standard', async () => {
@@ -195,8 +209,10 @@ describe('charts/reflex', function () {
   });
 
   it('installs with helm install --dry-run=server and warns in its notes about the rules that act on everything', () => {
-    const out = helm(['install', 'rx', chartDir, '--dry-run=server', '--namespace', fx.ns, '--kubeconfig', fx.cp.kubeconfig]).stdout;
-    expect(out).to.contain('STATUS: pending-install');
+    const none = helm(['install', 'rx', chartDir, '--dry-run=server', '--namespace', fx.ns, '--kubeconfig', fx.cp.kubeconfig]).stdout;
+    expect(none).to.contain('STATUS: pending-install');
+    expect(none).to.contain('No bundled rule is loaded, so Reflex changes nothing until you add rules.');
+    const out = helm(['install', 'rx', chartDir, '--dry-run=server', '--namespace', fx.ns, '--kubeconfig', fx.cp.kubeconfig, '--set', 'bundledRules.rules={default-deny-networkpolicy}']).stdout;
     expect(out).to.contain('default-deny-networkpolicy gives EVERY namespace');
     const narrowed = helm(['install', 'rx', chartDir, '--dry-run=server', '--namespace', fx.ns, '--kubeconfig', fx.cp.kubeconfig, '--set', 'bundledRules.rules={namespace-ttl}']).stdout;
     expect(narrowed).to.contain('Bundled rules loaded: namespace-ttl.');

@@ -1,12 +1,11 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { load, loadAll } from 'js-yaml';
+import { loadAll } from 'js-yaml';
 import { runReflex } from '../support/reflex-cli.js';
 import { analyseRules, guessPlural, lookups, toPolicyRules, type PolicyRule } from '../../src/cli/rbac-policy.js';
 import { loadRules, type CompiledRule } from '../../src/engine/index.js';
-import { repoRoot } from '../support/control-plane.js';
 
 function rule(name: string, spec: string): CompiledRule {
   const text = `apiVersion: reflex.dev/v1alpha1\nkind: Rule\nmetadata:\n  name: ${name}\nspec:\n${spec.replace(/^\n/, '').replace(/^/gm, '  ')}\n`;
@@ -167,12 +166,5 @@ actions:
       expect(missing.code).to.equal(1);
       expect(missing.err).to.contain('no/such/dir');
     });
-  });
-
-  it('keeps the chart\'s files/rbac.yaml equal to `reflex rbac rules/ --crds examples/ --roles-only`', async () => {
-    const { out } = await rbac('rules/', '--crds', 'examples/', '--roles-only');
-    const file = readFileSync(join(repoRoot, 'charts', 'reflex', 'files', 'rbac.yaml'), 'utf8');
-    expect(file, 'regenerate it: node bin/reflex.js rbac rules/ --crds examples/ --roles-only > charts/reflex/files/rbac.yaml').to.equal(out);
-    expect(load(file.split('\n---\n')[0])).to.have.property('kind', 'ClusterRole');
   });
 });

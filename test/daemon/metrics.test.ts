@@ -87,11 +87,13 @@ describe('DaemonMetrics', () => {
     expect(sample(text, 'reflex_cache_objects{resource="apps/v1/deployments"}')).to.equal(undefined);
   });
 
-  it('includes the process metrics by default, each instance on its own registry', async () => {
+  it('includes the process metrics under their standard names by default, each instance on its own registry', async () => {
     const a = new DaemonMetrics();
     const b = new DaemonMetrics();
     a.setRulesLoaded(1);
-    expect(await a.metrics()).to.match(/^reflex_process_cpu_seconds_total /m);
+    expect(await a.metrics()).to.match(/^process_cpu_seconds_total /m);
+    expect(await a.metrics()).to.match(/^nodejs_eventloop_lag_seconds /m);
+    expect(await a.metrics()).to.not.match(/^reflex_process_/m);
     expect(sample(await b.metrics(), 'reflex_rules_loaded')).to.equal(0);
     expect(a.contentType).to.match(/^text\/plain/);
   });

@@ -58,18 +58,23 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
-The generated RBAC of the bundled rules (files/rbac.yaml, the output of `reflex rbac rules/`),
-as a dict kind -> document. Regenerate the file whenever rules/ changes (docs/deploy.md).
+The ClusterRole rules of the enabled bundled rules: for each, what `reflex rbac rules/NAME.yaml`
+prints (files/rbac.json, written by `npm run gen`), duplicates removed. Empty when none is enabled.
 */}}
-{{- define "reflex.generatedRbac" -}}
-{{- $out := dict }}
-{{- range $doc := regexSplit "(?m)^---\\s*$" ($.Files.Get "files/rbac.yaml") -1 }}
-{{- $d := fromYaml $doc }}
-{{- if and $d (hasKey $d "kind") }}
-{{- $_ := set $out $d.kind $d }}
+{{- define "reflex.bundledClusterRules" -}}
+{{- $generated := $.Files.Get "files/rbac.json" | fromJson }}
+{{- $rules := list }}
+{{- if .Values.bundledRules.enabled }}
+{{- range .Values.bundledRules.rules }}
+{{- $rules = concat $rules (get $generated.rules .) }}
 {{- end }}
 {{- end }}
-{{- toYaml $out }}
+{{- toYaml (dict "rules" (uniq $rules)) }}
+{{- end }}
+
+{{/* The daemon's Role in its own namespace (files/rbac.json): rule ConfigMaps, the Lease, Events. */}}
+{{- define "reflex.namespaceRules" -}}
+{{- toYaml (dict "rules" ($.Files.Get "files/rbac.json" | fromJson).namespaceRole) }}
 {{- end }}
 
 {{/*
