@@ -68,7 +68,7 @@ export class GeneratePlanner {
       }
       this.conflicted.delete(id);
       keep.push(p);
-      if (current && (p.action === 'create' || covers(current, p.body))) continue; // nothing would change
+      if (current && (p.action === 'create' || covers(current, asStored(p.body)))) continue; // nothing would change
       plan.push(p);
     }
     const uid = trigger.metadata?.uid;
@@ -94,6 +94,18 @@ export class GeneratePlanner {
   forget(rule: string): void {
     for (const id of [...this.conflicted]) if (id.startsWith(`${rule}|`)) this.conflicted.delete(id);
   }
+}
+
+/**
+ * A declared object as the API server stores it, for comparing with the cache: a Secret's
+ * write-only `stringData` is stored base64-encoded in `data`.
+ */
+export function asStored(body: unknown): unknown {
+  const o = body as { apiVersion?: unknown; kind?: unknown; stringData?: unknown; data?: unknown } | null;
+  if (o?.apiVersion !== 'v1' || o.kind !== 'Secret' || o.stringData === null || typeof o.stringData !== 'object') return body;
+  const encoded = Object.fromEntries(Object.entries(o.stringData as Record<string, unknown>).map(([k, v]) => [k, Buffer.from(String(v)).toString('base64')]));
+  const { stringData: _written, ...rest } = o;
+  return { ...rest, data: { ...((o.data as Record<string, unknown> | undefined) ?? {}), ...encoded } };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { KubeObject } from '../../src/core/index.js';
 import { evaluate, objectIdentity, refOf, stampGenerated, type PlannedRef } from '../../src/engine/index.js';
-import { covers, GeneratePlanner } from '../../src/daemon/generate-planner.js';
+import { asStored, covers, GeneratePlanner } from '../../src/daemon/generate-planner.js';
 import { listerOf, ruleFrom, ruleText } from '../engine/helpers.js';
 
 const ns = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, uid: `uid-${name}` } });
@@ -66,6 +66,11 @@ describe('daemon/generate-planner: the writes that make the cluster equal to the
 });
 
 describe('daemon/generate-planner: covers (would an apply change anything)', () => {
+  it('compares a Secret’s stringData as the data it is stored as', () => {
+    const declared = { apiVersion: 'v1', kind: 'Secret', stringData: { a: 'x' }, data: { b: 'eQ==' } };
+    expect(asStored(declared)).to.deep.equal({ apiVersion: 'v1', kind: 'Secret', data: { a: 'eA==', b: 'eQ==' } });
+    expect(covers({ apiVersion: 'v1', kind: 'Secret', data: { a: 'eA==', b: 'eQ==' } }, asStored(declared))).to.equal(true);
+  });
   it('is true when every declared field holds the same value, whatever else the object has', () => {
     expect(covers({ a: 1, b: { c: [1, { d: 2, e: 3 }] }, extra: true }, { b: { c: [1, { d: 2 }] }, a: 1 })).to.equal(true);
   });
