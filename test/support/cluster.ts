@@ -2,26 +2,29 @@
  * The shared control plane of one test run and the per-test namespace fixture.
  *
  * `useCluster()` in an integration suite starts the control plane on first use
- * (one per test run, not per test), and gives each test its own namespace. The
- * root hook in hooks.ts stops it after the run, even when tests fail.
+ * (one per test run and Kubernetes version, not per test), and gives each test its own
+ * namespace. The root hook in hooks.ts stops it after the run, even when tests fail.
  */
-import { ControlPlane } from './control-plane.js';
+import { ControlPlane, KUBERNETES_VERSION } from './control-plane.js';
 import { AdminRest } from './admin-rest.js';
 
-let shared: Promise<ControlPlane> | undefined;
+const shared = new Map<string, Promise<ControlPlane>>();
 
-/** The control plane of this test run, started on first call. */
-export function sharedControlPlane(): Promise<ControlPlane> {
-  shared ??= ControlPlane.start();
-  return shared;
+/** The control plane of this test run serving `version` (default: the suite's), started on first call. */
+export function sharedControlPlane(version = KUBERNETES_VERSION): Promise<ControlPlane> {
+  let cp = shared.get(version);
+  if (!cp) {
+    cp = ControlPlane.start({ version });
+    shared.set(version, cp);
+  }
+  return cp;
 }
 
-/** Stops the shared control plane if it was started. */
+/** Stops every shared control plane that was started. */
 export async function stopSharedControlPlane(): Promise<void> {
-  if (!shared) return;
-  const cp = await shared.catch(() => undefined);
-  shared = undefined;
-  await cp?.stop();
+  const all = [...shared.values()];
+  shared.clear();
+  await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.stop()));
 }
 
 export interface ClusterFixture {
@@ -44,12 +47,13 @@ function namespaceFor(title: string): string {
 /**
  * Declares the cluster fixture in a describe block: the returned object is filled
  * in before each test. Namespaces are deleted after each test without waiting.
+ * `version` picks the Kubernetes release (one of KUBERNETES_VERSIONS; default the suite's).
  */
-export function useCluster(options: { namespace?: boolean } = {}): ClusterFixture {
+export function useCluster(options: { namespace?: boolean; version?: string } = {}): ClusterFixture {
   const fx = {} as ClusterFixture;
   before(async function () {
     this.timeout(30 * 60_000); // a cold build of the control plane takes minutes
-    fx.cp = await sharedControlPlane();
+    fx.cp = await sharedControlPlane(options.version);
     fx.admin = AdminRest.fromState(fx.cp.dir, fx.cp.state);
   });
   if (options.namespace !== false) {

@@ -1,8 +1,8 @@
 /**
  * go-build: builds a binary from one of the project's small Go modules (the test control plane,
  * helm, the client-go benchmark) and caches it by name, version and a hash of the module's files
- * and linker flags, so a second run never rebuilds and an edit always does. Builds with
- * CGO_ENABLED=0 and GOTOOLCHAIN=local (unless GOTOOLCHAIN is set); Go's own caches are reused.
+ * (its Go sources and the module file it builds with) and linker flags, so a second run never
+ * rebuilds and an edit always does. Builds with CGO_ENABLED=0 and GOTOOLCHAIN=local (unless GOTOOLCHAIN is set); Go's own caches are reused.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -21,6 +21,11 @@ export interface GoBinary {
   name: string;
   /** The Go module's directory. */
   moduleDir: string;
+  /**
+   * The module file to build with instead of go.mod (`go build -modfile`), e.g. `go.1.35.mod`; its
+   * go.sum is the same name ending in `.sum`. Only it (not go.mod) then enters the cache key.
+   */
+  modfile?: string;
   /** What `go build` builds: `.` or an import path. */
   pkg: string;
   /** The version the cache folder is named after. */
@@ -30,10 +35,18 @@ export interface GoBinary {
   buildNote: string;
 }
 
-/** The cache key of `b`: its version plus a hash of its module's files and linker flags. */
+/** The module and sum files `b` builds with. */
+function moduleFiles(b: GoBinary): (name: string) => boolean {
+  if (!b.modfile) return (n) => /\.(mod|sum)$/.test(n);
+  const sum = b.modfile.replace(/\.mod$/, '.sum');
+  return (n) => n === b.modfile || n === sum;
+}
+
+/** The cache key of `b`: its version plus a hash of its Go sources, module files and linker flags. */
 function key(b: GoBinary): string {
   const h = createHash('sha256').update(b.ldflags);
-  for (const f of readdirSync(b.moduleDir).filter((n) => /\.(go|mod|sum)$/.test(n)).sort()) {
+  const isModuleFile = moduleFiles(b);
+  for (const f of readdirSync(b.moduleDir).filter((n) => n.endsWith('.go') || isModuleFile(n)).sort()) {
     h.update(f).update(readFileSync(join(b.moduleDir, f)));
   }
   return `${b.version}-${h.digest('hex').slice(0, 12)}`;
@@ -60,7 +73,8 @@ export function ensureGoBinary(b: GoBinary, log: (line: string) => void = (l) =>
   const tmp = `${bin}.tmp-${process.pid}`;
   log(`building ${b.name} ${b.version} into ${dirname(bin)}; ${b.buildNote}…`);
   const started = Date.now();
-  const res = spawnSync('go', ['build', '-trimpath', '-ldflags', b.ldflags, '-o', tmp, b.pkg], { cwd: b.moduleDir, env, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] });
+  const modfile = b.modfile && b.modfile !== 'go.mod' ? [`-modfile=${b.modfile}`] : [];
+  const res = spawnSync('go', ['build', ...modfile, '-trimpath', '-ldflags', b.ldflags, '-o', tmp, b.pkg], { cwd: b.moduleDir, env, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] });
   if (res.error || res.status !== 0) {
     rmSync(tmp, { force: true });
     const last = res.error?.message ?? (res.stderr ?? '').trim().split('\n').slice(-5).join(' | ');
