@@ -298,7 +298,9 @@ export class RuleController {
 
   /** Charges a sweep's plan to its maxActionsPerRun budget; false (reported once) when it stops the sweep. */
   private withinSweep(rule: CompiledRule, sweep: RuleEvent, obj: KubeObject, plan: Plan): boolean {
-    const charge = this.intake.chargeSweep(rule.name, sweep, plan.length, rule.limits.maxActionsPerRun);
+    // A generate rule's applies are what it declares; its sweeps' blast radius counts the prunes.
+    const charged = rule.generate ? plan.filter((p) => p.action === 'delete').length : plan.length;
+    const charge = this.intake.chargeSweep(rule.name, sweep, charged, rule.limits.maxActionsPerRun);
     if (charge === 'ok') return true;
     if (charge === 'limit-reached') {
       this.hooks.ruleError?.(rule.name, 'maxActionsPerRun');

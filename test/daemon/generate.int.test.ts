@@ -207,7 +207,6 @@ kind: Rule
 metadata: {name: per-trigger}
 spec:
   watch: {apiVersion: v1, kind: ConfigMap, namespaces: [${ns}], labelSelector: trigger=yes}
-  limits: {maxActionsPerRun: 5000}   # the sync sweep's blast radius (default 100) would stop at 100 objects
   generate:
     objects:
       - apiVersion: v1
