@@ -44,5 +44,7 @@ export class RuleEvaluationError extends ReflexError {
 export const EvalErrorCode = {
   timeout: 'ERR_RULE_EVAL_TIMEOUT',
   depth: 'ERR_RULE_EVAL_DEPTH',
+  /** A string, array or JSON text past the limits of an evaluation (docs/rules.md, "Limits"). */
+  limit: 'ERR_RULE_EVAL_LIMIT',
   runtime: 'ERR_RULE_EVAL',
 } as const;

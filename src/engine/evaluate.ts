@@ -8,7 +8,7 @@ import { bindingsFor, Expression, truthy, type EvaluationScope } from './express
 import type { RequiredEquality } from './fast-path.js';
 import { planGenerated } from './generate.js';
 import type { CompiledAction, CompiledRule } from './rule.js';
-import { plain, renderTemplate, run, type TemplateNode } from './template.js';
+import { plainOf, renderTemplate, run, type TemplateNode } from './template.js';
 import { confinedLister } from './tenant.js';
 import { emptyLister, type KindScope, type ObjectLister, type Plan, type PlannedAction, type PlannedRef, type RuleEvent } from './types.js';
 
@@ -131,8 +131,8 @@ export async function evaluate(
   const scope = scopeFor(rule, event, old, context);
   const bindings = bindingsFor(scope);
   if (event === 'update' && rule.changes && old) {
-    const now = plain(await run(rule.changes, object, bindings, rule.name, 'changes'));
-    const before = plain(await run(rule.changes, old, bindingsFor({ ...scope, old: undefined }), rule.name, 'changes'));
+    const now = plainOf(await run(rule.changes, object, bindings, rule.name, 'changes'), rule.changes, rule.name, 'changes');
+    const before = plainOf(await run(rule.changes, old, bindingsFor({ ...scope, old: undefined }), rule.name, 'changes'), rule.changes, rule.name, 'changes');
     if (JSON.stringify(now) === JSON.stringify(before)) return filtered('changes unchanged');
   }
   if (rule.when !== undefined) {
@@ -143,7 +143,8 @@ export async function evaluate(
   if (rule.generate) return planGenerated(rule, trigger, object, scope, context.scopeOf ?? (() => undefined));
   const plan: Plan = [];
   for (const action of rule.actions) {
-    const items = action.forEach ? toItems(await run(action.forEach, object, bindings, rule.name, `actions[${action.index}].forEach`)) : [undefined];
+    const where = `actions[${action.index}].forEach`;
+    const items = action.forEach ? toItems(plainOf(await run(action.forEach, object, bindings, rule.name, where), action.forEach, rule.name, where)) : [undefined];
     for (const item of items) {
       const itemScope = action.forEach ? { ...scope, item } : scope;
       plan.push(await planAction(rule, action, trigger, object, itemScope, context));
@@ -154,7 +155,7 @@ export async function evaluate(
 
 function toItems(v: unknown): unknown[] {
   if (v === undefined || v === null) return [];
-  return Array.isArray(v) ? (plain(v) as unknown[]) : [plain(v)];
+  return Array.isArray(v) ? (v as unknown[]) : [v];
 }
 
 /** The sub-template of field `key` of an action's fields. */

@@ -10,6 +10,9 @@ import { parseLabelSelector, type LabelSelector } from '../core/index.js';
 import type { ObjectLister, RuleEvent } from './types.js';
 import { fromMillis, LIBRARY } from './functions.js';
 import { compileRegex, Re2RegExp, RegexCompileError } from './functions-regex.js';
+import { BOUNDED, boundConcatenation, concat, CONCAT } from './bounded.js';
+import { GuardedOptions } from './budget.js';
+import { MAX_ARRAY } from './limits.js';
 
 /** Guard rails of every evaluation. */
 export interface ExpressionLimits {
@@ -18,7 +21,9 @@ export interface ExpressionLimits {
    * microseconds, but on a busy node a process can be descheduled or paused by GC for tens of
    * milliseconds, and a budget that fires on a healthy rule would be worse than a late stop of a
    * runaway one. An evaluation that ran out of time after waiting on the lister (a cache started
-   * on first use) is run once more, so that wait does not count against it.
+   * on first use) is run once more, so that wait does not count against it. A long evaluation
+   * gives the event loop a turn every 10 ms (budget.ts), so the budget is not time the process
+   * stands still.
    */
   timeoutMs?: number;
   /** Maximum nesting depth of the evaluator. Default 500 (deep enough for any sane rule, shallow enough to stop runaway recursion). */
@@ -132,6 +137,8 @@ export function bindingsFor(scope: EvaluationScope): Record<string, unknown> {
 /** A compiled JSONata expression. */
 export class Expression {
   private readonly compiled: jsonata.Expression;
+  /** The options it was compiled with: budget, depth, sizes, regex engine, yielding (budget.ts). */
+  private readonly guard: GuardedOptions;
   /** A pure-JS evaluator for the simplest conditions (see fast-path.ts), or undefined. */
   private readonly fast: FastEvaluator | undefined;
   /** A `path = literal` the expression cannot be true without (with the fast path on), for indexing rules. */
@@ -144,10 +151,16 @@ export class Expression {
   ) {
     const l = { ...DEFAULT_LIMITS, ...limits };
     try {
+      // Yielding: budget.ts; sizes: the sequence option and bounded.ts.
       // JSONata's own guard rails check time and depth at every step (cheaper than an entry hook).
-      this.compiled = jsonata(source, { timeout: l.timeoutMs, stack: l.maxDepth, RegexEngine: Re2RegExp as unknown as RegExpConstructor });
+      this.guard = new GuardedOptions(l.timeoutMs, l.maxDepth, MAX_ARRAY, Re2RegExp);
+      this.compiled = jsonata(source, this.guard as unknown as jsonata.JsonataOptions);
+      this.guard.attach(this.compiled);
       checkPatterns(this.compiled.ast());
+      boundConcatenation(this.compiled.ast());
       for (const [name, fn] of Object.entries(FUNCTIONS)) this.compiled.registerFunction(name, fn as never);
+      for (const [name, [fn, signature]] of Object.entries(BOUNDED)) this.compiled.registerFunction(name, fn as never, signature);
+      this.compiled.registerFunction(CONCAT, concat as never);
       this.fast = l.fastPath ? compileFast(this.compiled.ast()) : undefined;
       this.requiredEquality = l.fastPath ? requiredEquality(this.compiled.ast()) : undefined;
     } catch (err) {
@@ -186,6 +199,8 @@ export class Expression {
         // Out of time after waiting on a cache: run again, now that it answers at once.
         if ((err as { code?: string })?.code !== 'D1012' || budget.waitedMs === 0) throw err;
         return await this.compiled.evaluate(input, bindings);
+      } finally {
+        this.guard.settle();
       }
     } catch (err) {
       throw classify(err);
@@ -238,6 +253,9 @@ function checkPatterns(ast: unknown, seen = new Set<unknown>()): void {
 function classify(err: unknown): ExpressionRuntimeError {
   const e = err as { code?: string; message?: string; position?: number; value?: unknown };
   if (e?.code === 'D1012') return new ExpressionRuntimeError(`ran out of its time budget (${String(e.value)} ms)`, EvalErrorCode.timeout, err);
+  if (e?.code === 'ERR_EVAL_LIMIT' || e?.code === 'D2015' || (err instanceof RangeError && /Invalid (string|array) length/.test(err.message))) {
+    return new ExpressionRuntimeError(`exceeded an evaluation limit: ${e.code === 'D2015' ? `a sequence longer than ${String(e.value).replace(/\B(?=(\d{3})+$)/g, ',')} items` : e.message}`, EvalErrorCode.limit, err);
+  }
   if (e?.code === 'D1011' || err instanceof RangeError) {
     return new ExpressionRuntimeError(`exceeded the depth limit (${String(e.value ?? 'native stack')})`, EvalErrorCode.depth, err);
   }

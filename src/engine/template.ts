@@ -4,8 +4,9 @@
  * whose expression yields undefined is omitted.
  */
 import { ExpressionRuntimeError, Expression, type ExpressionLimits } from './expression.js';
-import { RuleEvaluationError } from './errors.js';
+import { EvalErrorCode, RuleEvaluationError } from './errors.js';
 import { pointerSegment } from './yaml-source.js';
+import { EvaluationLimitError, MAX_ARRAY, MAX_STRING, tooLong } from './limits.js';
 
 /** A compiled template value. */
 export type TemplateNode =
@@ -94,13 +95,44 @@ export function compileTemplate(
 }
 
 
-/** Turns a JSONata result into plain JSON (drops sequence flags and functions). */
+/**
+ * Turns a JSONata result into plain JSON (drops sequence flags and functions). A result whose
+ * parts are shared (`[$a, $a]` nested thirty times) is not expanded past the limits: past
+ * MAX_ARRAY values or MAX_STRING characters in all it throws EvaluationLimitError.
+ */
 export function plain(v: unknown): unknown {
   if (v === undefined || v === null || typeof v !== 'object') return typeof v === 'function' ? undefined : v;
-  if (Array.isArray(v)) return v.map(plain).filter((x) => x !== undefined);
+  const budget = { values: 0, chars: 0 };
+  return copy(v, budget);
+}
+
+/** `plain` of the result of `e`, a limit error reported as the RuleEvaluationError of `rule` and `where`. */
+export function plainOf(v: unknown, e: Expression, rule: string, where: string): unknown {
+  try {
+    return plain(v);
+  } catch (err) {
+    if (err instanceof EvaluationLimitError) {
+      throw new RuleEvaluationError(rule, where, e.source, `exceeded an evaluation limit: ${err.message}`, { code: EvalErrorCode.limit, cause: err });
+    }
+    throw err;
+  }
+}
+
+function copy(v: unknown, budget: { values: number; chars: number }): unknown {
+  if (++budget.values > MAX_ARRAY) throw new EvaluationLimitError(`the result has more than ${MAX_ARRAY.toLocaleString('en-US')} values`);
+  if (typeof v === 'string' && (budget.chars += v.length) > MAX_STRING) throw tooLong('the result');
+  if (v === undefined || v === null || typeof v !== 'object') return typeof v === 'function' ? undefined : v;
+  if (Array.isArray(v)) {
+    const out: unknown[] = [];
+    for (const x of v) {
+      const p = copy(x, budget);
+      if (p !== undefined) out.push(p);
+    }
+    return out;
+  }
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) {
-    const p = plain(x);
+    const p = copy(x, budget);
     if (p !== undefined) out[k] = p;
   }
   return out;
@@ -109,7 +141,7 @@ export function plain(v: unknown): unknown {
 function text(v: unknown): string {
   if (v === undefined || v === null) return '';
   if (typeof v === 'string') return v;
-  if (typeof v === 'object') return JSON.stringify(plain(v));
+  if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }
 
@@ -119,10 +151,13 @@ export async function renderTemplate(node: TemplateNode, input: unknown, binding
     case 'lit':
       return node.v === null || typeof node.v !== 'object' ? node.v : structuredClone(node.v);
     case 'expr':
-      return plain(await run(node.e, input, bindings, rule, node.where));
+      return plainOf(await run(node.e, input, bindings, rule, node.where), node.e, rule, node.where);
     case 'text': {
       let s = '';
-      for (const p of node.parts) s += typeof p === 'string' ? p : text(await run(p, input, bindings, rule, node.where));
+      for (const p of node.parts) {
+        s += typeof p === 'string' ? p : text(plainOf(await run(p, input, bindings, rule, node.where), p, rule, node.where));
+        if (s.length > MAX_STRING) throw new RuleEvaluationError(rule, node.where, '', `exceeded an evaluation limit: ${tooLong('the text').message}`, { code: EvalErrorCode.limit });
+      }
       return s;
     }
     case 'arr': {

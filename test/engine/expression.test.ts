@@ -39,7 +39,7 @@ describe('engine/expression', () => {
   });
 
   it('stops an expression that runs out of its time budget, naming the rule and the expression', async () => {
-    const text = ruleText('slow', 'watch: { apiVersion: v1, kind: Pod }\nwhen: "$count([1..9999999].($ * 2)) > 0"\nactions:\n  - delete: {}');
+    const text = ruleText('slow', 'watch: { apiVersion: v1, kind: Pod }\nwhen: "$count([1..900000].($ * 2)) > 0"\nactions:\n  - delete: {}');
     const [r] = loadRules([{ file: 'slow.yaml', text }], { limits: { timeoutMs: 50 } }).rules;
     const started = Date.now();
     try {
@@ -48,7 +48,7 @@ describe('engine/expression', () => {
     } catch (err) {
       expect(err).to.be.instanceOf(RuleEvaluationError);
       expect((err as RuleEvaluationError).code).to.equal(EvalErrorCode.timeout);
-      expect((err as Error).message).to.equal('rule "slow": when "$count([1..9999999].($ * 2)) > 0": ran out of its time budget (50 ms)');
+      expect((err as Error).message).to.equal('rule "slow": when "$count([1..900000].($ * 2)) > 0": ran out of its time budget (50 ms)');
     }
     expect(Date.now() - started).to.be.below(5000);
   });
