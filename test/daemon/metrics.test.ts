@@ -40,6 +40,23 @@ describe('DaemonMetrics', () => {
     q.shutdown();
   });
 
+  it('counts failures by outcome and reason, and shows the keys in retry per rule at each scrape', async () => {
+    const m = new DaemonMetrics({ processMetrics: false });
+    let inRetry: Record<string, number> = { ttl: 3, copy: 1 };
+    m.watchRetries(() => inRetry);
+    m.ruleFailed('ttl', 'transient', 'ServiceUnavailable');
+    m.ruleFailed('ttl', 'transient', 'ServiceUnavailable');
+    m.ruleFailed('copy', 'terminal', 'Invalid');
+    let text = await m.metrics();
+    expect(sample(text, 'reflex_rule_failures_total{rule="ttl",outcome="transient",reason="ServiceUnavailable"}')).to.equal(2);
+    expect(sample(text, 'reflex_rule_failures_total{rule="copy",outcome="terminal",reason="Invalid"}')).to.equal(1);
+    expect(sample(text, 'reflex_rule_keys_in_retry{rule="ttl"}')).to.equal(3);
+    inRetry = { copy: 1 };
+    text = await m.metrics();
+    expect(sample(text, 'reflex_rule_keys_in_retry{rule="ttl"}'), 'a rule with no key in retry drops out').to.equal(undefined);
+    expect(sample(text, 'reflex_rule_keys_in_retry{rule="copy"}')).to.equal(1);
+  });
+
   it('counts evaluations, actions and errors per rule with their outcome', async () => {
     const m = new DaemonMetrics({ processMetrics: false });
     m.ruleEvaluated('ttl', 'match');
