@@ -1,28 +1,32 @@
 /**
  * `reflex tail [--url ws://HOST:PORT/traces] [--rule NAME]…`: streams the decision traces of a
- * running daemon, one line per decision, until interrupted or the daemon goes away.
+ * running daemon, one line per decision, until interrupted or the daemon goes away. It sends the
+ * bearer token of the kubeconfig's context when it has one (an exposed daemon requires it).
  */
 import { WebSocket } from 'ws';
+import { createAuthenticator, loadConfig } from '../client/index.js';
 import { errorMessage } from '../core/index.js';
 import type { DecisionTrace } from '../daemon/index.js';
-import { defineCommand, HELP, output, UsageError, type CommandSpec } from './flags.js';
+import { CONTEXT, defineCommand, HELP, KUBECONFIG, output, UsageError, type CommandSpec } from './flags.js';
 import { useColor, type CommandIO } from './io.js';
 
-/** Where a daemon started with the default metrics address serves its traces. */
-export const DEFAULT_TAIL_URL = 'ws://127.0.0.1:9090/traces';
+/** Where a daemon started with the default traces address serves its traces (through a port-forward). */
+export const DEFAULT_TAIL_URL = 'ws://127.0.0.1:9091/traces';
 
 export const TAIL_SPEC: CommandSpec = {
   name: 'tail',
   summary: 'stream decision traces from a running daemon',
   description: 'Each line: time, rule, event, object, the decision (or why it was filtered out) and the actions.\nColour on a terminal unless NO_COLOR is set.',
   flags: [
-    { name: 'url', value: 'URL', default: DEFAULT_TAIL_URL, help: "the daemon's /traces WebSocket (kubectl port-forward deploy/reflex 9090)" },
+    { name: 'url', value: 'URL', default: DEFAULT_TAIL_URL, help: "the daemon's /traces WebSocket (kubectl port-forward deploy/reflex 9091)" },
     { name: 'rule', value: 'NAME', multiple: true, help: 'only traces of this rule' },
+    { ...KUBECONFIG, help: 'kubeconfig whose bearer token is sent (default: $KUBECONFIG, ~/.kube/config; none found, none sent)' },
+    CONTEXT,
     output(['text', 'json']),
     HELP,
   ],
   exits: { 0: 'interrupted, or the daemon closed the stream normally', 1: 'nothing listens at the URL, or the connection broke' },
-  examples: ['kubectl -n reflex port-forward deploy/reflex 9090 & reflex tail --rule delete-finished-jobs'],
+  examples: ['kubectl -n reflex port-forward deploy/reflex 9091 & reflex tail --rule delete-finished-jobs'],
 };
 
 export interface TailOptions {
@@ -45,8 +49,12 @@ export async function runTail(args: string[], io: CommandIO, options: TailOption
     }
     const rules = (values.rule as string[] | undefined) ?? [];
     for (const r of rules) url.searchParams.append('rule', r);
+    const authorization = await bearerOf(values.kubeconfig as string | undefined, values.context as string | undefined);
+    if (authorization && url.protocol === 'ws:' && !isLoopback(url.hostname)) {
+      io.err(`reflex tail: warning: your token goes unencrypted to ${url.host}; prefer kubectl port-forward and the default URL`);
+    }
     const color = useColor(io);
-    return stream(url, rules, (trace, raw) => io.out(values.output === 'json' ? raw : formatTrace(trace, { color })), io, options.signal ?? processSignal());
+    return stream(url, rules, authorization, (trace, raw) => io.out(values.output === 'json' ? raw : formatTrace(trace, { color })), io, options.signal ?? processSignal());
   }).run(args, io);
 }
 
@@ -56,15 +64,43 @@ export const tailCommand = { spec: TAIL_SPEC, run: (args: string[], io: CommandI
 /** Why a connection attempt failed, in words: nothing listening, a name that does not resolve, or the error. */
 function connectFailure(err: Error & { code?: string }, url: URL): string {
   const where = `${url.origin}${url.pathname}`;
-  if (err.code === 'ECONNREFUSED') return `nothing is listening at ${where}; is the daemon running (with traces enabled)? e.g. kubectl -n reflex port-forward deploy/reflex 9090`;
+  if (err.code === 'ECONNREFUSED') return `nothing is listening at ${where}; is the daemon running (with traces enabled)? e.g. kubectl -n reflex port-forward deploy/reflex 9091`;
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return `cannot resolve the host of ${where}`;
   if (/Unexpected server response: 404/.test(err.message)) return `${where} answered 404: the daemon serves no traces there (traces.enabled false, or not the metrics address?)`;
-  return `cannot connect to ${where}: ${errorMessage(err)}; is the daemon running with traces enabled? (e.g. kubectl port-forward deploy/reflex 9090)`;
+  return `cannot connect to ${where}: ${errorMessage(err)}; is the daemon running with traces enabled? (e.g. kubectl port-forward deploy/reflex 9091)`;
 }
 
-function stream(url: URL, rules: string[], print: (t: DecisionTrace, raw: string) => void, io: CommandIO, signal: AbortSignal): Promise<number> {
+/**
+ * The `Bearer …` header of the kubeconfig's context (token, token file or exec plugin); undefined
+ * when it has none or, with no kubeconfig or context named, when none is found (a port-forwarded
+ * daemon needs none).
+ */
+async function bearerOf(kubeconfig: string | undefined, context: string | undefined): Promise<string | undefined> {
+  let config;
+  try {
+    config = loadConfig({ kubeconfig, context });
+  } catch (err) {
+    if (kubeconfig !== undefined || context !== undefined) throw err;
+    return undefined;
+  }
+  const header = (await createAuthenticator(config).headers()).authorization;
+  return typeof header === 'string' && /^Bearer\s/i.test(header) ? header : undefined;
+}
+
+const isLoopback = (host: string) => host === 'localhost' || host === '[::1]' || /^127\./.test(host);
+
+function stream(url: URL, rules: string[], authorization: string | undefined, print: (t: DecisionTrace, raw: string) => void, io: CommandIO, signal: AbortSignal): Promise<number> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, authorization ? { headers: { authorization } } : {});
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => {
+        if (settled) return;
+        io.err(`reflex tail: ${url.origin}${url.pathname} refused the connection: ${res.statusCode}${body.trim() ? ` ${body.trim().slice(0, 200)}` : ''}`);
+        finish(1);
+      });
+    });
     let opened = false;
     let settled = false;
     const finish = (code: number) => {

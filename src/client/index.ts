@@ -2,6 +2,7 @@
 export type * from './types.js';
 export { createClient, type ClientOptions, DEFAULT_QPS, DEFAULT_BURST, DEFAULT_TIMEOUT_MS } from './create-client.js';
 export { DynamicClient, PARTIAL_METADATA_ACCEPT, PARTIAL_METADATA_LIST_ACCEPT } from './client.js';
+export { createAuthenticator, type Authenticator } from './auth.js';
 export { loadConfig, loadKubeconfig, inClusterConfig, SERVICE_ACCOUNT_DIR, type LoadConfigOptions } from './load-config.js';
 export { kubeconfigFiles, mergeKubeconfigs, resolveContext, type MergedKubeconfig, type KubeconfigLocation } from './kubeconfig.js';
 export type { ConnectionConfig, AuthConfig, ExecConfig, TLSConfig, Impersonation } from './config.js';

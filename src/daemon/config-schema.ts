@@ -77,12 +77,25 @@ export interface DaemonConfig {
     /** This replica's holderIdentity. Default `HOSTNAME_PID-RANDOM`. */
     identity: string;
   };
-  /** Prometheus metrics and the trace WebSocket. Default address `:9090`. */
+  /** Prometheus metrics. Default address `:9090`. */
   metrics: { address: string };
   /** /healthz and /readyz. Default address `:8081`; the same address as metrics serves everything on one listener. */
   health: { address: string };
-  /** The `/traces` WebSocket on the metrics address. Default enabled. */
-  traces: { enabled: boolean };
+  /** The `/traces` WebSocket (docs/security.md). */
+  traces: {
+    /** Default true. */
+    enabled: boolean;
+    /**
+     * HOST:PORT of its own listener. Default `127.0.0.1:9091`: reachable only from inside the Pod
+     * (`kubectl port-forward`). On any other host every subscriber must present a bearer token
+     * that passes TokenReview and SubjectAccessReview (`get` on the non-resource URL `/traces`).
+     */
+    address: string;
+    /** Subscribers at once. Default 10. */
+    maxClients: number;
+    /** Origins (`https://host`) a browser may open it from. Default none. */
+    allowedOrigins: string[];
+  };
   /** Default level `info`, format `auto`. */
   log: { level: LogLevel; format: LogFormat };
   /** Seconds in-flight work may take after SIGTERM before the daemon stops anyway. Default 25. */
@@ -140,7 +153,7 @@ export const DAEMON_CONFIG_SCHEMA = obj({
   }),
   metrics: obj({ address }),
   health: obj({ address }),
-  traces: obj({ enabled: { type: 'boolean' } }),
+  traces: obj({ enabled: { type: 'boolean' }, address, maxClients: posInt, allowedOrigins: { type: 'array', items: nonEmpty } }),
   log: obj({ level: { enum: ['debug', 'info', 'warn', 'error'] }, format: { enum: ['auto', 'json', 'text'] } }),
   shutdown: obj({ gracePeriodSeconds: { type: 'number', minimum: 0 } }),
 });
@@ -169,7 +182,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = {}): DaemonConfig {
     },
     metrics: { address: ':9090' },
     health: { address: ':8081' },
-    traces: { enabled: true },
+    traces: { enabled: true, address: '127.0.0.1:9091', maxClients: 10, allowedOrigins: [] },
     log: { level: 'info', format: 'auto' },
     shutdown: { gracePeriodSeconds: 25 },
   };

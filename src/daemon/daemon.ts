@@ -18,6 +18,7 @@ import { LeaderElector } from './leader-election.js';
 import { DaemonMetrics } from './metrics.js';
 import { OpsServer } from './ops-server.js';
 import { TraceHub } from './trace-hub.js';
+import { kubeTraceAuthenticator } from './trace-auth.js';
 import { RuleSources } from './rule-sources.js';
 
 export interface DaemonOptions {
@@ -129,6 +130,10 @@ export class Daemon {
       metricsAddress: config.metrics.address,
       healthAddress: config.health.address,
       tracesEnabled: config.traces.enabled,
+      tracesAddress: config.traces.address,
+      authenticateTraces: kubeTraceAuthenticator(client, this.clock),
+      tracesAllowedOrigins: config.traces.allowedOrigins,
+      maxTraceClients: config.traces.maxClients,
       readiness: () => readiness(sources, factory, isLeader, elector !== undefined),
       logger: this.log.child({ component: 'ops' }),
     });

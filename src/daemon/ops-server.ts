@@ -1,13 +1,14 @@
 /**
- * ops-server: the daemon's HTTP endpoints. GET /metrics (Prometheus text) and the /traces
- * WebSocket on the metrics address; GET /healthz and /readyz on the health address. When both
- * addresses are the same, one listener serves all four.
+ * ops-server: the daemon's HTTP endpoints. GET /metrics (Prometheus text) on the metrics address;
+ * GET /healthz and /readyz on the health address; the /traces WebSocket on the traces address
+ * (trace-stream.ts: loopback by default, authenticated otherwise). Roles whose addresses are the
+ * same share one listener.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { errorMessage, type Logger, nullLogger, ReflexError } from '../core/index.js';
 import type { TraceHub } from './trace-hub.js';
+import { isLoopbackHost, TraceStream, type TraceAuthenticator } from './trace-stream.js';
 
 export { TraceHub } from './trace-hub.js';
 
@@ -28,10 +29,21 @@ export interface Liveness {
 }
 
 export interface OpsServerOptions {
-  /** HOST:PORT of /metrics and /traces; `:9090` listens on all interfaces, port 0 picks a free port. */
+  /** HOST:PORT of /metrics; `:9090` listens on all interfaces, port 0 picks a free port. */
   metricsAddress: string;
   /** HOST:PORT of /healthz and /readyz. Default: the metrics address. */
   healthAddress?: string;
+  /**
+   * HOST:PORT of /traces. Default: the metrics address. On a host other than a loopback one,
+   * every subscriber must authenticate (`authenticateTraces`).
+   */
+  tracesAddress?: string;
+  /** Checks the bearer token of a trace subscriber on a non-loopback listener (TokenReview + SubjectAccessReview). */
+  authenticateTraces?: TraceAuthenticator;
+  /** Origins allowed to open /traces (command-line clients send none). Default none. */
+  tracesAllowedOrigins?: string[];
+  /** Trace subscribers at once. Default 10. */
+  maxTraceClients?: number;
   /** The exposition: DaemonMetrics fits. */
   metrics: { metrics(): Promise<string>; contentType: string };
   readiness: () => Readiness;
@@ -41,7 +53,7 @@ export interface OpsServerOptions {
   /** Default true; false turns /traces off (404) even with a hub. */
   tracesEnabled?: boolean;
   logger?: Logger;
-  /** A trace subscriber whose socket buffers more than this many bytes misses traces until it catches up. Default 1 MiB. */
+  /** A trace subscriber whose socket holds more than this many unsent bytes is dropped. Default 256 KiB. */
   maxBufferedBytes?: number;
 }
 
@@ -52,7 +64,7 @@ export class OpsServerError extends ReflexError {
   }
 }
 
-type Role = 'metrics' | 'health';
+type Role = 'metrics' | 'health' | 'traces';
 
 /** Splits `HOST:PORT`; an empty host means all interfaces. */
 export function parseListenAddress(address: string): { host?: string; port: number } {
@@ -65,7 +77,7 @@ export function parseListenAddress(address: string): { host?: string; port: numb
 /** OpsServer: start once, close once. */
 export class OpsServer {
   private readonly listeners = new Map<string, { address: string; server: Server; roles: Set<Role>; sockets: Set<Socket> }>();
-  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly stream: TraceStream | undefined;
   private readonly logger: Logger;
   private closed = false;
   private readonly traces: TraceHub | undefined;
@@ -73,10 +85,24 @@ export class OpsServer {
   constructor(private readonly options: OpsServerOptions) {
     this.logger = (options.logger ?? nullLogger).child({ component: 'ops-server' });
     this.traces = options.tracesEnabled === false ? undefined : options.traces;
-    const health = options.healthAddress ?? options.metricsAddress;
-    for (const [address, role] of [[options.metricsAddress, 'metrics'], [health, 'health']] as [string, Role][]) {
-      // Port 0 asks for a free port, so an explicit `HOST:0` for each role gets two listeners.
-      const split = options.healthAddress !== undefined && parseListenAddress(address).port === 0;
+    this.stream = this.traces
+      ? new TraceStream({
+          hub: this.traces,
+          logger: this.logger,
+          authenticate: options.authenticateTraces,
+          allowedOrigins: options.tracesAllowedOrigins,
+          maxClients: options.maxTraceClients,
+          maxBufferedBytes: options.maxBufferedBytes,
+        })
+      : undefined;
+    const roles: [string, Role, boolean][] = [
+      [options.metricsAddress, 'metrics', false],
+      [options.healthAddress ?? options.metricsAddress, 'health', options.healthAddress !== undefined],
+    ];
+    if (this.traces) roles.push([options.tracesAddress ?? options.metricsAddress, 'traces', options.tracesAddress !== undefined]);
+    for (const [address, role, explicit] of roles) {
+      // Port 0 asks for a free port, so an explicit `HOST:0` for a role gets a listener of its own.
+      const split = explicit && parseListenAddress(address).port === 0;
       const key = split ? `${address}#${role}` : address;
       const entry = this.listeners.get(key);
       if (entry) entry.roles.add(role);
@@ -116,7 +142,7 @@ export class OpsServer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');
+    this.stream?.close();
     await Promise.all(
       [...this.listeners.values()].map(
         ({ server, sockets }) =>
@@ -130,12 +156,11 @@ export class OpsServer {
           }),
       ),
     );
-    for (const ws of this.wss.clients) ws.terminate();
-    this.wss.close();
+    this.stream?.terminate();
   }
 
   private pathsOf(roles: Set<Role>): string[] {
-    return [...(roles.has('metrics') ? ['/metrics', ...(this.traces ? ['/traces'] : [])] : []), ...(roles.has('health') ? ['/healthz', '/readyz'] : [])];
+    return [...(roles.has('metrics') ? ['/metrics'] : []), ...(roles.has('traces') ? ['/traces'] : []), ...(roles.has('health') ? ['/healthz', '/readyz'] : [])];
   }
 
   private listener(address: string, roles: Set<Role>) {
@@ -145,7 +170,8 @@ export class OpsServer {
       sockets.add(s);
       s.once('close', () => sockets.delete(s));
     });
-    server.on('upgrade', (req, socket, head) => this.upgrade(roles, req, socket as Socket, head));
+    const local = isLoopbackHost(parseListenAddress(address).host);
+    server.on('upgrade', (req, socket, head) => this.upgrade(roles, local, req, socket as Socket, head));
     return { address, server, roles, sockets };
   }
 
@@ -182,39 +208,17 @@ export class OpsServer {
     text(res, r.ready ? 200 : 503, `${lines.join('\n')}\n`);
   }
 
-  private upgrade(roles: Set<Role>, req: IncomingMessage, socket: Socket, head: Buffer): void {
+  private upgrade(roles: Set<Role>, local: boolean, req: IncomingMessage, socket: Socket, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const hub = this.traces;
-    if (url.pathname !== '/traces' || !roles.has('metrics') || !hub || this.closed) {
+    if (url.pathname !== '/traces' || !roles.has('traces') || !this.stream || this.closed) {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.serveTraces(ws, hub, url.searchParams.getAll('rule')));
-  }
-
-  /** Sends each trace (JSON, one per message) of the wanted rules; a slow client misses traces rather than growing memory. */
-  private serveTraces(ws: WebSocket, hub: TraceHub, rules: string[]): void {
-    const limit = this.options.maxBufferedBytes ?? 1 << 20;
-    let dropped = 0;
-    const unsubscribe = hub.subscribe((trace) => {
-      if (rules.length > 0 && !rules.includes(trace.rule)) return;
-      if (ws.bufferedAmount > limit) {
-        dropped++;
-        return;
-      }
-      ws.send(JSON.stringify(trace));
-    });
-    this.logger.debug('trace subscriber connected', { rules, subscribers: hub.subscribers });
-    ws.on('message', () => {}); // subscribers only listen; what they send is ignored
-    ws.on('error', () => ws.terminate());
-    ws.once('close', () => {
-      unsubscribe();
-      this.logger.debug('trace subscriber left', { dropped });
-    });
+    this.stream.upgrade(req, socket, head, local);
   }
 }
 
-const ROUTES: Record<string, Role> = { '/metrics': 'metrics', '/traces': 'metrics', '/healthz': 'health', '/readyz': 'health' };
+const ROUTES: Record<string, Role> = { '/metrics': 'metrics', '/traces': 'traces', '/healthz': 'health', '/readyz': 'health' };
 
 function text(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers });

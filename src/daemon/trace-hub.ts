@@ -42,8 +42,11 @@ export interface DecisionTrace {
   durationMs: number;
 }
 
-/** Receives published traces (already redacted). Must not throw; a throw is swallowed. */
-export type TraceListener = (trace: DecisionTrace) => void;
+/**
+ * Receives published traces (already redacted) and a function giving their JSON text, built once
+ * per trace however many listeners ask. Must not throw; a throw is swallowed.
+ */
+export type TraceListener = (trace: DecisionTrace, json: () => string) => void;
 
 /** TraceHub: publish/subscribe of decision traces, synchronous and in-process. */
 export class TraceHub {
@@ -62,9 +65,11 @@ export class TraceHub {
   publish(trace: DecisionTrace): void {
     if (this.listeners.size === 0) return;
     const safe = redact(trace) as DecisionTrace;
-    for (const listener of this.listeners) {
+    let text: string | undefined;
+    const json = () => (text ??= JSON.stringify(safe));
+    for (const listener of [...this.listeners]) {
       try {
-        listener(safe);
+        listener(safe, json);
       } catch {
         // A listener's failure is its own; the daemon's decisions go on.
       }

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { formatTrace, runTail } from '../../src/cli/tail.js';
 import { main } from '../../src/cli/main.js';
@@ -94,7 +97,39 @@ describe('reflex tail', () => {
     const r = recorder();
     const code = await runTail(['--url', `ws://127.0.0.1:${port}/traces`], r.io, { signal: new AbortController().signal });
     expect(code).to.equal(1);
-    expect(r.err).to.deep.equal([`reflex tail: nothing is listening at ws://127.0.0.1:${port}/traces; is the daemon running (with traces enabled)? e.g. kubectl -n reflex port-forward deploy/reflex 9090`]);
+    expect(r.err).to.deep.equal([`reflex tail: nothing is listening at ws://127.0.0.1:${port}/traces; is the daemon running (with traces enabled)? e.g. kubectl -n reflex port-forward deploy/reflex 9091`]);
+  });
+
+  it('sends the bearer token of the kubeconfig to an exposed daemon, which refuses the upgrade without it', async () => {
+    const exposed = new OpsServer({
+      metricsAddress: '127.0.0.1:0',
+      tracesAddress: '0.0.0.0:0',
+      metrics: new DaemonMetrics({ processMetrics: false }),
+      readiness: () => ({ ready: true }),
+      traces: hub,
+      authenticateTraces: async (token) => (token === 'tail-token' ? { allowed: true, user: 'u' } : { allowed: false, status: 401, reason: 'the token is not valid' }),
+    });
+    await exposed.start();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'reflex-tail-'));
+      const kubeconfig = join(dir, 'config');
+      writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: tail-token}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+      const traces = `ws://127.0.0.1:${exposed.port('traces')}/traces`;
+      const refused = recorder();
+      const empty = join(dir, 'empty');
+      writeFileSync(empty, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+      expect(await runTail(['--url', traces, '--kubeconfig', empty], refused.io, { signal: new AbortController().signal })).to.equal(1);
+      expect(refused.err.join('\n')).to.match(/refused the connection: 401 a bearer token is required/);
+      const r = recorder();
+      const stop = new AbortController();
+      const code = runTail(['--url', traces, '--kubeconfig', kubeconfig], r.io, { signal: stop.signal });
+      await until(() => hub.active);
+      stop.abort();
+      expect(await code).to.equal(0);
+      expect(r.err.join('\n')).to.match(/warning: your token goes unencrypted|connected to/);
+    } finally {
+      await exposed.close();
+    }
   });
 
   it('rejects bad options with exit code 2', async () => {

@@ -195,7 +195,7 @@ spec:
     const d = await start(['--config', testConfig(fx.ns), '--log-level', 'debug']);
     kubectlApply(fx, ruleConfigMap(fx.ns, 'rules-stamp', stampRule(fx.ns, 'v1')));
     await d.waitForLog((l) => l.message === 'rule active' && l.rule === 'stamp', 10_000, 'the rule to be active');
-    const tail = spawn(process.execPath, [join(repoRoot, 'bin', 'reflex.js'), 'tail', '--url', `ws://127.0.0.1:${d.metricsPort}/traces`, '--rule', 'stamp', '--output', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const tail = spawn(process.execPath, [join(repoRoot, 'bin', 'reflex.js'), 'tail', '--url', `ws://127.0.0.1:${d.tracesPort}/traces`, '--rule', 'stamp', '--output', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       let out = '';
       let err = '';

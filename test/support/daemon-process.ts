@@ -44,6 +44,8 @@ export class DaemonProcess {
     readonly child: ChildProcess,
     readonly metricsPort: number,
     readonly healthPort: number,
+    /** Where /traces listens (on 127.0.0.1, the daemon's default host). */
+    readonly tracesPort: number,
   ) {
     let buf = '';
     child.stdout?.on('data', (d: Buffer) => {
@@ -67,6 +69,7 @@ export class DaemonProcess {
   static async start(options: DaemonStartOptions): Promise<DaemonProcess> {
     const metricsPort = await freePort();
     const healthPort = await freePort();
+    const tracesPort = await freePort();
     const child = spawn(
       process.execPath,
       [
@@ -82,9 +85,9 @@ export class DaemonProcess {
         'json',
         ...(options.args ?? []),
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, REFLEX_TRACES_ADDRESS: `127.0.0.1:${tracesPort}`, ...options.env } },
     );
-    const d = new DaemonProcess(child, metricsPort, healthPort);
+    const d = new DaemonProcess(child, metricsPort, healthPort, tracesPort);
     if (options.waitReady !== false) await d.waitReady(options.readyTimeoutMs ?? 30_000);
     return d;
   }
