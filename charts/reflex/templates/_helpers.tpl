@@ -105,6 +105,7 @@ namespace; the daemon finishes running work 5 s before the pod's grace period en
     "retryPeriod" .Values.leaderElection.retryPeriod)
   "metrics" (dict "address" (printf ":%v" .Values.metrics.port))
   "health" (dict "address" (printf ":%v" .Values.health.port))
+  "traces" (dict "address" (ternary (printf ":%v" .Values.traces.port) (printf "127.0.0.1:%v" .Values.traces.port) .Values.traces.expose))
   "log" (dict "level" .Values.log.level "format" .Values.log.format)
   "shutdown" (dict "gracePeriodSeconds" (max 1 $grace))
 }}
