@@ -117,6 +117,31 @@ spec:
     await fx.admin.eventually(async () => (await labelOf('bad')) === 'valid', 20_000, 'the patch to succeed once the object is fixed');
   });
 
+  it('fails an action on a kind the server does not serve as terminal, after one discovery refresh, and reports it once', async () => {
+    await fx.admin.ok('POST', cmPath(), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'wants-widget' } });
+    running = await startController(
+      fx,
+      `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: make-widget }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}] }
+  when: "metadata.name = 'wants-widget'"
+  actions:
+    - apply:
+        object: { apiVersion: nothing.example.com/v1, kind: Widget, metadata: { name: w, namespace: "{{ metadata.namespace }}" } }
+`,
+    );
+    const [warning] = await fx.admin.eventually(async () => {
+      const found = await events('ReflexActionFailed');
+      return found.length > 0 ? found : undefined;
+    }, 20_000, 'a ReflexActionFailed Warning Event');
+    expect(warning.note).to.match(/does not serve kind Widget in nothing\.example\.com\/v1/).and.to.not.contain('\n');
+    expect(metricValue(await running.metrics.metrics(), 'reflex_rule_failures_total', 'rule="make-widget",outcome="terminal",reason="KindNotServed"')).to.equal(1);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(running.traces.filter((t) => t.object.name === 'wants-widget').length, 'evaluated once, not retried').to.equal(1);
+  });
+
   it('retries a 403 (the no-grants user) no more than once per slowest backoff step, reports it once, and acts once RBAC allows it', async () => {
     const user = 'reflex-nogrants';
     const role = (name: string, rules: unknown[]) => fx.admin.ok('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${fx.ns}/roles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name }, rules });
