@@ -13,6 +13,9 @@ import { useColor, type CommandIO } from './io.js';
 /** Where a daemon started with the default traces address serves its traces (through a port-forward). */
 export const DEFAULT_TAIL_URL = 'ws://127.0.0.1:9091/traces';
 
+/** The longest tail line in text mode unless `--wide`, in visible characters. */
+export const TAIL_WIDTH = 159;
+
 export const TAIL_SPEC: CommandSpec = {
   name: 'tail',
   summary: 'stream decision traces from a running daemon',
@@ -22,6 +25,7 @@ export const TAIL_SPEC: CommandSpec = {
     { name: 'rule', value: 'NAME', multiple: true, help: 'only traces of this rule' },
     { ...KUBECONFIG, help: 'kubeconfig whose bearer token is sent (default: $KUBECONFIG, ~/.kube/config; none found, none sent)' },
     CONTEXT,
+    { name: 'wide', type: 'boolean', help: `whole lines; by default a text line stops at ${TAIL_WIDTH} characters` },
     output(['text', 'json']),
     HELP,
   ],
@@ -54,7 +58,8 @@ export async function runTail(args: string[], io: CommandIO, options: TailOption
       io.err(`reflex tail: warning: your token goes unencrypted to ${url.host}; prefer kubectl port-forward and the default URL`);
     }
     const color = useColor(io);
-    return stream(url, rules, authorization, (trace, raw) => io.out(values.output === 'json' ? raw : formatTrace(trace, { color })), io, options.signal ?? processSignal());
+    const width = values.wide === true ? undefined : TAIL_WIDTH;
+    return stream(url, rules, authorization, (trace, raw) => io.out(values.output === 'json' ? raw : formatTrace(trace, { color, width })), io, options.signal ?? processSignal());
   }).run(args, io);
 }
 
@@ -155,20 +160,31 @@ function decision(t: TailTrace): { text: string; tone: keyof typeof PAINT } {
   return t.condition ? { text: 'match', tone: 'green' } : { text: 'no match', tone: 'dim' };
 }
 
-/** One readable line: `TIME RULE EVENT KIND NS/NAME decision → actions (DURATION)`; coloured when asked. */
-export function formatTrace(t: TailTrace, options: { color?: boolean } = {}): string {
+/** An action's error in a tail line: from an API error only its reason and the server's message. */
+export function shortError(error: string): string {
+  const m = /\b([A-Z][A-Za-z]+ \(\d{3}\): .*)$/.exec(error);
+  return m ? m[1] : error;
+}
+
+/**
+ * One readable line: `TIME RULE EVENT KIND NS/NAME decision → actions (DURATION)`; coloured when
+ * asked; at most `width` visible characters (the end of the actions cut with `…`).
+ */
+export function formatTrace(t: TailTrace, options: { color?: boolean; width?: number } = {}): string {
   const paint = (tone: keyof typeof PAINT, s: string) => (options.color ? `${PAINT[tone]}${s}${PAINT.reset}` : s);
   const o = t.object ?? { apiVersion: '?', kind: '?', name: '?' };
   const time = t.time?.slice(11, 23) ?? '';
   const target = `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
   const d = decision(t);
-  const executed = (t.executed ?? []).map((a) => {
-    const text = `${a.action} ${a.outcome}${a.durationMs !== undefined ? ` ${a.durationMs}ms` : ''}${a.error ? ` (${a.error})` : ''}`;
-    return a.outcome === 'failed' ? paint('red', text) : text;
-  });
+  const failed = (t.executed ?? []).some((a) => a.outcome === 'failed');
+  const executed = (t.executed ?? []).map((a) => `${a.action} ${a.outcome}${a.durationMs !== undefined ? ` ${a.durationMs}ms` : ''}${a.error ? ` (${shortError(a.error)})` : ''}`);
   const planned = t.planned?.length ?? 0;
   const actions = executed.length > 0 ? executed.join(', ') : planned > 0 ? `${planned} planned` : 'no actions';
-  return `${paint('dim', time)} ${t.rule} ${t.event} ${target}: ${paint(d.tone, d.text)} → ${actions} (${t.durationMs}ms)`;
+  const head = `${time} ${t.rule} ${t.event} ${target}: `;
+  let rest = ` → ${actions} (${t.durationMs}ms)`;
+  const room = options.width === undefined ? Infinity : options.width - head.length - d.text.length;
+  if (rest.length > room) rest = `${rest.slice(0, Math.max(0, room - 1))}…`;
+  return `${paint('dim', time)}${head.slice(time.length)}${paint(d.tone, d.text)}${failed ? paint('red', rest) : rest}`;
 }
 
 /** Aborts on the first SIGINT or SIGTERM. */

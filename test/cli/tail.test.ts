@@ -152,6 +152,15 @@ describe('reflex tail', () => {
       .to.equal('12:00:01.234 r update Job ci/build-1: match → patch failed 3ms (Forbidden) (15ms)');
   });
 
+  it('keeps of an API error its reason and message, and cuts a line at the width', () => {
+    const error = 'patch of Deployment shop/api for rule "r" failed: PATCH: patch deployments.apps "api" in namespace "shop" on https://10.0.0.1:6443: Invalid (422): spec.replicas: Invalid value: -1';
+    const t = trace('r', { executed: [{ action: 'patch', outcome: 'failed', durationMs: 3, error }] });
+    expect(formatTrace(t)).to.equal('12:00:01.234 r update Job ci/build-1: match → patch failed 3ms (Invalid (422): spec.replicas: Invalid value: -1) (15ms)');
+    const cut = formatTrace(t, { width: 60 });
+    expect(cut).to.equal('12:00:01.234 r update Job ci/build-1: match → patch failed …');
+    expect(cut).to.have.length(60);
+  });
+
   it('says why an update was filtered out, and why planned actions were skipped', () => {
     expect(formatTrace({ ...trace('r', { condition: false, executed: [], planned: [] }), filtered: 'changes unchanged' }))
       .to.equal('12:00:01.234 r update Job ci/build-1: filtered: changes unchanged → no actions (15ms)');
@@ -161,7 +170,7 @@ describe('reflex tail', () => {
 
   it('colours the decision and failures on a terminal, and not when NO_COLOR is set', async () => {
     const line = formatTrace(trace('r', { executed: [{ action: 'patch', outcome: 'failed', durationMs: 3, error: 'Forbidden' }] }), { color: true });
-    expect(line).to.equal('\x1b[2m12:00:01.234\x1b[0m r update Job ci/build-1: \x1b[32mmatch\x1b[0m → \x1b[31mpatch failed 3ms (Forbidden)\x1b[0m (15ms)');
+    expect(line).to.equal('\x1b[2m12:00:01.234\x1b[0m r update Job ci/build-1: \x1b[32mmatch\x1b[0m\x1b[31m → patch failed 3ms (Forbidden) (15ms)\x1b[0m');
     const { useColor } = await import('../../src/cli/io.js');
     const tty = { out: () => undefined, err: () => undefined, isTTY: true };
     expect([useColor(tty, {}), useColor(tty, { NO_COLOR: '1' }), useColor({ ...tty, isTTY: false }, {})]).to.deep.equal([true, false, false]);
