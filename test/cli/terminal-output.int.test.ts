@@ -77,7 +77,7 @@ describe('terminal output of the daemon and reflex tail', function () {
   it('reports a failed action in one line under 160 characters, and reflex tail shows it too', async () => {
     writeFileSync(join(dir, 'bad.yaml'), rule(fx.ns, 'bad-replicas', '{spec: {replicas: -1}}'));
     daemon = await DaemonProcess.start({ kubeconfig: fx.cp.kubeconfig, args: ['--config', testConfig(fx.ns), '--rules', dir, '--log-format', 'text'] });
-    const tail = spawn(process.execPath, [join(repoRoot, 'bin', 'reflex.js'), 'tail', '--url', `ws://127.0.0.1:${daemon.metricsPort}/traces`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const tail = spawn(process.execPath, [join(repoRoot, 'bin', 'reflex.js'), 'tail', '--url', `ws://127.0.0.1:${daemon.tracesPort}/traces`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let tailOut = '';
     let tailErr = '';
     tail.stdout.on('data', (d: Buffer) => (tailOut += d.toString()));
@@ -91,7 +91,7 @@ describe('terminal output of the daemon and reflex tail', function () {
       const traced = await until(() => tailOut.split('\n').find((l) => l.includes('bad-replicas') && l.includes('patch failed')), 20_000, 'the failed patch in tail');
       expect(traced).to.match(new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} bad-replicas (create|sync) Deployment ${fx.ns}/api: match → patch failed \\d+ms \\(Invalid \\(422\\): `));
       for (const l of [...textLines(daemon), ...tailOut.split('\n'), ...tailErr.split('\n')]) expect(l.length, l).to.be.lessThan(160);
-      expect(tailErr.split('\n')[0]).to.equal(`reflex tail: connected to ws://127.0.0.1:${daemon.metricsPort}/traces`);
+      expect(tailErr.split('\n')[0]).to.equal(`reflex tail: connected to ws://127.0.0.1:${daemon.tracesPort}/traces`);
     } finally {
       tail.kill('SIGINT');
       await new Promise((r) => tail.once('exit', r));
