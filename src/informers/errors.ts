@@ -61,6 +61,16 @@ export class NoResourceVersionError extends ReflexError {
   }
 }
 
+/** A streaming list's stream ended before the bookmark that closes its initial events; the listing starts over. */
+export class StreamingListEndedError extends ReflexError {
+  constructor(
+    readonly resource: string,
+    readonly events: number,
+  ) {
+    super(`streaming list of ${resource} ended after ${events} events, before its initial-events-end bookmark; listing again`, { code: 'ERR_STREAMING_LIST_ENDED' });
+  }
+}
+
 /** Opening or reading the watch failed; it is re-opened with backoff. */
 export class WatchFailedError extends ReflexError {
   constructor(readonly resource: string, cause: unknown) {

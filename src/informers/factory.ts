@@ -3,6 +3,7 @@ import { nullLogger, type KubeObject, type Logger } from '../core/index.js';
 import type { KubeClient } from '../client/index.js';
 import { listWatcherFor, type InformerTarget } from './list-watcher.js';
 import { SharedInformer, type SharedInformerOptions } from './shared-informer.js';
+import { StreamingListSupport } from './streaming-list-support.js';
 
 export type SharedInformerFactoryOptions = Omit<SharedInformerOptions, 'logger'> & {
   /** Default `nullLogger`. */
@@ -42,11 +43,18 @@ export class SharedInformerFactory {
   private readonly entries = new Map<string, Entry>();
   private readonly runs = new Set<Promise<void>>();
   private controller: AbortController | undefined;
+  /** One server: whether it serves streaming lists is found out once, for all informers. */
+  private readonly streamingListSupport: StreamingListSupport;
 
   constructor(
     private readonly client: KubeClient,
     private readonly options: SharedInformerFactoryOptions = {},
-  ) {}
+  ) {
+    const logger = options.logger ?? nullLogger;
+    this.streamingListSupport =
+      options.streamingListSupport ??
+      new StreamingListSupport((error) => logger.info('the API server does not serve streaming lists; informers list with LIST', { server: client.server, error: error.message }));
+  }
 
   /**
    * The informer for `target`, created on first use (and started if the factory runs), kept until
@@ -113,6 +121,7 @@ export class SharedInformerFactory {
     if (!entry) {
       const informer = new SharedInformer(listWatcherFor(this.client, target), {
         ...this.options,
+        streamingListSupport: this.streamingListSupport,
         ...(target.keepManagedFields ? { transform: keepAll } : {}),
         ...options,
         logger: options.logger ?? this.options.logger ?? nullLogger,

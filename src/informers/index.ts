@@ -2,6 +2,7 @@
 export { watcher, watcherSteps, watcherContext, step, type WatcherEvent, type WatcherConfig, type WatcherState, type WatcherContext, type StepResult } from './watcher.js';
 export { Pager, type PagerOptions } from './pager.js';
 export { Watchdog } from './watchdog.js';
+export { StreamingListSupport, isStreamingListRefused, DEFAULT_STREAMING_LIST, INITIAL_EVENTS_END_ANNOTATION } from './streaming-list-support.js';
 export { withBackoff, reflectorBackoff, type WatcherBackoffOptions } from './backoff.js';
 export { reflect, type ReflectorEvent } from './reflector.js';
 export {
@@ -38,6 +39,7 @@ export {
   WatchClosedEarlyError,
   ListFailedError,
   NoResourceVersionError,
+  StreamingListEndedError,
   WatchFailedError,
   isResourceExpired,
 } from './errors.js';

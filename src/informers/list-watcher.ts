@@ -15,9 +15,15 @@ export interface ListPageOptions {
 }
 
 export interface WatchFromOptions {
+  /** Where the watch starts; with `sendInitialEvents`, "" is the latest state and "0" any cached state. */
   resourceVersion: string;
   allowWatchBookmarks: boolean;
   timeoutSeconds: number;
+  /**
+   * A streaming list (WatchList): the state at `resourceVersion` as ADDED events, then a BOOKMARK
+   * annotated `k8s.io/initial-events-end`, then the changes. Sent with `resourceVersionMatch=NotOlderThan`.
+   */
+  sendInitialEvents?: boolean;
   signal?: AbortSignal;
 }
 
@@ -74,6 +80,7 @@ export function listWatcherFor<T extends KubeObject = KubeObject>(client: KubeCl
         resourceVersion: o.resourceVersion,
         allowWatchBookmarks: o.allowWatchBookmarks,
         timeoutSeconds: o.timeoutSeconds,
+        ...(o.sendInitialEvents ? { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan' as const } : {}),
         signal: o.signal,
       }),
   };

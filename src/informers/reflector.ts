@@ -6,7 +6,7 @@ import type { WatcherEvent } from './watcher.js';
 /** What a reflector yields: store changes, list completions, and the watcher's own notices. */
 export type ReflectorEvent<T extends KubeObject = KubeObject> =
   | StoreChange<T>
-  | { type: 'listed'; resourceVersion: string; objects: number }
+  | { type: 'listed'; resourceVersion: string; objects: number; streamed: boolean }
   | { type: 'watchStarted'; resourceVersion: string }
   | { type: 'error'; error: Error };
 
@@ -41,7 +41,7 @@ function reflectOne<T extends KubeObject>(writer: Writer<T>, ev: WatcherEvent<T>
     case 'InitDone': {
       const objects = listing.length;
       for (const c of writer.replace(listing.splice(0), ev.resourceVersion)) out.push(c);
-      out.push({ type: 'listed', resourceVersion: ev.resourceVersion, objects });
+      out.push({ type: 'listed', resourceVersion: ev.resourceVersion, objects, streamed: !!ev.streamed });
       return;
     }
     case 'Apply': {

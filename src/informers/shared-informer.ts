@@ -4,6 +4,7 @@ import { reflectorBackoff, withBackoff } from './backoff.js';
 import { createLister, type Lister } from './lister.js';
 import type { ListerWatcher } from './list-watcher.js';
 import { reflect, type ReflectorEvent } from './reflector.js';
+import { StreamingListSupport } from './streaming-list-support.js';
 import { createStore, type StoreChange, type Store, type StoreOptions, type Writer } from './store.js';
 import { watcherSteps, type WatcherConfig } from './watcher.js';
 
@@ -39,6 +40,8 @@ export interface SharedInformerOptions<T extends KubeObject = KubeObject> extend
 export interface InformerStats {
   /** Completed lists (the first one included). */
   lists: number;
+  /** Of these, the ones that came as streaming lists. */
+  streamedLists: number;
   /** Watches opened. */
   watches: number;
   errors: number;
@@ -64,7 +67,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private readonly syncWaiters = new Set<() => void>();
   private synced = false;
   private running: Promise<void> | undefined;
-  private readonly counters: InformerStats = { lists: 0, watches: 0, errors: 0 };
+  private readonly counters: InformerStats = { lists: 0, streamedLists: 0, watches: 0, errors: 0 };
+  private readonly streamingListSupport: StreamingListSupport;
 
   constructor(
     private readonly lw: ListerWatcher<T>,
@@ -75,6 +79,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     this.clock = options.clock ?? realClock;
     this.backoff = options.backoff ?? reflectorBackoff();
     this.logger = (options.logger ?? nullLogger).child({ informer: lw.description });
+    this.streamingListSupport =
+      options.streamingListSupport ?? new StreamingListSupport((error) => this.logger.info('the API server does not serve streaming lists; listing with LIST', { error: error.message }));
   }
 
   /** What this informer watches, for logs. */
@@ -162,7 +168,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private async pipeline(signal: AbortSignal): Promise<void> {
     const events = withBackoff(
       // Listed objects are staged (transformed, indexed) as they are decoded, so a large listing is not held as it came.
-      watcherSteps(this.lw, { ...this.options, onListItem: (o) => this.writer.stage(o as T) }, signal),
+      watcherSteps(this.lw, { ...this.options, streamingListSupport: this.streamingListSupport, onListItem: (o) => this.writer.stage(o as T) }, signal),
       {
         backoff: this.backoff,
         resetAfterMs: this.options.backoffResetAfterMs,
@@ -178,7 +184,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     switch (ev.type) {
       case 'listed':
         this.counters.lists++;
-        this.logger.debug('informer listed', { objects: ev.objects, resourceVersion: ev.resourceVersion });
+        if (ev.streamed) this.counters.streamedLists++;
+        this.logger.debug('informer listed', { objects: ev.objects, resourceVersion: ev.resourceVersion, streamed: ev.streamed });
         if (!this.synced) this.markSynced();
         return;
       case 'watchStarted':

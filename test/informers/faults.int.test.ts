@@ -10,7 +10,13 @@ async function serverReady(fx: ClusterFixture): Promise<void> {
   await fx.admin.eventually(async () => (await fx.admin.call('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200, 60_000, 'API server ready');
 }
 
-describe('shared informer faults (control plane)', function () {
+/** The two ways an informer lists: every fault test runs on both. */
+const listPaths = [
+  { path: 'LIST', streamingList: false },
+  { path: 'streaming list', streamingList: true },
+] as const;
+
+for (const { path, streamingList } of listPaths) describe(`shared informer faults, listing by ${path} (control plane)`, function () {
   this.timeout(240_000);
   const fx = useCluster();
   const cleanups: Array<() => Promise<void>> = [];
@@ -22,7 +28,7 @@ describe('shared informer faults (control plane)', function () {
   /** Starts an informer on this test's ConfigMaps with a recording handler. */
   async function start(options: SharedInformerOptions = {}, via?: string) {
     const client: KubeClient = await adminClient(fx, via);
-    const informer = new SharedInformer(listWatcherFor(client, { apiVersion: 'v1', kind: 'ConfigMap', namespace: fx.ns }), options);
+    const informer = new SharedInformer(listWatcherFor(client, { apiVersion: 'v1', kind: 'ConfigMap', namespace: fx.ns }), { streamingList, ...options });
     const model = new HandlerModel();
     informer.addHandler(model.handler);
     const ac = new AbortController();
@@ -33,6 +39,7 @@ describe('shared informer faults (control plane)', function () {
       await client.close();
     });
     expect(await informer.waitForSync(AbortSignal.timeout(60_000))).to.equal(true);
+    expect(informer.stats().streamedLists, `listed by ${path}`).to.equal(streamingList ? 1 : 0);
     return { informer, model };
   }
 
@@ -79,6 +86,7 @@ describe('shared informer faults (control plane)', function () {
 
     await expectConverged(fx, informer, model, fx.ns, 90_000);
     expect(informer.stats().lists).to.equal(listsBefore + 1);
+    expect(informer.stats().streamedLists, `relisted by ${path}`).to.equal(streamingList ? listsBefore + 1 : 0);
     expect(model.since().sort()).to.deep.equal([`add ${fx.ns}/fresh`, `delete ${fx.ns}/gone`, `update ${fx.ns}/change {"v":"1"}`]);
   });
 

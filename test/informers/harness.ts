@@ -38,6 +38,8 @@ export function startInformer(options: SharedInformerOptions = {}, lw = new Memo
     pageSize: 2,
     random: () => 0.5,
     backoff: new ExponentialBackoff({ random: () => 0 }),
+    // The LIST path unless a test asks for streaming lists (test/informers/streaming-list.test.ts).
+    streamingList: false,
     ...options,
   });
   const rec = new Recorder();

@@ -10,6 +10,8 @@ interface Stream {
   queue: WatchEvent[];
   wake?: () => void;
   closed: boolean;
+  /** Ends once its queue is delivered (a cut stream), instead of at once when closed. */
+  endWhenEmpty?: boolean;
 }
 
 export function cm(namespace: string, name: string, data: Record<string, string> = {}, labels?: Record<string, string>): KubeObject {
@@ -30,6 +32,12 @@ export class MemoryListerWatcher implements ListerWatcher {
   listErrors: unknown[] = [];
   /** Errors the next watch calls throw, in order. */
   watchErrors: unknown[] = [];
+  /** When set, streaming lists (sendInitialEvents) are refused with this HTTP status, as a server without WatchList does. */
+  refuseStreamingLists: number | undefined;
+  /** When set, a streaming list sends exactly these events before the changes (instead of the state and its bookmark). */
+  scriptedStreamingList: WatchEvent[] | undefined;
+  /** When set, a streaming list ends after this many initial events, before its closing bookmark. */
+  cutStreamingListsAfter: number | undefined;
   /** When set, open streams deliver nothing (a silent, stalled connection). */
   stalled = false;
   /** When set, list pages after the first wait for it to resolve. */
@@ -160,12 +168,38 @@ export class MemoryListerWatcher implements ListerWatcher {
     this.watchCalls.push(o);
     const err = this.watchErrors.shift();
     if (err) throw err;
+    if (o.sendInitialEvents) {
+      yield* this.streamingList(o);
+      return;
+    }
     const from = Number(o.resourceVersion);
     if (from < this.compactedRv) {
       yield { type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', code: 410, reason: 'Expired', message: 'too old resource version' } };
       return;
     }
     const stream: Stream = { queue: this.history.filter((h) => h.rv > from).map((h) => h.event), closed: false };
+    yield* this.serve(stream, o);
+  }
+
+  /**
+   * A streaming list: the current state as ADDED events (of any requested resourceVersion: the
+   * memory server is never behind), the initial-events-end bookmark, then the changes.
+   */
+  private async *streamingList(o: WatchFromOptions): AsyncIterable<WatchEvent> {
+    if (this.refuseStreamingLists) {
+      const ctx = { verb: 'watch', resource: 'configmaps', server: 'memory' };
+      throw new KubeApiError(ctx, this.refuseStreamingLists, { kind: 'Status', code: this.refuseStreamingLists, reason: 'Invalid', message: 'sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled' });
+    }
+    const initial: WatchEvent[] = [...this.objects.values()].sort((a, b) => (this.key(a) < this.key(b) ? -1 : 1)).map((object) => ({ type: 'ADDED', object }));
+    const end: WatchEvent = { type: 'BOOKMARK', object: { kind: 'ConfigMap', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv), annotations: { 'k8s.io/initial-events-end': 'true' } } } };
+    const cut = this.cutStreamingListsAfter;
+    const queue = this.scriptedStreamingList ? [...this.scriptedStreamingList] : cut === undefined ? [...initial, end] : initial.slice(0, cut);
+    const stream: Stream = { queue, closed: false, endWhenEmpty: cut !== undefined };
+    yield* this.serve(stream, o);
+  }
+
+  /** Delivers a stream's queue, and what is recorded while it is open, until it is closed or aborted. */
+  private async *serve(stream: Stream, o: WatchFromOptions): AsyncIterable<WatchEvent> {
     this.streams.add(stream);
     const onAbort = () => stream.wake?.();
     o.signal?.addEventListener('abort', onAbort);
@@ -177,6 +211,7 @@ export class MemoryListerWatcher implements ListerWatcher {
           yield next;
           continue;
         }
+        if (stream.endWhenEmpty) return;
         await new Promise<void>((resolve) => (stream.wake = resolve));
       }
     } finally {

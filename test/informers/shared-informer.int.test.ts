@@ -4,7 +4,10 @@ import { SharedInformerFactory } from '../../src/informers/index.js';
 import { useCluster } from '../support/cluster.js';
 import { HandlerModel, adminClient, configMap, expectConverged } from './cluster-helpers.js';
 
-describe('shared informers (control plane)', function () {
+for (const { path, streamingList } of [
+  { path: 'LIST', streamingList: false },
+  { path: 'streaming list', streamingList: true },
+]) describe(`shared informers, listing by ${path} (control plane)`, function () {
   this.timeout(120_000);
   const fx = useCluster();
   let client: KubeClient;
@@ -12,7 +15,7 @@ describe('shared informers (control plane)', function () {
 
   beforeEach(async () => {
     client = await adminClient(fx);
-    factory = new SharedInformerFactory(client);
+    factory = new SharedInformerFactory(client, { streamingList });
   });
   afterEach(async () => {
     await factory.shutdown();
@@ -38,6 +41,7 @@ describe('shared informers (control plane)', function () {
     expect(model.since()).to.deep.equal([`add ${fx.ns}/d`, `update ${fx.ns}/a {"v":"1"}`, `delete ${fx.ns}/b`]);
     expect(informer.lister.get(fx.ns, 'a')?.data).to.deep.equal({ v: '1' });
     expect(informer.stats().errors).to.equal(0);
+    expect(informer.stats().streamedLists, `listed by ${path}`).to.equal(streamingList ? 1 : 0);
   });
 
   it('gives a handler added after sync an add for every cached object', async () => {
@@ -68,6 +72,7 @@ describe('shared informers (control plane)', function () {
     const informer = factory.informerFor({ apiVersion: 'v1', kind: 'ConfigMap', namespace: fx.ns, metadataOnly: true });
     factory.start();
     await informer.waitForSync(AbortSignal.timeout(30_000));
+    expect(informer.stats().streamedLists, `listed by ${path}`).to.equal(streamingList ? 1 : 0);
     const listed = informer.lister.get(fx.ns, 'm');
     expect(listed).to.not.have.property('data');
     expect(listed?.metadata?.labels).to.deep.equal({ app: 'meta' });

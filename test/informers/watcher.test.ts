@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { FakeClock, type KubeList } from '../../src/core/index.js';
-import { KubeApiError } from '../../src/client/index.js';
+import { KubeApiError, type WatchEvent } from '../../src/client/index.js';
 import { step, watcherContext, type StepResult, type WatcherConfig, type WatcherContext, type WatcherEvent, type WatcherState } from '../../src/informers/index.js';
 import { flush } from './harness.js';
 import { MemoryListerWatcher, cm } from './memory-lister-watcher.js';
@@ -30,10 +30,24 @@ function where(s: WatcherState): Record<string, unknown> {
       return { phase: s.phase, consistent: s.consistent ?? false };
     case 'InitPage':
       return { phase: s.phase, continueToken: s.continueToken, resourceVersion: s.resourceVersion };
+    case 'InitStreaming':
+      return { phase: s.phase, consistent: s.consistent, events: s.events };
     case 'InitListed':
     case 'Watching':
       return { phase: s.phase, resourceVersion: s.resourceVersion };
   }
+}
+
+const streaming: WatcherConfig = { streamingList: true };
+const endBookmark = (rv: string, annotated = true): WatchEvent => ({
+  type: 'BOOKMARK',
+  object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { resourceVersion: rv, ...(annotated ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {}) } },
+});
+const added = (name: string, rv: string): WatchEvent => ({ type: 'ADDED', object: { ...cm('ns', name), metadata: { namespace: 'ns', name, resourceVersion: rv } } });
+
+/** Opens a streaming list through the machine itself. */
+async function streamingFrom(ctx: WatcherContext, consistent = false): Promise<WatcherState> {
+  return (await step({ phase: 'Empty', consistent }, ctx)).next;
 }
 
 const gone = () => new KubeApiError({ verb: 'list', resource: 'configmaps', server: 'memory' }, 410, { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' });
@@ -57,6 +71,76 @@ async function watching(ctx: WatcherContext, rv: string): Promise<WatcherState> 
 }
 
 const rows: Row[] = [
+  { name: 'Empty, streaming lists on: opens a streaming list of any cached state', config: streaming, from: () => ({ phase: 'Empty' }), events: ['Init', 'WatchStarted 0'], next: { phase: 'InitStreaming', consistent: false, events: 0 } },
+  { name: 'Empty after an expiry, streaming lists on: opens a streaming list of the latest state', config: streaming, from: () => ({ phase: 'Empty', consistent: true }), events: ['Init', 'WatchStarted '], next: { phase: 'InitStreaming', consistent: true, events: 0 } },
+  {
+    name: 'Empty, streaming lists on but refused by this server before: lists with LIST',
+    config: streaming,
+    from: (ctx) => (ctx.streamingListSupport.refuse(new Error('422')), { phase: 'Empty' }),
+    events: ['Init'],
+    next: { phase: 'InitPage', continueToken: undefined, resourceVersion: '0' },
+  },
+  { name: 'InitStreaming: applies the initial events and completes the listing at the closing bookmark, going on as the watch', seed: 2, config: streaming, from: (ctx) => streamingFrom(ctx), events: ['InitApply ns/o0', 'InitApply ns/o1', 'InitDone 102'], next: { phase: 'Watching', resourceVersion: '102' } },
+  { name: 'InitStreaming with more than a page of initial events: hands them over a page at a time', seed: 3, config: { ...streaming, pageSize: 2 }, from: (ctx) => streamingFrom(ctx), events: ['InitApply ns/o0', 'InitApply ns/o1'], next: { phase: 'InitStreaming', consistent: false, events: 2 } },
+  {
+    name: 'InitStreaming refused (422): no error, and the listing starts over with LIST',
+    seed: 1,
+    config: streaming,
+    from: (ctx, lw) => ((lw.refuseStreamingLists = 422), streamingFrom(ctx)),
+    events: [],
+    next: { phase: 'Empty', consistent: false },
+  },
+  {
+    name: 'InitStreaming failing: reports the failure and starts the streaming list over',
+    config: streaming,
+    from: (ctx, lw) => ((lw.watchErrors = [new Error('socket hang up')]), streamingFrom(ctx)),
+    events: ['Error WatchFailedError'],
+    next: { phase: 'Empty', consistent: false },
+  },
+  {
+    name: 'InitStreaming ended before its closing bookmark: an error, and the listing starts over',
+    seed: 2,
+    config: streaming,
+    from: (ctx, lw) => ((lw.cutStreamingListsAfter = 1), streamingFrom(ctx)),
+    events: ['InitApply ns/o0', 'Error StreamingListEndedError'],
+    next: { phase: 'Empty', consistent: false },
+  },
+  {
+    name: 'InitStreaming, ERROR 410: starts over from the latest state',
+    config: streaming,
+    from: (ctx, lw) => ((lw.scriptedStreamingList = [{ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', code: 410, reason: 'Expired', message: 'too old' } }]), streamingFrom(ctx)),
+    events: ['Error WatchStatusError'],
+    next: { phase: 'Empty', consistent: true },
+  },
+  {
+    name: 'InitStreaming, a bookmark without the initial-events-end annotation: moves nothing, the listing goes on',
+    config: streaming,
+    from: (ctx, lw) => ((lw.scriptedStreamingList = [added('a', '5'), endBookmark('6', false), added('b', '7'), endBookmark('8')]), streamingFrom(ctx)),
+    events: ['InitApply ns/a', 'InitApply ns/b', 'InitDone 8'],
+    next: { phase: 'Watching', resourceVersion: '8' },
+  },
+  {
+    name: 'InitStreaming, a closing bookmark without a resourceVersion: an error, and the listing starts over',
+    config: streaming,
+    from: (ctx, lw) => ((lw.scriptedStreamingList = [added('a', '5'), endBookmark('')]), streamingFrom(ctx)),
+    events: ['InitApply ns/a', 'Error NoResourceVersionError'],
+    next: { phase: 'Empty', consistent: false },
+  },
+  {
+    name: 'InitStreaming, a DELETED among the initial events: malformed, an error, and the listing starts over',
+    config: streaming,
+    from: (ctx, lw) => ((lw.scriptedStreamingList = [added('a', '5'), { ...added('a', '6'), type: 'DELETED' }]), streamingFrom(ctx)),
+    events: ['InitApply ns/a', 'Error WatchFailedError'],
+    next: { phase: 'Empty', consistent: false },
+  },
+  {
+    name: 'InitStreaming, silent for the watchdog interval: starts the listing over',
+    config: { ...streaming, watchdogMs: 5000 },
+    from: (ctx, lw) => ((lw.stalled = true), streamingFrom(ctx)),
+    during: (_, clock) => clock.advance(5000),
+    events: ['Error WatchdogTimeoutError'],
+    next: { phase: 'Empty', consistent: false },
+  },
   { name: 'Empty: starts a listing, first from the watch cache', from: () => ({ phase: 'Empty' }), events: ['Init'], next: { phase: 'InitPage', continueToken: undefined, resourceVersion: '0' } },
   { name: 'Empty after an expiry: starts a listing of the latest state', from: () => ({ phase: 'Empty', consistent: true }), events: ['Init'], next: { phase: 'InitPage', continueToken: undefined, resourceVersion: undefined } },
   { name: 'Empty with initialListFromCache off: lists the latest state', config: { initialListFromCache: false }, from: () => ({ phase: 'Empty' }), events: ['Init'], next: { phase: 'InitPage', continueToken: undefined, resourceVersion: undefined } },
@@ -122,13 +206,28 @@ const rows: Row[] = [
 ];
 
 describe('watcher step', () => {
+  it('asks a streaming list for initial events, NotOlderThan, with bookmarks, and remembers a refusal for the whole server', async () => {
+    const lw = new MemoryListerWatcher();
+    lw.refuseStreamingLists = 422;
+    const ac = new AbortController();
+    const ctx = watcherContext(lw, { clock: new FakeClock(0), random: () => 0.5, streamingList: true }, ac.signal);
+    const opened = await step({ phase: 'Empty' }, ctx);
+    const refused = await step(opened.next, ctx);
+    expect(lw.watchCalls.map((w) => [w.resourceVersion, w.sendInitialEvents, w.allowWatchBookmarks, w.timeoutSeconds])).to.deep.equal([['0', true, true, 450]]);
+    expect(ctx.streamingListSupport.served).to.equal(false);
+    expect(ctx.streamingListSupport.refusedWith?.message).to.include('sendInitialEvents is forbidden');
+    const again = watcherContext(lw, { streamingList: true, streamingListSupport: ctx.streamingListSupport }, ac.signal);
+    expect(where((await step(refused.next, again)).next)).to.deep.equal({ phase: 'InitPage', continueToken: undefined, resourceVersion: '0' });
+    ac.abort();
+  });
+
   for (const row of rows) {
     it(row.name, async () => {
       const lw = new MemoryListerWatcher();
       for (let i = 0; i < (row.seed ?? 0); i++) lw.upsert(cm('ns', `o${i}`));
       const clock = new FakeClock(1_000_000);
       const ac = new AbortController();
-      const ctx = watcherContext(lw, { clock, random: () => 0.5, ...row.config }, ac.signal);
+      const ctx = watcherContext(lw, { clock, random: () => 0.5, streamingList: false, ...row.config }, ac.signal);
       const from = await row.from(ctx, lw);
       const running = step(from, ctx);
       await flush();
@@ -137,14 +236,14 @@ describe('watcher step', () => {
       expect(result.events.map(said)).to.deep.equal(row.events);
       expect(where(result.next)).to.deep.equal(row.next);
       ac.abort();
-      if (result.next.phase === 'Watching') result.next.abort.abort();
+      if (result.next.phase === 'Watching' || result.next.phase === 'InitStreaming') result.next.abort.abort();
     });
   }
 
   it('opens a watch with bookmarks and a server timeout picked at random between 300 and 600 s', async () => {
     const lw = new MemoryListerWatcher();
     const ac = new AbortController();
-    const ctx = watcherContext(lw, { clock: new FakeClock(0), random: () => 0.25 }, ac.signal);
+    const ctx = watcherContext(lw, { clock: new FakeClock(0), random: () => 0.25, streamingList: false }, ac.signal);
     const { next } = await step({ phase: 'InitListed', resourceVersion: '7' }, ctx);
     expect(lw.watchCalls).to.have.length(0); // opened lazily, on the first read
     if (next.phase === 'Watching') void next.stream.next();
