@@ -60,6 +60,11 @@ export interface DaemonConfig {
     burst: number;
     /** Time limit of one ordinary request (not watches), ms. Default 30 000. */
     timeoutMs: number;
+    /**
+     * Informers fill their caches through streaming lists (WatchList) where the API server serves
+     * them (Kubernetes 1.34+), and with LIST elsewhere or when false. Default true.
+     */
+    streamingLists: boolean;
   };
   leaderElection: {
     /** Default: true inside a Pod ($KUBERNETES_SERVICE_HOST set), false elsewhere. */
@@ -141,7 +146,7 @@ export const DAEMON_CONFIG_SCHEMA = obj({
     maxDelayMs: posInt,
     maxRetries: { type: 'integer', minimum: 0 },
   }),
-  client: obj({ qps: { type: 'number', minimum: 0 }, burst: posInt, timeoutMs: posInt }),
+  client: obj({ qps: { type: 'number', minimum: 0 }, burst: posInt, timeoutMs: posInt, streamingLists: { type: 'boolean' } }),
   leaderElection: obj({
     enabled: { type: 'boolean' },
     leaseName: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 253 },
@@ -171,7 +176,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = {}): DaemonConfig {
     dryRun: 'none',
     workers: 32,
     queue: { qps: 10, burst: 100, baseDelayMs: 5, maxDelayMs: 300_000, maxRetries: 0 },
-    client: { qps: 50, burst: 100, timeoutMs: 30_000 },
+    client: { qps: 50, burst: 100, timeoutMs: 30_000, streamingLists: true },
     leaderElection: {
       enabled: Boolean(env.KUBERNETES_SERVICE_HOST),
       leaseName: 'reflex',

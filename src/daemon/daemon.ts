@@ -56,7 +56,7 @@ export class Daemon {
     this.log.info('starting', { server: client.server, namespace, dryRun: config.dryRun, leaderElection: config.leaderElection.enabled });
 
     const intake = new AbortController();
-    const factory = new SharedInformerFactory(client, { logger: this.log.child({ component: 'informers' }) });
+    const factory = new SharedInformerFactory(client, { logger: this.log.child({ component: 'informers' }), streamingList: config.client.streamingLists });
     const elector = config.leaderElection.enabled
       ? new LeaderElector({
           client,

@@ -33,7 +33,7 @@ describe('loadDaemonConfig', () => {
     expect(c.dryRun).to.equal('none');
     expect(c.workers).to.equal(32);
     expect(c.queue).to.deep.equal({ qps: 10, burst: 100, baseDelayMs: 5, maxDelayMs: 300_000, maxRetries: 0 });
-    expect(c.client).to.deep.equal({ qps: 50, burst: 100, timeoutMs: 30_000 });
+    expect(c.client).to.deep.equal({ qps: 50, burst: 100, timeoutMs: 30_000, streamingLists: true });
     expect(c.leaderElection).to.include({ enabled: false, leaseName: 'reflex', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 });
     expect(c.leaderElection.identity).to.match(/^.+_\d+-[0-9a-f]{8}$/);
     expect(c.metrics.address).to.equal(':9090');
@@ -84,7 +84,7 @@ describe('loadDaemonConfig', () => {
     const names = envVariables().map((v) => v.name);
     expect(names).to.include.members([
       'REFLEX_KUBECONFIG', 'REFLEX_CONTEXT', 'REFLEX_DRY_RUN', 'REFLEX_WORKERS', 'REFLEX_QUEUE_BASE_DELAY_MS',
-      'REFLEX_CLIENT_TIMEOUT_MS', 'REFLEX_LEADER_ELECTION_LEASE_NAME', 'REFLEX_LEADER_ELECTION_RENEW_DEADLINE_SECONDS',
+      'REFLEX_CLIENT_TIMEOUT_MS', 'REFLEX_CLIENT_STREAMING_LISTS', 'REFLEX_LEADER_ELECTION_LEASE_NAME', 'REFLEX_LEADER_ELECTION_RENEW_DEADLINE_SECONDS',
       'REFLEX_METRICS_ADDRESS', 'REFLEX_HEALTH_ADDRESS', 'REFLEX_TRACES_ENABLED', 'REFLEX_LOG_LEVEL', 'REFLEX_SHUTDOWN_GRACE_PERIOD_SECONDS',
       'REFLEX_RULES_CONFIG_MAPS_LABEL_SELECTOR',
     ]);
