@@ -6,7 +6,7 @@
  *   npm run bench               full: 100k objects for sync, 10k for the rules, 3 sync runs, 30 s phases
  *   npm run bench -- --quick    under 5 minutes: 20k for sync, 10k for the rules, 3 sync runs, 10 s phases
  *   options: --sync-objects N --runs N --rules-objects N --seconds S --no-write
- *            --workers N (of the RuleController, default 32 as the daemon's) --only sync,ingest,rules (phases to run) --profile DIR (--cpu-prof of every Node.js child into DIR)
+ *            --workers N (of the RuleController, default 32 as the daemon's) --only sync,server,ingest,rules (phases to run) --profile DIR (--cpu-prof of every Node.js child into DIR)
  */
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { ControlPlane } from '../test/support/control-plane.js';
@@ -15,7 +15,7 @@ import { Loader } from './support/load.js';
 import { execChild, killChildren, nodeChild } from './support/proc.js';
 import { int, median, mib, ratio, secs, writeSection } from './support/results.js';
 import { ingestPhase, rulesPhase, type IngestFigures, type RulesFigures } from './suite-phases.js';
-import type { SyncSample } from './sync-child.js';
+import type { ServerSample, SyncSample } from './sync-child.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -37,7 +37,7 @@ const profile = argv.indexOf('--profile') >= 0 ? argv[argv.indexOf('--profile') 
 if (profile) process.env.BENCH_NODE_FLAGS = `--cpu-prof --cpu-prof-dir=${profile}`;
 const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
-type Mode = 'floor' | 'floor-cache' | 'reflex' | 'client-node' | 'client-go' | 'reflex-keep' | 'reflex-storage';
+type Mode = 'floor' | 'floor-cache' | 'reflex' | 'client-node' | 'client-go' | 'reflex-keep' | 'reflex-storage' | 'reflex-list' | 'reflex-stream';
 
 async function syncPhase(cp: ControlPlane, loader: Loader, goBin: string): Promise<Record<Mode, SyncSample>> {
   const ns = 'bench-sync';
@@ -45,7 +45,7 @@ async function syncPhase(cp: ControlPlane, loader: Loader, goBin: string): Promi
   const t = performance.now();
   await loader.seed(ns, 0, cfg.syncObjects);
   log(`seeded ${int(cfg.syncObjects)} ConfigMaps in ${secs(performance.now() - t)}`);
-  const modes: Mode[] = ['floor', 'floor-cache', 'reflex', 'client-node', 'client-go', 'reflex-keep', 'reflex-storage'];
+  const modes: Mode[] = ['floor', 'floor-cache', 'reflex', 'client-node', 'client-go', 'reflex-keep', 'reflex-storage', 'reflex-list', 'reflex-stream'];
   const all: Record<string, SyncSample[]> = {};
   for (let r = 0; r < cfg.runs; r++) {
     for (const mode of modes) {
@@ -67,6 +67,41 @@ async function syncPhase(cp: ControlPlane, loader: Loader, goBin: string): Promi
   return Object.fromEntries(modes.map((m) => [m, pick(m)])) as Record<Mode, SyncSample>;
 }
 
+type ServerFigures = Record<'list' | 'stream', ServerSample>;
+
+/**
+ * The API server's side of LIST against streaming lists: on a fresh control plane for each
+ * path (a Go process keeps memory it once needed), 10 informers of the seeded namespace sync at
+ * once while the control plane's RSS is sampled.
+ */
+async function serverPhase(log: (line: string) => void): Promise<ServerFigures> {
+  const out: Partial<ServerFigures> = {};
+  for (const path of ['list', 'stream'] as const) {
+    out[path] = await onFreshControlPlane(`server (${path})`, async (cp, loader) => {
+      const ns = 'bench-server';
+      await loader.namespace(ns);
+      await loader.seed(ns, 0, cfg.syncObjects);
+      const child = nodeChild('sync-child', [`server-${path}`, cp.dir, ns]);
+      const s = await child.next<ServerSample>();
+      await child.close();
+      if (s.objects !== cfg.syncObjects) throw new Error(`server-${path}: an informer synced ${s.objects} objects, expected ${cfg.syncObjects}`);
+      log(`server ${path}: 10 informers synced in ${secs(s.ms)}; control plane RSS ${mib(s.baseRssMiB)} before, peak ${mib(s.peakRssMiB)} (+${mib(s.peakRssMiB - s.baseRssMiB)})`);
+      return s;
+    });
+  }
+  return out as ServerFigures;
+}
+
+/** The lines of the server phase. */
+function serverLines(server: ServerFigures): string[] {
+  const k = `${Math.round(cfg.syncObjects / 1000)}k`;
+  const { list, stream } = server;
+  const growth = (s: ServerSample) => s.peakRssMiB - s.baseRssMiB;
+  return [
+    `control plane RSS while 10 informers sync ${k} each: LIST +${mib(growth(list))} (peak ${mib(list.peakRssMiB)}, ${secs(list.ms)}), streaming list +${mib(growth(stream))} (peak ${mib(stream.peakRssMiB)}, ${secs(stream.ms)}) ${ratio(growth(stream), growth(list))}`,
+  ];
+}
+
 function verdict(ok: boolean): string {
   return ok ? 'met' : 'NOT met';
 }
@@ -79,11 +114,14 @@ function table(sync: Record<Mode, SyncSample>, ingest: IngestFigures, rules: Rul
   const keep = sync['reflex-keep'];
   const storage = sync['reflex-storage'];
   const floorCache = sync['floor-cache'];
+  const listed = sync['reflex-list'];
+  const streamed = sync['reflex-stream'];
   const lines = [
     `sync ${k}: reflex ${secs(reflex.ms)}, client-node ${secs(cn.ms)} ${ratio(reflex.ms, cn.ms)}, client-go ${secs(cg.ms)} ${ratio(reflex.ms, cg.ms)}, floor ${secs(floor.ms)} (paginated), ${secs(floorCache.ms)} (one LIST from the watch cache)`,
     `peak RSS ${k}: reflex ${mib(reflex.peakRssMiB)}, client-node ${mib(cn.peakRssMiB)} ${ratio(reflex.peakRssMiB, cn.peakRssMiB)}, client-go ${mib(cg.peakRssMiB)} ${ratio(reflex.peakRssMiB, cg.peakRssMiB)}, floor ${mib(floor.peakRssMiB)}`,
     `steady RSS ${k}: reflex ${mib(reflex.steadyRssMiB)}, client-node ${mib(cn.steadyRssMiB)} ${ratio(reflex.steadyRssMiB, cn.steadyRssMiB)}, client-go ${mib(cg.steadyRssMiB)} ${ratio(reflex.steadyRssMiB, cg.steadyRssMiB)}, floor ${mib(floor.steadyRssMiB)}`,
     `sync ${k}, Reflex reading every page of 500 from storage (as a relist after 410 does): ${secs(storage.ms)} ${ratio(storage.ms, cn.ms)} of client-node, ${ratio(storage.ms, cg.ms)} of client-go; peak RSS ${mib(storage.peakRssMiB)} ${ratio(storage.peakRssMiB, cn.peakRssMiB)} of client-node`,
+    `sync ${k}, LIST against streaming list: LIST ${secs(listed.ms)}, peak RSS ${mib(listed.peakRssMiB)}; streaming list ${secs(streamed.ms)} ${ratio(streamed.ms, listed.ms)}, peak RSS ${mib(streamed.peakRssMiB)} ${ratio(streamed.peakRssMiB, listed.peakRssMiB)}; client-go (streaming list) ${secs(cg.ms)}`,
     `heap per cached object: reflex ${int(reflex.heapPerObject ?? 0)} B (managedFields dropped), ${int(keep.heapPerObject ?? 0)} B (kept) ${ratio(reflex.heapPerObject ?? 0, keep.heapPerObject ?? 1)}, client-node ${int(cn.heapPerObject ?? 0)} B ${ratio(reflex.heapPerObject ?? 0, cn.heapPerObject ?? 1)}`,
     `watch ingest, no rules (${int(ingest.writes)} writes in ${secs(ingest.loadMs)}): reflex ${int(ingest.reflex.eventsPerSec)} events/s, ${ingest.reflex.cpuMsPer1000.toFixed(0)} ms CPU/1k events; client-node ${int(ingest.clientNode.eventsPerSec)} events/s, ${ingest.clientNode.cpuMsPer1000.toFixed(0)} ms CPU/1k events ${ratio(ingest.reflex.cpuMsPer1000, ingest.clientNode.cpuMsPer1000)}`,
     `rules, sync sweep of ${int(rules.sync.events)} objects × 50 rules: ${int(rules.sync.eventsPerSec)} events/s, ${int(rules.sync.actionsPerSec)} actions/s (${int(rules.sync.actions)} patches, ${secs(rules.sync.ms)} from start to the last patch; ${int(rules.sync.cpuMsPer1k)} ms CPU per 1k events)`,
@@ -130,13 +168,16 @@ async function main(): Promise<void> {
   const goBin = clientGoBinary(log);
   log(`${quick ? 'quick' : 'full'} suite`);
   const sync = runs('sync') ? await onFreshControlPlane('sync', (cp, loader) => syncPhase(cp, loader, goBin)) : undefined;
+  const server = runs('server') ? await serverPhase(log) : undefined;
+  if (server) for (const line of serverLines(server)) log(line);
   const ingest = runs('ingest') ? await onFreshControlPlane('ingest', (cp, loader) => ingestPhase(cp, loader, cfg.seconds * 2, log)) : undefined;
   const rules = runs('rules') ? await onFreshControlPlane('rules', (cp, loader) => rulesPhase(cp, loader, cfg, log)) : undefined;
-  if (!sync || !ingest || !rules) {
+  if (!sync || !server || !ingest || !rules) {
     log('a partial run (--only): figures are in the log above; no table, RESULTS.md left alone');
     return;
   }
-  const { lines, targets } = table(sync, ingest, rules);
+  const { lines: all, targets } = table(sync, ingest, rules);
+  const lines = [...all.slice(0, 5), ...serverLines(server), ...all.slice(5)];
   const total = performance.now() - started;
   const body = [
     `Produced by \`npm run bench${quick ? ' -- --quick' : ''}\` (bench/suite.ts) in ${secs(total)}. Ratios are Reflex's figure over the peer's, measured in the same run on the same control plane (each phase starts a fresh one).`,
@@ -153,6 +194,7 @@ async function main(): Promise<void> {
     `- Machine: ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, shared with other work (figures are noisy; ratios within one run are what count)`,
     `- Node.js ${process.version}; Kubernetes ${version} (kube-apiserver with embedded etcd, on the same machine; each phase on a fresh one); @kubernetes/client-node 2.0.1; client-go v0.35.4 built with ${goVersion()}`,
     '- client-node 2.0.1 ships undici 8, which needs Node.js ≥ 22.19; on older Node.js the suite resolves its `undici` import to this project\'s undici 7 (same Agent, ProxyAgent and fetch; bench/support/client-node-hooks.ts).',
+    `- Server: on a fresh control plane per path (kube-apiserver, etcd and kube-controller-manager are one process), 10 clients with one informer each sync the ${int(cfg.syncObjects)} ConfigMaps at once; the process's VmRSS is sampled every 50 ms; the growth over its RSS before the sync is the figure.`,
     `- Sync: ${int(cfg.syncObjects)} ConfigMaps of ~1 KB, each client in a fresh process, median of ${cfg.runs} run(s); RSS read from /proc/self/status (VmHWM, VmRSS after a GC and 1.5 s); Reflex's time includes its discovery request.`,
     '- Reflex: SharedInformerFactory with its defaults (first LIST with resourceVersion=0 and pages of 500: the API server answers from its watch cache, whole; items decoded as they stream); client-node: makeInformer (one unpaginated LIST, its usual use); client-go: SharedInformerFactory with its defaults; floor: paginated LIST, 500 a page, bodies discarded unparsed, and one LIST from the watch cache, discarded.',
     `- Rules: in-process RuleController, ${cfg.workers} workers, client-side rate limit off (the daemon's default is 50 requests/s), 50 rules with \`when\` on a label, 1 merge patch each; ${int(cfg.rulesObjects)} objects, 20% matching. End to end: from the trigger write's response to the patch's response; internal: from the watch event's arrival to the patch being sent.`,

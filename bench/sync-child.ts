@@ -5,11 +5,15 @@
  *
  *   node --expose-gc dist/bench/sync-child.js MODE STATE_DIR NAMESPACE
  *
- * Modes: reflex (SharedInformerFactory, defaults: first list from the watch cache, managedFields
- * dropped), reflex-keep (the same, keeping managedFields), reflex-storage (every page of 500 read
+ * Modes: reflex (SharedInformerFactory, defaults: streaming list or first LIST from the watch
+ * cache, managedFields dropped), reflex-list and reflex-stream (the same with `streamingList`
+ * off and on), reflex-stream-latest (a streaming list of the latest state, as a relist after 410
+ * does on that path), reflex-keep (the same, keeping managedFields), reflex-storage (every page of 500 read
  * from storage, as a relist after 410 does), client-node (makeInformer, its usual single LIST),
  * floor (raw paginated LIST, 500 a page, bodies streamed to /dev/null), floor-cache (one raw LIST
- * from the watch cache, resourceVersion=0, streamed to /dev/null).
+ * from the watch cache, resourceVersion=0, streamed to /dev/null); server-list and server-stream
+ * (10 Reflex clients, each with its own informer of the namespace, syncing at once through LIST or
+ * streaming lists, while the control plane's resident memory is sampled every 50 ms).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +22,7 @@ import { createClient, loadConfig } from '../src/client/index.js';
 import { SharedInformerFactory, type SharedInformerFactoryOptions } from '../src/informers/index.js';
 import type { ControlPlaneState } from '../test/support/control-plane.js';
 import { loadClientNode } from './support/client-node.js';
-import { emit, peakRssMiB, rssMiB } from './support/proc.js';
+import { emit, peakRssMiB, procStatusMiB, rssMiB } from './support/proc.js';
 
 export interface SyncSample {
   mode: string;
@@ -71,6 +75,41 @@ async function reflex(options: SharedInformerFactoryOptions): Promise<void> {
   });
 }
 
+/** What the server-* modes answer: the control plane's memory before and during 10 informers' initial sync. */
+export interface ServerSample {
+  mode: string;
+  /** Time until all 10 informers had synced, ms. */
+  ms: number;
+  /** Objects in each informer. */
+  objects: number;
+  /** The control-plane process's RSS before the informers started, MiB. */
+  baseRssMiB: number;
+  /** Its highest RSS sampled during the sync (every 50 ms), MiB. */
+  peakRssMiB: number;
+}
+
+/** 10 clients, 10 informers of the namespace, synced at once; the server's RSS sampled meanwhile. */
+async function serverMemory(streamingList: boolean, informers = 10): Promise<void> {
+  const serverRss = () => procStatusMiB('VmRSS', state.pid);
+  const clients = await Promise.all(Array.from({ length: informers }, () => createClient({ config: loadConfig({ kubeconfig: state.adminKubeconfig }), qps: 0 })));
+  await Promise.all(clients.map((c) => c.resolve('v1', 'ConfigMap')));
+  const baseRssMiB = serverRss();
+  let peak = baseRssMiB;
+  const sampler = setInterval(() => (peak = Math.max(peak, serverRss())), 50);
+  const started = performance.now();
+  const factories = clients.map((c) => new SharedInformerFactory(c, { streamingList }));
+  const all = factories.map((f) => f.informerFor({ apiVersion: 'v1', kind: 'ConfigMap', namespace }));
+  for (const f of factories) f.start();
+  await Promise.all(factories.map((f) => f.waitForSync()));
+  const ms = performance.now() - started;
+  peak = Math.max(peak, serverRss());
+  clearInterval(sampler);
+  const sample: ServerSample = { mode, ms, objects: Math.min(...all.map((i) => i.store.size)), baseRssMiB, peakRssMiB: peak };
+  emit(sample);
+  await Promise.all(factories.map((f) => f.shutdown()));
+  await Promise.all(clients.map((c) => c.close()));
+}
+
 async function clientNode(): Promise<void> {
   const k8s = await loadClientNode();
   const kc = new k8s.KubeConfig();
@@ -114,8 +153,13 @@ async function floor(fromCache: boolean): Promise<void> {
 }
 
 if (mode === 'reflex') await reflex({});
+else if (mode === 'reflex-list') await reflex({ streamingList: false });
+else if (mode === 'reflex-stream') await reflex({ streamingList: true });
+else if (mode === 'reflex-stream-latest') await reflex({ streamingList: true, initialListFromCache: false });
+else if (mode === 'server-list') await serverMemory(false);
+else if (mode === 'server-stream') await serverMemory(true);
 else if (mode === 'reflex-keep') await reflex({ transform: (o) => o });
-else if (mode === 'reflex-storage') await reflex({ initialListFromCache: false });
+else if (mode === 'reflex-storage') await reflex({ initialListFromCache: false, streamingList: false });
 else if (mode === 'client-node') await clientNode();
 else if (mode === 'floor') await floor(false);
 else if (mode === 'floor-cache') await floor(true);

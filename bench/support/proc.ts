@@ -7,10 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** A `VmXxx:  N kB` field of /proc/self/status, in MiB (0 where /proc is missing). */
-export function procStatusMiB(field: 'VmHWM' | 'VmRSS'): number {
+/** A `VmXxx:  N kB` field of /proc/PID/status (default this process), in MiB (0 where /proc is missing). */
+export function procStatusMiB(field: 'VmHWM' | 'VmRSS', pid: number | 'self' = 'self'): number {
   try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) / 1024 : 0;
   } catch {
     return 0;
