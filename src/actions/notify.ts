@@ -5,6 +5,7 @@ import { isAlreadyExists } from '../client/index.js';
 import { formatMicroTime, parseDuration, realClock, type KubeObject } from '../core/index.js';
 import type { PlannedAction } from '../engine/index.js';
 import { apiFailure } from './writes.js';
+import { webhookRefusal } from './webhook-guard.js';
 import { ActionError, ActionErrorCode, type ActionResult, type ExecuteOptions } from './types.js';
 
 /** Events' reportingController. */
@@ -94,6 +95,11 @@ export async function runWebhook(p: PlannedAction, o: ExecuteOptions): Promise<A
       return url;
     }
   })();
+  const refused = await webhookRefusal(url, o.webhooks);
+  if (refused) {
+    const cause = new ActionError(`webhook ${method} ${host} for rule "${p.rule}" refused: ${refused}`, p.action, p.target, { code: ActionErrorCode.webhookRefused, terminal: true });
+    return { status: 'failed', action: p.action, target: p.target, cause };
+  }
   try {
     const res = await request(url, { method, headers, body: payload, signal });
     await res.body.dump();

@@ -2,6 +2,7 @@
 import { ReflexError, type Clock, type KubeObject, type Logger } from '../core/index.js';
 import type { KubeClient } from '../client/index.js';
 import type { ActionKind, PlannedAction, PlannedRef } from '../engine/index.js';
+import type { WebhookPolicy } from './webhook-guard.js';
 
 /**
  * What happened:
@@ -44,6 +45,8 @@ export const ActionErrorCode = {
   webhookStatus: 'ERR_WEBHOOK_STATUS',
   /** A webhook could not be reached or timed out. */
   webhookNetwork: 'ERR_WEBHOOK_NETWORK',
+  /** A webhook URL outside webhooks.allowedHosts, or at a link-local or metadata address. */
+  webhookRefused: 'ERR_WEBHOOK_REFUSED',
   /** A tenant rule's write outside its namespace (or of a cluster-scoped or RBAC kind) was refused. */
   confined: 'ERR_ACTION_CONFINED',
 } as const;
@@ -88,6 +91,8 @@ export interface ExecuteOptions {
   updateAttempts?: number;
   /** Webhook timeout when the action gives none, ms. Default 10 000. */
   webhookTimeoutMs?: number;
+  /** Where webhooks may go (webhook-guard.ts). Default: anywhere but link-local and metadata addresses. */
+  webhooks?: WebhookPolicy;
   /** `reportingInstance` of Events. Default `reflex`. */
   instance?: string;
   signal?: AbortSignal;

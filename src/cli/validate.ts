@@ -9,6 +9,8 @@ export interface ValidateReport {
   files: number;
   rules: string[];
   problems: { file: string; line: number; column: number; message: string }[];
+  /** What loads but deserves a look (a fully computed webhook URL, …); never fails the validation. */
+  warnings: { file: string; line: number; column: number; message: string }[];
 }
 
 export const validateCommand = defineCommand(
@@ -28,18 +30,20 @@ export const validateCommand = defineCommand(
       io.err(`reflex validate: ${(err as Error).message}`);
       return 1;
     }
-    const { rules, errors } = loadRules(sources);
+    const { rules, errors, warnings } = loadRules(sources);
     if (values.output === 'json') {
       const report: ValidateReport = {
         valid: errors.length === 0,
         files: sources.length,
         rules: rules.map((r) => r.name),
         problems: errors.map((e) => ({ file: e.location.file, line: e.location.line, column: e.location.column, message: e.reason })),
+        warnings: warnings.map((e) => ({ file: e.location.file, line: e.location.line, column: e.location.column, message: e.reason })),
       };
       io.out(JSON.stringify(report, null, 2));
       return errors.length > 0 ? 1 : 0;
     }
     for (const e of errors) io.err(`${e.location.file}:${e.location.line}:${e.location.column}: ${e.reason}`);
+    for (const w of warnings) io.err(`${w.location.file}:${w.location.line}:${w.location.column}: warning: ${w.reason}`);
     const files = `${sources.length} file${sources.length === 1 ? '' : 's'}`;
     if (errors.length > 0) {
       io.err(`${errors.length} problem${errors.length === 1 ? '' : 's'} in ${files}; ${rules.length} valid rule${rules.length === 1 ? '' : 's'}`);

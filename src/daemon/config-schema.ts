@@ -101,6 +101,14 @@ export interface DaemonConfig {
     /** Origins (`https://host`) a browser may open it from. Default none. */
     allowedOrigins: string[];
   };
+  /** Where webhook actions may go (docs/security.md). */
+  webhooks: {
+    /**
+     * Hosts (`name`, `*.suffix`, an IP) webhooks may call. Default `[]`: any host, but link-local
+     * and metadata addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254, …) are always refused unless listed here exactly.
+     */
+    allowedHosts: string[];
+  };
   /** Default level `info`, format `auto`. */
   log: { level: LogLevel; format: LogFormat };
   /** Seconds in-flight work may take after SIGTERM before the daemon stops anyway. Default 25. */
@@ -159,6 +167,7 @@ export const DAEMON_CONFIG_SCHEMA = obj({
   metrics: obj({ address }),
   health: obj({ address }),
   traces: obj({ enabled: { type: 'boolean' }, address, maxClients: posInt, allowedOrigins: { type: 'array', items: nonEmpty } }),
+  webhooks: obj({ allowedHosts: { type: 'array', items: nonEmpty } }),
   log: obj({ level: { enum: ['debug', 'info', 'warn', 'error'] }, format: { enum: ['auto', 'json', 'text'] } }),
   shutdown: obj({ gracePeriodSeconds: { type: 'number', minimum: 0 } }),
 });
@@ -188,6 +197,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = {}): DaemonConfig {
     metrics: { address: ':9090' },
     health: { address: ':8081' },
     traces: { enabled: true, address: '127.0.0.1:9091', maxClients: 10, allowedOrigins: [] },
+    webhooks: { allowedHosts: [] },
     log: { level: 'info', format: 'auto' },
     shutdown: { gracePeriodSeconds: 25 },
   };

@@ -37,6 +37,8 @@ export interface RuleControllerOptions {
   queue?: { baseDelayMs?: number; maxDelayMs?: number; qps?: number; burst?: number };
   /** `client`: plan and log, never write; `server`: every write with dryRun=All. Default `none`. */
   dryRun?: 'none' | 'client' | 'server';
+  /** Where webhooks may go (webhooks.allowedHosts). Default: anywhere but link-local and metadata addresses. */
+  webhooks?: { allowedHosts?: string[] };
   /** Whether this replica may write (leader election). Default: always. */
   isLeader?: () => boolean;
   /** Metrics and traces. */
@@ -123,6 +125,7 @@ export class RuleController {
       logger: this.log,
       hooks: this.hooks,
       dryRun: o.dryRun,
+      webhooks: o.webhooks,
       signal: this.cancel.signal,
     });
     this.mapper = new OutcomeMapper({

@@ -90,6 +90,7 @@ export class Daemon {
       maxRetries: config.queue.maxRetries,
       queue: config.queue,
       dryRun: config.dryRun,
+      webhooks: config.webhooks,
       isLeader,
       hooks: this.hooks(),
       queueMetrics: this.metrics.queueMetrics(),

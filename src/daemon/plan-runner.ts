@@ -8,7 +8,7 @@
 import { errorMessage, type Clock, type KubeObject, type Logger } from '../core/index.js';
 import type { KubeClient } from '../client/index.js';
 import { refOf, renderUpdate, type CompiledRule, type Plan, type PlannedAction, type PlannedRef } from '../engine/index.js';
-import { ActionError, ActionErrorCode, executeAction, executePlan, type ActionResult } from '../actions/index.js';
+import { type WebhookPolicy, ActionError, ActionErrorCode, executeAction, executePlan, type ActionResult } from '../actions/index.js';
 import type { ControllerHooks, ControllerTrace } from './hooks.js';
 import { isWrite, type LoopGuard } from './loop-guard.js';
 import { redactPlanned } from './redact.js';
@@ -31,6 +31,8 @@ export interface PlanRunnerOptions {
   logger: Logger;
   hooks: ControllerHooks;
   dryRun?: 'none' | 'client' | 'server';
+  /** Where webhooks may go. Default: anywhere but link-local and metadata addresses. */
+  webhooks?: WebhookPolicy;
   /** Aborts in-flight actions (shutdown past its grace period). */
   signal: AbortSignal;
   /** Looks a target up in caches the registry does not know (generated objects), first. */
@@ -76,6 +78,7 @@ export class PlanRunner {
       clock: this.clock,
       lookup: (t: PlannedRef) => this.o.lookup?.(t) ?? this.o.registry.lookup(t),
       signal: this.o.signal,
+      webhooks: this.o.webhooks,
     };
     const guard = this.o.guard;
     const budget = rule.limits.actionsPerObjectPerMinute;

@@ -45,10 +45,12 @@ export interface SourceLimits extends YamlLimits {
 
 export const DEFAULT_SOURCE_LIMITS: Required<SourceLimits> = { ...DEFAULT_YAML_LIMITS, maxSourceBytes: 4 << 20, maxRulesPerSource: 1_000 };
 
-/** What a load produced: the good rules and every problem. */
+/** What a load produced: the good rules, every problem, and what loads but deserves a look. */
 export interface LoadResult {
   rules: CompiledRule[];
   errors: RuleLoadError[];
+  /** Positioned like errors (code `WARN_RULE`), but the rule loads. */
+  warnings: RuleLoadError[];
 }
 
 /** Loads every document of every source. Duplicate rule names (across all sources) are errors on the later ones. */
@@ -67,6 +69,7 @@ export function loadRules(sources: RuleSource[], options: LoadOptions = {}): Loa
 export function* loadRulesStepwise(sources: RuleSource[], options: LoadOptions = {}): Generator<void, LoadResult, void> {
   const rules: CompiledRule[] = [];
   const errors: RuleLoadError[] = [];
+  const warnings: RuleLoadError[] = [];
   const seen = new Map<string, string>();
   const bounds = { ...DEFAULT_SOURCE_LIMITS, ...options.sourceLimits };
   for (const src of sources) {
@@ -117,6 +120,9 @@ export function* loadRulesStepwise(sources: RuleSource[], options: LoadOptions =
       const at = doc.positions.at('/metadata/name');
       seen.set(rule.name, `${src.file}:${at.line}:${at.column}`);
       rules.push(rule);
+      for (const w of ruleWarnings(rule, doc.positions)) {
+        warnings.push(new RuleLoadError({ file: src.file, document: doc.index, line: w.at.line, column: w.at.column }, `rule "${rule.name}" (document ${doc.index + 1}): ${w.message}`, { rule: rule.name, code: 'WARN_RULE' }));
+      }
     }
   }
   const order = new Map(sources.map((s, i) => [s.file, i]));
@@ -126,7 +132,23 @@ export function* loadRulesStepwise(sources: RuleSource[], options: LoadOptions =
       a.location.line - b.location.line ||
       a.location.column - b.location.column,
   );
-  return { rules, errors };
+  return { rules, errors, warnings };
+}
+
+/** What loads but deserves a look: a webhook whose whole URL is computed (its host is known only when it runs). */
+function ruleWarnings(rule: CompiledRule, pos: PositionMap): { at: LineCol; message: string }[] {
+  const out: { at: LineCol; message: string }[] = [];
+  for (const a of rule.actions) {
+    if (a.kind !== 'webhook' || a.fields.t !== 'obj') continue;
+    const url = a.fields.entries.find(([k]) => k === 'url')?.[1];
+    if (url?.t === 'expr') {
+      out.push({
+        at: pos.at(`/spec/actions/${a.index}/webhook/url`),
+        message: `spec.actions[${a.index}].webhook.url: the whole URL is the expression {{ ${url.e.source.trim()} }}, so the host it calls is known only when it runs (reflex dry-run shows the rendered URL; the daemon's webhooks.allowedHosts decides)`,
+      });
+    }
+  }
+  return out;
 }
 
 function ruleName(v: unknown): string | undefined {

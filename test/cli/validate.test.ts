@@ -59,4 +59,22 @@ spec:
   it('needs at least one path', async () => {
     expect((await reflex(['validate'])).code).to.equal(2);
   });
+
+  it('warns, with a position, about a webhook whose whole URL is an expression, and still exits 0', async () => {
+    const file = join(dir, 'hook.yaml');
+    await writeFile(
+      file,
+      `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: hook }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap }
+  actions:
+    - webhook: { url: "{{ data.endpoint }}" }
+`,
+    );
+    const r = await reflex(['validate', file]);
+    expect(r.code).to.equal(0);
+    expect(r.err).to.match(/hook\.yaml:7:23: warning: rule "hook" \(document 1\): spec\.actions\[0\]\.webhook\.url: the whole URL is the expression \{\{ data\.endpoint \}\}/);
+  });
 });
