@@ -20,6 +20,7 @@ import { classify, type ReconcileOutcome } from './outcome.js';
 import { OutcomeMapper, type SettleContext } from './outcome-mapper.js';
 import { PlanRunner } from './plan-runner.js';
 import { redactPlanned } from './redact.js';
+import { RuleBreaker, type Suspension } from './rule-breaker.js';
 import { RuleRegistry } from './rule-registry.js';
 
 export interface RuleControllerOptions {
@@ -74,6 +75,8 @@ export class RuleController {
   private readonly generate: GenerateSupport;
   /** The rules of the last setRules. */
   private rules = new Map<string, CompiledRule>();
+  /** Suspends rules whose evaluations keep running out of their budget (rule-breaker.ts). */
+  private readonly breaker: RuleBreaker;
 
   constructor(private readonly o: RuleControllerOptions) {
     this.clock = o.clock ?? realClock;
@@ -128,6 +131,14 @@ export class RuleController {
       webhooks: o.webhooks,
       signal: this.cancel.signal,
     });
+    this.breaker = new RuleBreaker({
+      clock: this.clock,
+      onClosed: (name) => {
+        this.hooks.ruleSuspended?.(name, false);
+        const active = this.registry.active(name);
+        if (active) this.intake.sweep(active, 'sync'); // what it skipped while suspended
+      },
+    });
     this.mapper = new OutcomeMapper({
       queue: this.queue,
       intake: this.intake,
@@ -144,6 +155,7 @@ export class RuleController {
   async setRules(rules: Map<string, CompiledRule>): Promise<void> {
     const before = this.rules;
     this.rules = rules;
+    for (const name of before.keys()) if (before.get(name) !== rules.get(name) && this.breaker.forget(name)) this.hooks.ruleSuspended?.(name, false);
     const prunes = this.generate.rulesChanged(before, rules);
     await this.registry.setRules(rules);
     if (prunes.length > 0 && (this.o.isLeader?.() ?? true)) await this.pruneRemoved(before, prunes);
@@ -195,6 +207,7 @@ export class RuleController {
     });
     this.registry.stop();
     this.generate.close();
+    this.breaker.stop();
     const drained = await this.queue.shutdownWithDrain({ timeoutMs: options.drainMs ?? 25_000 });
     if (!drained) {
       this.log.warn('shutdown: in-flight work did not finish within the grace period; cancelling it', { inFlight: this.inFlight });
@@ -224,6 +237,8 @@ export class RuleController {
         this.inFlight--;
         this.queue.done(key);
       }
+      // A turn for the event loop between keys: evaluations run in promise continuations.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
@@ -236,6 +251,7 @@ export class RuleController {
     if (!change || !active) return DONE;
     if (!(this.o.isLeader?.() ?? true)) return DONE; // a new leader re-syncs everything
     const rule = active.rule;
+    if (this.breaker.suspended(rule.name)) return DONE; // swept again when the suspension ends
     let obj = active.current(objKey);
     let event: RuleEvent = change.event;
     if (!obj) this.generate.forget(key);
@@ -273,6 +289,8 @@ export class RuleController {
       trace.condition = 'error';
       trace.error = errorMessage(err);
       this.publish(trace, started);
+      const suspension = this.breaker.failed(rule.name, err);
+      if (suspension) this.suspended(suspension, obj);
       return classify(err);
     }
     this.hooks.evaluated?.(rule.name, plan.length > 0 ? 'match' : 'nomatch');
@@ -312,6 +330,14 @@ export class RuleController {
       void this.runner.warn(rule.name, obj, 'ReflexSweepLimit', message);
     }
     return false;
+  }
+
+  /** The breaker suspended a rule: said once (log, metric, a Warning Event on the object of the last overrun). */
+  private suspended(s: Suspension, obj: KubeObject): void {
+    this.hooks.ruleError?.(s.rule, 'suspended');
+    this.hooks.ruleSuspended?.(s.rule, true);
+    this.log.warn(s.message, { rule: s.rule });
+    void this.runner.warn(s.rule, obj, 'ReflexRuleSuspended', s.message);
   }
 
   /** The loop guard held a write back: counted, and said once per (rule, target) and window. */

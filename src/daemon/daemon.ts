@@ -165,6 +165,7 @@ export class Daemon {
       evaluated: (rule, result) => m.ruleEvaluated(rule, result),
       action: (rule, action, outcome) => m.actionExecuted(rule, action, outcome as 'done'),
       ruleError: (rule, kind) => m.ruleError(rule, kind),
+      ruleSuspended: (rule, suspended) => m.ruleSuspended(rule, suspended),
       failure: (rule, outcome, reason) => m.ruleFailed(rule, outcome, reason),
       retriesExhausted: (rule) => m.retriesExhaustedFor(rule),
       loopGuard: (rule) => m.loopGuardTripped(rule),

@@ -13,6 +13,8 @@ export interface ControllerHooks {
   evaluated?(rule: string, result: 'match' | 'nomatch' | 'error'): void;
   action?(rule: string, action: string, outcome: string): void;
   ruleError?(rule: string, kind: string): void;
+  /** The circuit breaker suspended a rule (true) or its suspension ended (false). */
+  ruleSuspended?(rule: string, suspended: boolean): void;
   /** A key's processing failed: how it is handled and the failure's reason (`Invalid`, `NetworkError`…). */
   failure?(rule: string, outcome: 'transient' | 'forbidden' | 'terminal', reason: string): void;
   retriesExhausted?(rule: string): void;

@@ -97,6 +97,9 @@ export class DaemonMetrics {
   private readonly generatedOrphans = new Gauge({
     name: 'reflex_generated_orphans', help: 'Generated objects whose rule is not loaded (found at start-up; never deleted), per rule.', labelNames: ['rule'], registers: [this.registry],
   });
+  private readonly suspendedRules = new Gauge({
+    name: 'reflex_rule_suspended', help: '1 while the circuit breaker suspends a rule whose evaluations keep running out of their budget.', labelNames: ['rule'], registers: [this.registry],
+  });
   private dependencyCount: () => number = () => 0;
   private readonly leader = new Gauge({
     name: 'reflex_leader', help: '1 while this replica holds the leader lease (or runs without leader election), else 0.', registers: [this.registry],
@@ -171,6 +174,11 @@ export class DaemonMetrics {
 
   actionExecuted(rule: string, action: string, outcome: ActionOutcome): void {
     this.actions.inc({ rule, action, outcome });
+  }
+
+  ruleSuspended(rule: string, suspended: boolean): void {
+    if (suspended) this.suspendedRules.set({ rule }, 1);
+    else this.suspendedRules.remove({ rule });
   }
 
   ruleError(rule: string, kind: string): void {
