@@ -103,7 +103,10 @@ export class RuleController {
       logger: this.log,
       pendingRetryMs: o.pendingRetryMs ?? 5000,
       intake: this.intake,
-      onActivated: (name) => this.hooks.ruleActivated?.(name),
+      onActivated: (name) => {
+        this.hooks.ruleActivated?.(name);
+        void this.pruneStale(name);
+      },
       onStopped: (name) => this.book.forgetRule(name),
     });
     this.generate = new GenerateSupport({
@@ -158,18 +161,31 @@ export class RuleController {
     for (const name of before.keys()) if (before.get(name) !== rules.get(name) && this.breaker.forget(name)) this.hooks.ruleSuspended?.(name, false);
     const prunes = this.generate.rulesChanged(before, rules);
     await this.registry.setRules(rules);
-    if (prunes.length > 0 && (this.o.isLeader?.() ?? true)) await this.pruneRemoved(before, prunes);
+    if (prunes.length > 0 && (this.o.isLeader?.() ?? true)) await this.runPrunes(before, prunes);
   }
 
-  /** Deletes what removed generate rules generated (each prune with the object's uid as precondition). */
-  private async pruneRemoved(rules: Map<string, CompiledRule>, prunes: Plan): Promise<void> {
+  /** Runs the prunes of generate rules outside an evaluation (a rule removed, triggers gone), each with the object's uid as precondition. */
+  private async runPrunes(rules: Map<string, CompiledRule>, prunes: Plan): Promise<void> {
     for (const [name, rule] of rules) {
       const mine = prunes.filter((p) => p.rule === name);
       if (mine.length === 0) continue;
       const trace: ControllerTrace = { time: '', rule: name, object: mine[0].trigger, event: 'delete', condition: false, planned: [], executed: [], durationMs: 0 };
       const run = await this.runner.run(rule, mine, { apiVersion: rule.watch.apiVersion, kind: rule.watch.kind, metadata: { name: '' } }, trace);
       const failed = run.results.filter((r) => r.status === 'failed');
-      if (failed.length > 0) this.log.warn('could not delete all a removed rule generated', { rule: name, failed: failed.length, error: errorMessage(failed[0].cause) });
+      if (failed.length > 0) this.log.warn('could not delete all a generate rule no longer declares', { rule: name, failed: failed.length, error: errorMessage(failed[0].cause) });
+    }
+  }
+
+  /** Prunes what a generate rule generated for triggers that went while the daemon was not running. */
+  private async pruneStale(name: string): Promise<void> {
+    const active = this.registry.active(name);
+    if (!active?.rule.generate) return;
+    try {
+      const prunes = await this.generate.stale(active.rule, active.informers);
+      if (prunes.length === 0 || !(this.o.isLeader?.() ?? true) || this.registry.active(name) !== active) return;
+      await this.runPrunes(new Map([[name, active.rule]]), prunes);
+    } catch (err) {
+      this.log.warn('could not look for objects generated for triggers that are gone', { rule: name, error: errorMessage(err) });
     }
   }
 

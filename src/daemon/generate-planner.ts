@@ -81,7 +81,11 @@ export class GeneratePlanner {
 
   /** Prunes of everything `rule` generated (the rule was removed while running). */
   pruneAll(rule: CompiledRule): Plan {
-    const generated = this.inventory.ofRule(ruleLabelValue(rule.name)).filter((o) => generatedBy(o, rule.name));
+    return this.pruneObjects(rule, this.inventory.ofRule(ruleLabelValue(rule.name)).filter((o) => generatedBy(o, rule.name)));
+  }
+
+  /** Prunes of `generated` (objects of `rule`), each under the trigger its annotation names. */
+  pruneObjects(rule: CompiledRule, generated: KubeObject[]): Plan {
     return generated.flatMap((obj) => {
       const t = triggerOf(obj);
       const [namespace, name] = t && t.objKey.includes('/') ? t.objKey.split('/') : [undefined, t?.objKey ?? ''];

@@ -9,9 +9,9 @@
  *   trigger; a generate rule removed while running has what it generated pruned (unless
  *   `orphan`); at start-up generated objects of rules not loaded are reported, never deleted.
  */
-import { errorMessage, type KubeObject, type Logger } from '../core/index.js';
+import { errorMessage, objectKey, type KubeObject, type Logger } from '../core/index.js';
 import type { SharedInformerFactory } from '../informers/index.js';
-import { GENERATED_RULE_LABEL, generatedKinds, generatingRule, ruleLabelValue, type CompiledRule, type ObjectLister, type Plan, type RuleEvent } from '../engine/index.js';
+import { GENERATED_RULE_LABEL, GENERATED_TRIGGER_UID_LABEL, generatedBy, generatedKinds, generatingRule, ruleLabelValue, type CompiledRule, type ObjectLister, type Plan, type RuleEvent } from '../engine/index.js';
 import { DependencyIndex, RecordingLister } from './dependency-index.js';
 import { GeneratedInventory, triggerOf } from './generated-inventory.js';
 import { GeneratePlanner, type GenerateConflict } from './generate-planner.js';
@@ -128,6 +128,31 @@ export class GenerateSupport {
       this.orphanTimer = setTimeout(() => void this.reportOrphans(this.o.ruleNames()), this.o.orphanScanDelayMs ?? 10_000);
       this.orphanTimer.unref?.();
     }
+    return prunes;
+  }
+
+  /**
+   * Prunes of what `rule` generated for triggers its caches no longer hold (deleted, or no longer
+   * selected, while the daemon was not running): D is empty for them. Waits for the rule's caches
+   * and the inventory to sync first, so an object is never pruned for a trigger not listed yet.
+   */
+  async stale(rule: CompiledRule, triggerCaches: { hasSynced(): boolean; waitForSync(signal?: AbortSignal): Promise<boolean>; store: { list(): KubeObject[] } }[]): Promise<Plan> {
+    if (!rule.generate?.synchronize || rule.generate.orphan) return [];
+    for (const k of generatedKinds(rule)) await this.inventory.ensure(k);
+    for (const c of triggerCaches) if (!(await c.waitForSync(AbortSignal.timeout(60_000)))) return [];
+    const cached = triggerCaches.flatMap((c) => c.store.list());
+    const uids = new Set(cached.map((o) => o.metadata?.uid));
+    // A trigger re-created under its name is evaluated by the sync sweep, which takes its objects over.
+    const names = new Set(cached.map((o) => objectKey(o)));
+    const left = this.inventory.ofRule(ruleLabelValue(rule.name)).filter((o) => {
+      const uid = o.metadata?.labels?.[GENERATED_TRIGGER_UID_LABEL];
+      const trigger = triggerOf(o);
+      return generatedBy(o, rule.name) && uid !== undefined && !uids.has(uid) && !(trigger && names.has(trigger.objKey));
+    });
+    if (left.length === 0) return [];
+    this.log.info('deleting what a generate rule generated for triggers that are gone', { rule: rule.name, objects: left.length });
+    const prunes = this.planner.pruneObjects(rule, left);
+    for (const p of prunes) this.noteDeleting(p.target);
     return prunes;
   }
 

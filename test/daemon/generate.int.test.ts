@@ -194,7 +194,7 @@ spec:
     expect(Date.now() - started, 'from the daemon starting to every copy updated').to.be.at.most(5000);
   });
 
-  it('after a SIGKILL in the middle of generating for 1,000 triggers, a restart leaves every object once, none extra, and a third start writes nothing', async function () {
+  it('after a SIGKILL in the middle of generating for 1,000 triggers, a restart leaves every object once, none extra, triggers deleted while stopped have their objects pruned, and a last start writes nothing', async function () {
     this.timeout(600_000);
     const ns = fx.ns;
     const n = 1000;
@@ -229,10 +229,17 @@ spec:
     for (const o of objects) expect(o.metadata.labels?.['reflex.dev/trigger-uid']).to.equal(uidOf.get(o.metadata.name.slice('gen-'.length)));
     console.log(`      (${before} of ${n} generated before the SIGKILL)`);
 
-    // A third start finds everything as declared: it evaluates every trigger and sends no write.
+    // Triggers deleted while the daemon is stopped: their objects are pruned after the next start.
+    await daemon.stop('SIGTERM');
+    for (const name of ['t1', 't2', 't3']) await fx.admin.ok('DELETE', `/api/v1/namespaces/${ns}/configmaps/${name}`);
+    daemon = await startDaemon(fx);
+    await within(fx, async () => (await generated()).length === n - 3, 'the objects of the deleted triggers pruned', 120_000);
+    expect((await generated()).map((o) => o.metadata.name)).to.not.include.members(['gen-t1', 'gen-t2', 'gen-t3']);
+
+    // The last start finds everything as declared: it evaluates every trigger and sends no write.
     await daemon.stop('SIGTERM');
     daemon = await startDaemon(fx);
-    await within(fx, async () => (await metric(daemon!, 'reflex_rule_evaluations_total{rule="per-trigger"')) >= n, 'the sync sweep of the third start', 120_000);
+    await within(fx, async () => (await metric(daemon!, 'reflex_rule_evaluations_total{rule="per-trigger"')) >= n - 3, 'the sync sweep of the last start', 120_000);
     expect(await metric(daemon, 'reflex_actions_total{rule="per-trigger",action="apply",outcome="done"}')).to.equal(0);
   });
 
