@@ -7,7 +7,7 @@ import { applyPatchLocally, type LocalPatchType } from '../actions/index.js';
 import { FakeClock, realClock, type Clock, type KubeObject } from '../core/index.js';
 import { RecordingLister, type Reads } from '../daemon/index.js';
 import {
-  evaluate,
+  evaluateRule,
   generatedBy,
   GENERATED_TRIGGER_ANNOTATION,
   GENERATED_TRIGGER_UID_LABEL,
@@ -20,7 +20,9 @@ import {
   RuleEvaluationError,
   sortPlan,
   type CompiledRule,
+  type Evaluation,
   type Plan,
+  type PlannedRef,
   type PlannedAction,
   type RuleEvent,
 } from '../engine/index.js';
@@ -29,9 +31,19 @@ import { readInputs, StdinOnce } from './inputs.js';
 import { OfflineCluster, parseManifests } from './offline-cluster.js';
 import { lineDiff } from './text-diff.js';
 
+/** A re-check an evaluation asked for (its rule's `recheckAt` gave a time after now). */
+export interface PlannedRecheck {
+  rule: string;
+  object: PlannedRef;
+  /** Epoch ms. */
+  at: number;
+}
+
 /** What one offline run produced. */
 export interface OfflineRun {
   plan: Plan;
+  /** The re-checks asked for, sorted like the plan. */
+  rechecks: PlannedRecheck[];
   /** Rule evaluation errors and sweeps stopped by maxActionsPerRun. */
   problems: string[];
 }
@@ -70,7 +82,8 @@ export function generatedIn(cluster: OfflineCluster): GeneratedLookup {
 
 /**
  * Evaluates one rule on one object; for a generate rule the declared set (applies) and the
- * prunes of what it generated for the trigger that the set no longer names.
+ * prunes of what it generated for the trigger that the set no longer names. The re-check the
+ * evaluation asked for comes with the plan.
  */
 export async function planTrigger(
   rule: CompiledRule,
@@ -79,15 +92,16 @@ export async function planTrigger(
   old: KubeObject | undefined,
   context: EvaluationContext,
   options: Pick<OfflineOptions, 'generated' | 'declared' | 'reads'> & { cluster: OfflineCluster },
-): Promise<Plan> {
+): Promise<Evaluation> {
   const recording = options.reads && rule.on.includes('dependency') ? new RecordingLister(context.lister ?? options.cluster) : undefined;
-  const planned = await evaluate(rule, event, obj, old, recording ? { ...context, lister: recording } : context);
+  const evaluation = await evaluateRule(rule, event, obj, old, recording ? { ...context, lister: recording } : context);
+  const planned = evaluation.plan;
   if (recording) options.reads!(rule, obj, recording.reads());
-  if (!rule.generate || !rule.on.includes(event)) return planned;
+  if (!rule.generate || !rule.on.includes(event)) return evaluation;
   const generated = (options.generated ?? generatedIn(options.cluster))(rule, obj);
   options.declared?.(rule, obj, planned);
-  if (rule.generate.orphan || !rule.generate.synchronize) return planned;
-  return [...planned, ...planPrunes(rule.name, { ...refOf(obj), event }, planned, generated, rule.tenant)];
+  if (rule.generate.orphan || !rule.generate.synchronize) return evaluation;
+  return { ...evaluation, plan: [...planned, ...planPrunes(rule.name, { ...refOf(obj), event }, planned, generated, rule.tenant)] };
 }
 
 /**
@@ -97,6 +111,7 @@ export async function planTrigger(
  */
 export async function planOffline(rules: CompiledRule[], cluster: OfflineCluster, options: OfflineOptions = {}): Promise<OfflineRun> {
   const plan: Plan = [];
+  const rechecks: PlannedRecheck[] = [];
   const problems: string[] = [];
   const context = { clock: options.clock ?? realClock, lister: cluster, scopeOf: cluster.scopeOf };
   for (const rule of [...rules].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -107,25 +122,54 @@ export async function planOffline(rules: CompiledRule[], cluster: OfflineCluster
     }
     for (const event of events) {
       let count = 0;
-      for (const obj of cluster.sorted(rule.watch.apiVersion, rule.watch.kind)) {
-        let planned: Plan;
+      for (const obj of watchedObjects(rule, cluster)) {
+        let evaluation: Evaluation;
         try {
-          planned = await planTrigger(rule, event, obj, undefined, context, { ...options, cluster });
+          evaluation = await planTrigger(rule, event, obj, undefined, context, { ...options, cluster });
         } catch (err) {
           if (!(err instanceof RuleEvaluationError)) throw err;
           problems.push(`${err.message} (object ${obj.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name}, event ${event})`);
           continue;
         }
+        const planned = evaluation.plan;
         if (count + planned.length > rule.limits.maxActionsPerRun) {
           problems.push(`rule "${rule.name}": the ${event} sweep stopped at maxActionsPerRun (${rule.limits.maxActionsPerRun}); later objects were not planned`);
           break;
         }
         count += planned.length;
         plan.push(...planned);
+        if (evaluation.recheckAt !== undefined) setRecheck(rechecks, { rule: rule.name, object: refOf(obj), at: evaluation.recheckAt });
       }
     }
   }
-  return { plan: sortPlan(plan), problems };
+  return { plan: sortPlan(plan), rechecks: sortRechecks(rechecks), problems };
+}
+
+/** Every object of the kinds the rule watches, each once, in the cluster's order per kind. */
+export function watchedObjects(rule: CompiledRule, cluster: OfflineCluster): KubeObject[] {
+  const kinds = new Set<string>();
+  const out: KubeObject[] = [];
+  for (const w of rule.watches) {
+    const id = `${w.apiVersion} ${w.kind}`;
+    if (kinds.has(id)) continue;
+    kinds.add(id);
+    out.push(...cluster.sorted(w.apiVersion, w.kind));
+  }
+  return out;
+}
+
+/** Adds a re-check, replacing the one of the same rule and object (the newest evaluation tells). */
+function setRecheck(list: PlannedRecheck[], r: PlannedRecheck): void {
+  const same = (x: PlannedRecheck) => x.rule === r.rule && JSON.stringify(x.object) === JSON.stringify(r.object);
+  const i = list.findIndex(same);
+  if (i >= 0) list[i] = r;
+  else list.push(r);
+}
+
+/** Re-checks sorted by rule, then object namespace and name. */
+export function sortRechecks(list: PlannedRecheck[]): PlannedRecheck[] {
+  const key = (r: PlannedRecheck) => `${r.rule}\u0000${r.object.namespace ?? ''}\u0000${r.object.name}\u0000${r.object.kind}`;
+  return [...list].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 /** Parses `--now`; throws UsageError. */
@@ -185,7 +229,7 @@ export const dryRunCommand = defineCommand(
     for (const p of run.problems) io.err(p);
     if (v.output === 'json') io.out(JSON.stringify(run.plan, null, 2));
     else if (v.output === 'yaml') io.out(dump(run.plan, { noRefs: true }));
-    else io.out(formatText(run.plan, cluster));
+    else io.out(formatText(run.plan, cluster) + formatRechecks(run.rechecks, clock.now()));
     return loaded.errors.length + parsed.problems.length + run.problems.length > 0 ? 1 : 0;
   },
 );
@@ -197,6 +241,13 @@ function detail(p: PlannedAction): string {
   if (p.action === 'log' || p.action === 'event') opts.unshift(JSON.stringify(p.action === 'log' ? p.body : (p.body as { message?: unknown }).message));
   if (p.action === 'webhook') opts.unshift(`${(p.body as { method?: string }).method} ${(p.body as { url?: string }).url}`);
   return opts.join(' ');
+}
+
+/** The re-checks asked for, after the plan: the daemon would evaluate each object again then. */
+export function formatRechecks(rechecks: PlannedRecheck[], now: number): string {
+  if (rechecks.length === 0) return '';
+  const lines = rechecks.map((r) => `  ${r.rule}  ${refText(r.object)}  at ${new Date(r.at).toISOString()} (in ${Math.ceil((r.at - now) / 1000)}s)`);
+  return ['', '', `Re-checks (evaluated again with event recheck):`, ...lines].join('\n');
 }
 
 /** A table of the planned actions, and a before/after diff for patches and updates of objects in the manifests. */

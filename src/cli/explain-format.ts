@@ -1,5 +1,5 @@
 /** explain-format: an Explanation as the text `reflex explain` prints, one numbered step after another. */
-import type { Explanation, WhenPart } from './explain-steps.js';
+import type { Explanation, RecheckPart, WhenPart } from './explain-steps.js';
 
 const MAX_VALUE = 160;
 const mark = (ok: boolean) => (ok ? '✔' : '✘');
@@ -18,6 +18,14 @@ function whenLines(p: WhenPart, indent: string): string[] {
     for (const q of p.parts) lines.push(...whenLines(q, `${indent}    `));
   }
   return lines;
+}
+
+/** What `recheckAt` gave and what the daemon does with it. */
+function recheckText(r: RecheckPart, now: number): string {
+  const head = `${oneLine(r.source)}  → `;
+  if (r.error) return `${head}error: ${r.error}`;
+  if (r.at !== undefined) return `${head}${value(r.value)}: evaluated again at ${new Date(r.at).toISOString()} (in ${Math.ceil((r.at - now) / 1000)}s)`;
+  return `${head}${value(r.value)}: no re-check (${r.value === undefined || r.value === null ? 'no time' : 'the time is not after now'})`;
 }
 
 /** The first reason the rule does not act, or undefined when it does. */
@@ -46,6 +54,7 @@ export function formatExplanation(e: Explanation, options: { source: string; now
   if (e.event === 'update' && e.rule.changes) out.push(`   changes: ${oneLine(e.rule.changes.source)} (not checked: explain has no previous state)`);
   if (!e.when) out.push('3. when: (none: always true)');
   else out.push(`3. when: ${e.when.error ? 'error' : e.when.truthy ? 'true' : 'false'}`, ...whenLines(e.when, '   '));
+  if (e.recheck) out.push(`   recheckAt: ${recheckText(e.recheck, options.now)}`);
   if (!e.selected) out.push('4. actions: none (not selected)');
   else if (e.error) out.push(`4. actions: cannot render: ${e.error}`);
   else {

@@ -7,12 +7,15 @@ import { realClock, type Clock, type KubeObject } from '../core/index.js';
 import {
   bindingsFor,
   emptyLister,
-  evaluate,
+  evaluateRule,
   Expression,
+  futureTime,
   RuleEvaluationError,
   selects,
   truthy,
+  watchesOf,
   type CompiledRule,
+  type CompiledWatch,
   type KindScope,
   type ObjectLister,
   type Plan,
@@ -47,11 +50,21 @@ export interface Explanation {
   listens: boolean;
   /** Undefined when the rule has no `when` (always true). */
   when?: WhenPart;
+  /** Undefined when the rule has no `recheckAt`. */
+  recheck?: RecheckPart;
   /** The planned actions; when `when` is false, the actions the rule would plan if it were true. */
   actions: Plan;
   /** Whether the rule would act: selected, listening, and `when` true. */
   acts: boolean;
   /** An evaluation error of the actions, if any. */
+  error?: string;
+}
+
+/** `recheckAt` and what it asks for: `at` is set when its time lies after now (the daemon then evaluates again). */
+export interface RecheckPart {
+  source: string;
+  value?: unknown;
+  at?: number;
   error?: string;
 }
 
@@ -65,13 +78,31 @@ const labelsText = (l: Record<string, string> | undefined) =>
   l && Object.keys(l).length ? Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',') : '(none)';
 const selectorText = (s: unknown) => (typeof s === 'string' ? s : JSON.stringify(s));
 
-/** The selection checks of the rule's watch on the object, each with its reason. */
+const watchText = (w: CompiledWatch) => `${w.apiVersion} ${w.kind}`;
+
+/**
+ * The selection checks on the object, each with its reason: of the watch (of the object's kind)
+ * that selects it, else of the first watch of its kind, else the kind check alone.
+ */
 async function selection(rule: CompiledRule, obj: KubeObject, lister: ObjectLister): Promise<SelectionCheck[]> {
-  const w = rule.watch;
-  const doc = rule.document.spec.watch;
+  const candidates = watchesOf(rule, obj);
+  const watched = rule.watches.map(watchText).join(', ');
+  if (candidates.length === 0) return [{ what: 'kind', ok: false, why: `the rule watches ${watched}; the object is ${obj.apiVersion} ${obj.kind}` }];
+  let first: SelectionCheck[] | undefined;
+  for (const w of candidates) {
+    const checks = await watchChecks(rule, w, obj, lister);
+    if (rule.watches.length > 1) checks[0].why += ` (spec.watch[${w.index}])`;
+    if (checks.every((c) => c.ok)) return checks;
+    first ??= checks;
+  }
+  return first!;
+}
+
+async function watchChecks(rule: CompiledRule, w: CompiledWatch, obj: KubeObject, lister: ObjectLister): Promise<SelectionCheck[]> {
+  const written = rule.document.spec.watch;
+  const doc = Array.isArray(written) ? written[w.index] : written;
   const out: SelectionCheck[] = [];
-  const kindOk = obj.apiVersion === w.apiVersion && obj.kind === w.kind;
-  out.push({ what: 'kind', ok: kindOk, why: `the rule watches ${w.apiVersion} ${w.kind}; the object is ${obj.apiVersion} ${obj.kind}` });
+  out.push({ what: 'kind', ok: true, why: `the rule watches ${rule.watches.map(watchText).join(', ')}; the object is ${obj.apiVersion} ${obj.kind}` });
   const isNamespace = obj.apiVersion === 'v1' && obj.kind === 'Namespace';
   const ns = obj.metadata?.namespace ?? (isNamespace ? obj.metadata?.name : undefined);
   if (w.namespaces) {
@@ -173,6 +204,17 @@ async function explainWhen(source: string, obj: KubeObject, bindings: Record<str
   return part;
 }
 
+async function explainRecheck(e: Expression, obj: KubeObject, bindings: Record<string, unknown>, now: number): Promise<RecheckPart> {
+  const part: RecheckPart = { source: e.source.trim() };
+  try {
+    part.value = await e.evaluate(obj, bindings);
+    part.at = futureTime(part.value, now);
+  } catch (err) {
+    part.error = (err as Error).message;
+  }
+  return part;
+}
+
 /** The event to present by default: `sync` when the rule listens to it, else `schedule` for a schedule, else its first event. */
 export function defaultEvent(rule: CompiledRule): RuleEvent {
   if (rule.on.includes('sync')) return 'sync';
@@ -193,10 +235,11 @@ export async function explain(rule: CompiledRule, obj: KubeObject, event: RuleEv
   const when = rule.when === undefined ? undefined : typeof rule.when === 'boolean' ? { source: String(rule.when), value: rule.when, truthy: rule.when } : await explainWhen(rule.when.source, obj, bindings, 0);
   const whenTrue = when === undefined || when.truthy === true;
   const out: Explanation = { rule, object: obj, event, selection: checks, selected, listens, when, actions: [], acts: selected && listens && whenTrue };
+  if (rule.recheckAt) out.recheck = await explainRecheck(rule.recheckAt, obj, bindings, clock.now());
   if (!selected) return out;
   try {
     // The same rule with `when` always true and listening to the event: the actions as they would render.
-    out.actions = await evaluate({ ...rule, suspend: false, when: undefined, on: [event] }, event, obj, undefined, ctx);
+    out.actions = (await evaluateRule({ ...rule, suspend: false, when: undefined, recheckAt: undefined, on: [event] }, event, obj, undefined, ctx)).plan;
   } catch (err) {
     if (!(err instanceof RuleEvaluationError)) throw err;
     out.error = err.message;

@@ -23,28 +23,47 @@ export class ExplainError extends ReflexError {
   }
 }
 
+/** A parsed `--object`: the watched kind it names, and the object's namespace and name. */
+interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+/** The distinct kinds a rule watches, in `spec.watch` order. */
+function watchedKinds(rule: CompiledRule): { apiVersion: string; kind: string }[] {
+  const out: { apiVersion: string; kind: string }[] = [];
+  for (const w of rule.watches) if (!out.some((k) => k.apiVersion === w.apiVersion && k.kind === w.kind)) out.push({ apiVersion: w.apiVersion, kind: w.kind });
+  return out;
+}
+
 /**
  * `KIND/NS/NAME`, or `KIND/NAME` with the namespace from `-n` (none for a cluster-scoped kind).
- * KIND is resolved in `kinds` and must be the kind the rule watches.
+ * KIND is resolved in `kinds` and must be a kind the rule watches.
  */
 export function parseObjectRef(
   text: string,
   rule: CompiledRule,
   kinds: readonly KindName[],
-  ns: { flag?: string; fallback?: string; clusterScoped: boolean },
-): { namespace?: string; name: string } {
+  ns: { flag?: string; fallback?: string; clusterScoped: (apiVersion: string, kind: string) => boolean | Promise<boolean> },
+): Promise<ObjectRef> | ObjectRef {
   const parts = text.split('/');
   if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === '')) throw new UsageError(`--object must be KIND/NAMESPACE/NAME or KIND/NAME; got "${text}"`);
-  const kind = resolveKind(parts[0], [...kinds, { apiVersion: rule.watch.apiVersion, kind: rule.watch.kind, plural: '', shortNames: [] }]);
+  const watched = watchedKinds(rule);
+  const kind = resolveKind(parts[0], [...kinds, ...watched.map((w) => ({ ...w, plural: '', shortNames: [] }))]);
   const group = (av: string) => (av.includes('/') ? av.slice(0, av.indexOf('/')) : '');
-  if (kind.kind !== rule.watch.kind || group(kind.apiVersion) !== group(rule.watch.apiVersion)) {
-    throw new ExplainError(`--object names a ${kind.kind} (${kind.apiVersion}), but rule "${rule.name}" watches ${rule.watch.apiVersion} ${rule.watch.kind}`);
+  const w = watched.find((x) => x.kind === kind.kind && group(x.apiVersion) === group(kind.apiVersion));
+  if (!w) {
+    throw new ExplainError(`--object names a ${kind.kind} (${kind.apiVersion}), but rule "${rule.name}" watches ${watched.map((x) => `${x.apiVersion} ${x.kind}`).join(', ')}`);
   }
   if (parts.length === 3) {
     if (ns.flag !== undefined && ns.flag !== parts[1]) throw new UsageError(`--object ${text} names namespace ${parts[1]}, but -n says ${ns.flag}`);
-    return { namespace: parts[1], name: parts[2] };
+    return { ...w, namespace: parts[1], name: parts[2] };
   }
-  return { namespace: ns.clusterScoped ? undefined : (ns.flag ?? ns.fallback), name: parts[1] };
+  const scoped = ns.clusterScoped(w.apiVersion, w.kind);
+  const done = (clusterScoped: boolean): ObjectRef => ({ ...w, namespace: clusterScoped ? undefined : (ns.flag ?? ns.fallback), name: parts[1] });
+  return typeof scoped === 'boolean' ? done(scoped) : scoped.then(done);
 }
 
 /** A lister that reads the live cluster (explain makes a handful of reads; no cache is worth starting). */
@@ -81,21 +100,23 @@ async function offlineTarget(rule: CompiledRule, manifests: string[], o: TargetO
   const cluster = new OfflineCluster(parsed.objects, o.namespace);
   const ref = o.ref;
   const clock = o.clock;
-  const candidates = cluster.sorted(rule.watch.apiVersion, rule.watch.kind);
+  const kinds = watchedKinds(rule);
+  const candidates = kinds.flatMap((k) => cluster.sorted(k.apiVersion, k.kind));
   const show = (o: KubeObject) => `${o.kind}/${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`;
+  const kindsText = kinds.map((k) => `${k.apiVersion} ${k.kind}`).join(', ');
   let object: KubeObject | undefined;
   if (ref !== undefined) {
-    const clusterScoped = cluster.scopeOf(rule.watch.apiVersion, rule.watch.kind) === 'Cluster';
-    const r = parseObjectRef(ref, rule, OFFLINE_KINDS, { flag: o.namespace, fallback: 'default', clusterScoped });
-    object = cluster.get(rule.watch.apiVersion, rule.watch.kind, r.namespace, r.name);
-    if (!object) throw new ExplainError(`${ref} is not in the manifests; objects of that kind there: ${candidates.map(show).slice(0, 10).join(', ') || 'none'}`);
+    const clusterScoped = (apiVersion: string, kind: string) => cluster.scopeOf(apiVersion, kind) === 'Cluster';
+    const r = await parseObjectRef(ref, rule, OFFLINE_KINDS, { flag: o.namespace, fallback: 'default', clusterScoped });
+    object = cluster.get(r.apiVersion, r.kind, r.namespace, r.name);
+    if (!object) throw new ExplainError(`${ref} is not in the manifests; objects of ${kinds.length === 1 ? 'that kind' : 'the kinds it watches'} there: ${candidates.map(show).slice(0, 10).join(', ') || 'none'}`);
   } else if (candidates.length === 1) {
     object = candidates[0];
   } else {
     throw new ExplainError(
       candidates.length === 0
-        ? `the manifests hold no ${rule.watch.apiVersion} ${rule.watch.kind}, the kind rule "${rule.name}" watches`
-        : `the manifests hold ${candidates.length} objects of kind ${rule.watch.kind}; pick one with --object (${candidates.map(show).slice(0, 10).join(', ')})`,
+        ? `the manifests hold no ${kindsText}, the ${kinds.length === 1 ? 'kind' : 'kinds'} rule "${rule.name}" watches`
+        : `the manifests hold ${candidates.length} objects of ${kinds.length === 1 ? `kind ${kinds[0].kind}` : `the kinds ${kinds.map((k) => k.kind).join(', ')}`}; pick one with --object (${candidates.map(show).slice(0, 10).join(', ')})`,
     );
   }
   return { object, context: { clock, lister: cluster, scopeOf: cluster.scopeOf }, source: `manifests ${manifests.join(', ')}` };
@@ -108,10 +129,10 @@ async function liveTarget(rule: CompiledRule, o: TargetOptions & { kubeconfig?: 
   const lister = liveLister(client);
   try {
     const kinds = kindNamesOf(await client.discovery.resources());
-    const watched = await client.resolve(rule.watch.apiVersion, rule.watch.kind);
-    const r = parseObjectRef(ref, rule, kinds, { flag: o.namespace, fallback: client.namespace, clusterScoped: !watched.namespaced });
-    const object = await lister.get(rule.watch.apiVersion, rule.watch.kind, r.namespace, r.name);
-    if (!object) throw new ExplainError(`${ref} (${rule.watch.apiVersion}) was not found on ${client.server}`);
+    const clusterScoped = async (apiVersion: string, kind: string) => !(await client.resolve(apiVersion, kind)).namespaced;
+    const r = await parseObjectRef(ref, rule, kinds, { flag: o.namespace, fallback: client.namespace, clusterScoped });
+    const object = await lister.get(r.apiVersion, r.kind, r.namespace, r.name);
+    if (!object) throw new ExplainError(`${ref} (${r.apiVersion}) was not found on ${client.server}`);
     const scopeOf = () => undefined;
     return { object, context: { clock, lister, scopeOf }, source: client.server, close: () => client.close() };
   } catch (err) {
@@ -193,6 +214,7 @@ function jsonOf(e: Awaited<ReturnType<typeof explain>>) {
     selection: e.selection,
     listens: e.listens,
     when: e.when,
+    ...(e.recheck ? { recheck: { ...e.recheck, ...(e.recheck.at !== undefined ? { at: new Date(e.recheck.at).toISOString() } : {}) } } : {}),
     acts: e.acts,
     actions: e.actions,
     ...(e.error ? { error: e.error } : {}),

@@ -111,8 +111,10 @@ export function analyseRules(rules: CompiledRule[], crds: CustomKind[] = []): Rb
     cluster.add(group, subresource ? `${resource}/${subresource}` : resource, verbs, `${rule}: ${why}`);
   };
   for (const rule of rules) {
-    grant(rule.watch.apiVersion, rule.watch.kind, READ, rule.name, 'watch');
-    if (rule.watch.namespaceSelector) grant('v1', 'Namespace', READ, rule.name, 'namespaceSelector');
+    for (const w of rule.watches) {
+      grant(w.apiVersion, w.kind, READ, rule.name, 'watch');
+      if (w.namespaceSelector) grant('v1', 'Namespace', READ, rule.name, 'namespaceSelector');
+    }
     for (const { where, expression } of expressionsOf(rule)) {
       for (const call of lookups(expression.source)) {
         if (call.kind === undefined) {
@@ -125,20 +127,24 @@ export function analyseRules(rules: CompiledRule[], crds: CustomKind[] = []): Rb
     for (const action of rule.actions) {
       const verbs = ACTION_VERBS[action.kind];
       if (!verbs) continue;
-      const t = actionTarget(rule, action);
-      if (!t) {
+      const targets = actionTargets(rule, action);
+      if (!targets) {
         notes.push(`rule "${rule.name}": ${action.where}: the target's apiVersion or kind is a template; grant ${verbs.join(', ')} on it yourself`);
         continue;
       }
       const sub = action.kind === 'patch' ? fieldNode(action.fields, 'subresource') : undefined;
-      if (sub === undefined) {
-        grant(t.apiVersion, t.kind, verbs, rule.name, action.where);
-      } else if (sub.t === 'lit' && typeof sub.v === 'string') {
-        // A subresource patch reads the object and writes only KIND/subresource.
-        grant(t.apiVersion, t.kind, ['get'], rule.name, action.where);
-        grant(t.apiVersion, t.kind, ['patch'], rule.name, action.where, sub.v);
-      } else {
-        grant(t.apiVersion, t.kind, ['get'], rule.name, action.where);
+      for (const t of targets) {
+        if (sub === undefined) {
+          grant(t.apiVersion, t.kind, verbs, rule.name, action.where);
+        } else if (sub.t === 'lit' && typeof sub.v === 'string') {
+          // A subresource patch reads the object and writes only KIND/subresource.
+          grant(t.apiVersion, t.kind, ['get'], rule.name, action.where);
+          grant(t.apiVersion, t.kind, ['patch'], rule.name, action.where, sub.v);
+        } else {
+          grant(t.apiVersion, t.kind, ['get'], rule.name, action.where);
+        }
+      }
+      if (sub !== undefined && !(sub.t === 'lit' && typeof sub.v === 'string')) {
         notes.push(`rule "${rule.name}": ${action.where}: the subresource is a template; grant patch on it yourself`);
       }
     }
@@ -189,6 +195,7 @@ function expressionsOf(rule: CompiledRule): { where: string; expression: Express
   const out: { where: string; expression: Expression }[] = [];
   if (rule.when !== undefined && typeof rule.when !== 'boolean') out.push({ where: 'when', expression: rule.when });
   if (rule.changes) out.push({ where: 'changes', expression: rule.changes });
+  if (rule.recheckAt) out.push({ where: 'recheckAt', expression: rule.recheckAt });
   for (const g of rule.generate?.objects ?? []) {
     if (g.forEach) out.push({ where: `${g.where}.forEach`, expression: g.forEach });
     walkExpressions(g.object, out);
@@ -252,18 +259,30 @@ function fieldNode(node: TemplateNode, key: string): TemplateNode | undefined {
   return undefined;
 }
 
-/** The apiVersion and kind an action writes to, when they are known without evaluating; undefined when templated. */
-function actionTarget(rule: CompiledRule, action: CompiledAction): { apiVersion: string; kind: string } | undefined {
+/**
+ * The apiVersions and kinds an action writes to, when they are known without evaluating; undefined
+ * when templated. A target defaults to the trigger, so an action of a rule with several watches
+ * may write to each watched kind.
+ */
+function actionTargets(rule: CompiledRule, action: CompiledAction): { apiVersion: string; kind: string }[] | undefined {
   const key = action.kind === 'apply' || action.kind === 'create' ? 'object' : 'target';
   const node = fieldNode(action.fields, key);
   // A target defaults to the trigger, and so do its apiVersion and kind when only the name is given.
-  const fallback = key === 'target' ? rule.watch : undefined;
-  if (!node) return fallback && { apiVersion: fallback.apiVersion, kind: fallback.kind };
-  if (node.t !== 'obj' && node.t !== 'lit') return undefined;
-  const pick = (k: 'apiVersion' | 'kind'): unknown => (fieldNode(node, k) === undefined ? fallback?.[k] : literalField(node, k));
-  const apiVersion = pick('apiVersion');
-  const kind = pick('kind');
-  return typeof apiVersion === 'string' && typeof kind === 'string' ? { apiVersion, kind } : undefined;
+  const fallbacks: ({ apiVersion: string; kind: string } | undefined)[] = key === 'target' ? rule.watches : [undefined];
+  const out: { apiVersion: string; kind: string }[] = [];
+  for (const fallback of fallbacks) {
+    if (!node) {
+      if (fallback) out.push({ apiVersion: fallback.apiVersion, kind: fallback.kind });
+      continue;
+    }
+    if (node.t !== 'obj' && node.t !== 'lit') return undefined;
+    const pick = (k: 'apiVersion' | 'kind'): unknown => (fieldNode(node, k) === undefined ? fallback?.[k] : literalField(node, k));
+    const apiVersion = pick('apiVersion');
+    const kind = pick('kind');
+    if (typeof apiVersion !== 'string' || typeof kind !== 'string') return undefined;
+    if (!out.some((t) => t.apiVersion === apiVersion && t.kind === kind)) out.push({ apiVersion, kind });
+  }
+  return out.length ? out : undefined;
 }
 
 /** Grants as policy rules: per API group, resources with the same verbs share a rule; verbs in kubectl's order. */

@@ -20,7 +20,7 @@
  *       expect: none
  *     - delete: {apiVersion: v1, kind: Pod, namespace: a, name: x}   # event delete with its last state
  *       expect: none
- *     - advance: 2h                      # moves the clock; resyncs and cron firings on the way sweep once
+ *     - advance: 2h                      # moves the clock; re-checks due on the way fire at their time; resyncs and cron firings sweep once
  *       expect: none
  *     - tick: {}                         # a schedule tick now, for every rule with a schedule (or {rule: name})
  *       expect: none

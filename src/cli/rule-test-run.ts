@@ -4,9 +4,9 @@
  * daemon would see to every rule, and compares the planned actions with the step's expectation.
  */
 import { FakeClock, objectKey, ReflexError, type KubeObject } from '../core/index.js';
-import { objectIdentity, refOf, RuleEvaluationError, sortPlan, type CompiledRule, type Plan, type RuleEvent } from '../engine/index.js';
+import { objectIdentity, refOf, RuleEvaluationError, sortPlan, type CompiledRule, type Plan, type PlannedRef, type RuleEvent } from '../engine/index.js';
 import { DependencyIndex, type Reads } from '../daemon/index.js';
-import { generatedIn, planOffline, planTrigger } from './dry-run.js';
+import { generatedIn, planOffline, planTrigger, watchedObjects } from './dry-run.js';
 import { OfflineCluster } from './offline-cluster.js';
 import type { Expectation, RuleTest, Step } from './rule-test-format.js';
 import { planDifference } from './rule-test-match.js';
@@ -28,13 +28,26 @@ export class RuleTestStepError extends ReflexError {
   }
 }
 
-/** Most cron firings walked through in one `advance`; beyond it the step fails instead of spinning. */
+/** Most cron firings and re-checks walked through in one `advance`; beyond it the step fails instead of spinning. */
 const MAX_FIRINGS_PER_ADVANCE = 100_000;
+
+/** A re-check waiting: the (rule, object) is evaluated again at `at` with event `recheck`. */
+interface PendingRecheck {
+  rule: CompiledRule;
+  /** The object's identity; its state is read from the cluster when the re-check fires. */
+  ref: KubeObject;
+  at: number;
+}
+
+const refIdentity = (r: PlannedRef) => `${r.apiVersion}|${r.kind}|${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
+const identity = (o: KubeObject) => refIdentity(refOf(o));
 
 /** The simulated cluster and clock of one RuleTest. */
 class Simulation {
   private objects: KubeObject[];
   private now: number;
+  /** One pending re-check per (rule, object), replaced by each evaluation, as in the daemon. */
+  private readonly rechecks = new Map<string, PendingRecheck>();
 
   constructor(
     private readonly rules: CompiledRule[],
@@ -79,9 +92,11 @@ class Simulation {
     const plan: Plan = [];
     for (const rule of this.rules) {
       if (!rule.on.includes('dependency')) continue;
-      for (const trigger of cluster.sorted(rule.watch.apiVersion, rule.watch.kind)) {
+      for (const trigger of watchedObjects(rule, cluster)) {
         if (!keys.has(`${rule.name}|${trigger.apiVersion}|${trigger.kind}|${objectKey(trigger)}`)) continue;
-        plan.push(...(await planTrigger(rule, 'dependency', trigger, undefined, context, { cluster, ...this.inventoryHooks() })));
+        const evaluation = await planTrigger(rule, 'dependency', trigger, undefined, context, { cluster, ...this.inventoryHooks() });
+        plan.push(...evaluation.plan);
+        this.noteRecheck(rule, trigger, evaluation.recheckAt);
       }
     }
     return plan;
@@ -97,22 +112,44 @@ class Simulation {
   }
 
   private indexOf(o: KubeObject): number {
-    const key = (x: KubeObject) => `${x.apiVersion}|${x.kind}|${objectKey(x)}`;
-    return this.objects.findIndex((x) => key(x) === key(o));
+    return this.objects.findIndex((x) => identity(x) === identity(o));
+  }
+
+  /** Records what an evaluation of `rule` on `obj` asked for: a new pending re-check, or none. */
+  private noteRecheck(rule: CompiledRule, obj: KubeObject, at: number | undefined): void {
+    const key = `${rule.name}|${identity(obj)}`;
+    if (at === undefined) this.rechecks.delete(key);
+    else this.rechecks.set(key, { rule, ref: obj, at });
   }
 
   private async sweep(rules: CompiledRule[], event: RuleEvent, at: number): Promise<Plan> {
     const run = await planOffline(rules, this.cluster(), { event, clock: new FakeClock(at), ...this.inventoryHooks() });
     if (run.problems.length > 0) throw new RuleTestStepError(run.problems.join('; '));
+    const cluster = this.cluster();
+    for (const rule of rules) {
+      if (!rule.on.includes(event) || rule.suspend) continue;
+      for (const obj of watchedObjects(rule, cluster)) {
+        const r = run.rechecks.find((x) => x.rule === rule.name && refIdentity(x.object) === identity(obj));
+        this.noteRecheck(rule, obj, r?.at);
+      }
+    }
     return run.plan;
   }
 
-  private async present(event: RuleEvent, obj: KubeObject, old: KubeObject | undefined): Promise<Plan> {
+  /** Presents one event to every rule listening to it (the daemon queues nothing for the others). */
+  private async present(event: RuleEvent, obj: KubeObject, old: KubeObject | undefined, rules = this.rules): Promise<Plan> {
     const cluster = this.cluster();
     const context = { clock: new FakeClock(this.now), lister: cluster, scopeOf: cluster.scopeOf };
     const plan: Plan = [];
-    for (const rule of this.rules) plan.push(...(await planTrigger(rule, event, obj, old, context, { cluster, ...this.inventoryHooks() })));
-    plan.push(...(await this.dependents(obj, old)));
+    for (const rule of rules) {
+      if (!rule.on.includes(event)) continue;
+      const evaluation = await planTrigger(rule, event, obj, old, context, { cluster, ...this.inventoryHooks() });
+      plan.push(...evaluation.plan);
+      if (event === 'delete') this.noteRecheck(rule, obj, undefined);
+      else this.noteRecheck(rule, obj, evaluation.recheckAt);
+    }
+    // A re-check changes no object: nothing that read it is presented again.
+    if (event !== 'recheck') plan.push(...(await this.dependents(obj, old)));
     return sortPlan(plan);
   }
 
@@ -143,6 +180,8 @@ class Simulation {
         if (i < 0) throw new RuleTestStepError(`${step.title}: it does not exist`);
         const last = this.objects[i];
         this.objects = this.objects.filter((_, j) => j !== i);
+        // The object went: its re-checks go with it, whether or not a rule listens to delete.
+        for (const [key, r] of this.rechecks) if (identity(r.ref) === identity(last)) this.rechecks.delete(key);
         return this.present('delete', last, undefined);
       }
       case 'advance':
@@ -156,19 +195,22 @@ class Simulation {
   }
 
   /**
-   * Moves the clock by `ms`. A rule whose resync period ends on the way (periods count from the
-   * test's start) sweeps once with `resync`, at the last such boundary; a rule whose cron fires on
-   * the way sweeps once with `schedule`, at the last firing. (The daemon would sweep at each;
-   * since planned actions are not executed, the newest sweep is the one that tells.)
+   * Moves the clock by `ms`, walking through what falls due on the way in time order. A pending
+   * re-check due on the way fires at its time (with `recheck`, on the object's state then), and
+   * the re-check it asks for in turn fires too if due before the end. A rule whose resync period
+   * ends on the way (periods count from the test's start) sweeps once with `resync`, at the last
+   * such boundary; a rule whose cron fires on the way sweeps once with `schedule`, at the last
+   * firing. (The daemon would sweep at each; since planned actions are not executed, the newest
+   * sweep is the one that tells.)
    */
   private async advance(ms: number): Promise<Plan> {
     const before = this.now;
     const after = before + ms;
-    const plan: Plan = [];
+    const sweeps: { at: number; rule: CompiledRule; event: RuleEvent }[] = [];
     for (const rule of this.rules) {
       if (rule.resyncMs) {
         const k = Math.floor((after - this.start) / rule.resyncMs);
-        if (k > Math.floor((before - this.start) / rule.resyncMs)) plan.push(...(await this.sweep([rule], 'resync', this.start + k * rule.resyncMs)));
+        if (k > Math.floor((before - this.start) / rule.resyncMs)) sweeps.push({ at: this.start + k * rule.resyncMs, rule, event: 'resync' });
       }
       if (rule.schedule) {
         let last: number | undefined;
@@ -178,11 +220,37 @@ class Simulation {
           last = next;
           next = rule.schedule.next(next);
         }
-        if (last !== undefined) plan.push(...(await this.sweep([rule], 'schedule', last)));
+        if (last !== undefined) sweeps.push({ at: last, rule, event: 'schedule' });
       }
+    }
+    sweeps.sort((a, b) => a.at - b.at);
+    const plan: Plan = [];
+    for (let n = 0; ; n++) {
+      if (n >= MAX_FIRINGS_PER_ADVANCE) throw new RuleTestStepError(`more than ${MAX_FIRINGS_PER_ADVANCE} re-checks fall due in this advance; advance less`);
+      const recheck = this.nextRecheck(after);
+      const sweep = sweeps[0];
+      if (!recheck && !sweep) break;
+      if (sweep && (!recheck || sweep.at <= recheck.at)) {
+        sweeps.shift();
+        this.now = sweep.at;
+        plan.push(...(await this.sweep([sweep.rule], sweep.event, sweep.at)));
+        continue;
+      }
+      const r = recheck!;
+      this.now = r.at;
+      this.rechecks.delete(`${r.rule.name}|${identity(r.ref)}`);
+      const current = this.objects[this.indexOf(r.ref)];
+      if (current) plan.push(...(await this.present('recheck', current, undefined, [r.rule])));
     }
     this.now = after;
     return sortPlan(plan);
+  }
+
+  /** The earliest pending re-check due by `until`. */
+  private nextRecheck(until: number): PendingRecheck | undefined {
+    let best: PendingRecheck | undefined;
+    for (const r of this.rechecks.values()) if (r.at <= until && (!best || r.at < best.at)) best = r;
+    return best;
   }
 }
 

@@ -7,10 +7,10 @@ import { RuleEvaluationError } from './errors.js';
 import { bindingsFor, Expression, truthy, type EvaluationScope } from './expression.js';
 import type { RequiredEquality } from './fast-path.js';
 import { planGenerated } from './generate.js';
-import type { CompiledAction, CompiledRule } from './rule.js';
+import type { CompiledAction, CompiledRule, CompiledWatch } from './rule.js';
 import { plainOf, renderTemplate, run, type TemplateNode } from './template.js';
 import { confinedLister } from './tenant.js';
-import { emptyLister, type KindScope, type ObjectLister, type Plan, type PlannedAction, type PlannedRef, type RuleEvent } from './types.js';
+import { emptyLister, type Evaluation, type KindScope, type ObjectLister, type Plan, type PlannedAction, type PlannedRef, type RuleEvent } from './types.js';
 
 /** What an evaluation reads besides the object. */
 export interface EvaluationContext {
@@ -66,16 +66,30 @@ export function refOf(obj: KubeObject): PlannedRef {
   return ns ? { apiVersion: ref.apiVersion, kind: ref.kind, namespace: ns, name: ref.name } : ref;
 }
 
-/** Whether the rule's watch selects the object: kind, namespaces, label, field and namespace selectors. */
-export async function selects(rule: CompiledRule, obj: KubeObject, context: EvaluationContext = {}): Promise<boolean> {
-  const local = selectsLocally(rule, obj);
-  return local === 'namespace' ? namespaceSelected(rule, obj, context) : local;
+/** The rule's watches of the object's kind (none: the rule does not watch it). */
+export function watchesOf(rule: CompiledRule, obj: { apiVersion?: unknown; kind?: unknown }): CompiledWatch[] {
+  return rule.watches.filter((w) => w.apiVersion === obj.apiVersion && w.kind === obj.kind);
 }
 
-/** The checks that need no lister; `namespace` when the namespaceSelector still has to be checked. */
-function selectsLocally(rule: CompiledRule, obj: KubeObject): boolean | 'namespace' {
-  const w = rule.watch;
-  if (obj.apiVersion !== w.apiVersion || obj.kind !== w.kind) return false;
+/**
+ * Whether one of the rule's watches selects the object: kind, namespaces, label, field and
+ * namespace selectors. Resolves to that watch (the first that does), or undefined.
+ */
+export async function selectingWatch(rule: CompiledRule, obj: KubeObject, context: EvaluationContext = {}): Promise<CompiledWatch | undefined> {
+  for (const w of watchesOf(rule, obj)) {
+    const local = selectsLocally(w, obj);
+    if (local === true || (local === 'namespace' && (await namespaceSelected(w, obj, context)))) return w;
+  }
+  return undefined;
+}
+
+/** Whether the rule's watch (one of them) selects the object. */
+export async function selects(rule: CompiledRule, obj: KubeObject, context: EvaluationContext = {}): Promise<boolean> {
+  return (await selectingWatch(rule, obj, context)) !== undefined;
+}
+
+/** The checks of one watch (of the object's kind) that need no lister; `namespace` when the namespaceSelector still has to be checked. */
+function selectsLocally(w: CompiledWatch, obj: KubeObject): boolean | 'namespace' {
   const isNamespace = obj.apiVersion === 'v1' && obj.kind === 'Namespace';
   const ns = obj.metadata?.namespace ?? (isNamespace ? obj.metadata?.name : undefined);
   if (w.namespaces && (ns === undefined || !w.namespaces.includes(ns))) return false;
@@ -86,9 +100,9 @@ function selectsLocally(rule: CompiledRule, obj: KubeObject): boolean | 'namespa
   return ns === undefined ? true : 'namespace';
 }
 
-async function namespaceSelected(rule: CompiledRule, obj: KubeObject, context: EvaluationContext): Promise<boolean> {
+async function namespaceSelected(w: CompiledWatch, obj: KubeObject, context: EvaluationContext): Promise<boolean> {
   const nsObj = await (context.lister ?? emptyLister).get('v1', 'Namespace', undefined, String(obj.metadata?.namespace));
-  return nsObj !== undefined && rule.watch.namespaceSelector!.matches(nsObj.metadata?.labels);
+  return nsObj !== undefined && w.namespaceSelector!.matches(nsObj.metadata?.labels);
 }
 
 /** `$rule` of each rule, built once. */
@@ -110,6 +124,7 @@ function scopeFor(rule: CompiledRule, event: RuleEvent, old: KubeObject | undefi
  * rule, the declared set D as planned applies (see generate.ts; empty on `delete`) — ; an empty plan when
  * the rule is suspended, does not listen to the event, does not select the object, `changes` saw no
  * change, or `when` is falsy. Rejects with RuleEvaluationError when an expression fails.
+ * The same as `evaluateRule(…).plan`.
  */
 export async function evaluate(
   rule: CompiledRule,
@@ -118,29 +133,50 @@ export async function evaluate(
   old: KubeObject | undefined,
   context: EvaluationContext = {},
 ): Promise<Plan> {
-  const filtered = (reason: FilterReason): Plan => {
+  return (await evaluateRule(rule, event, object, old, context)).plan;
+}
+
+/**
+ * Evaluates like `evaluate`, and also says when to evaluate again: `recheckAt` is evaluated on
+ * every evaluation that selects the object (whatever `changes` and `when` decide), and its time is
+ * returned when it lies after the clock's now. A suspended rule, an event the rule does not listen
+ * to, and an object it does not select give no re-check. Rejects with RuleEvaluationError when an
+ * expression fails or `recheckAt` yields something that is not a time.
+ */
+export async function evaluateRule(
+  rule: CompiledRule,
+  event: RuleEvent,
+  object: KubeObject,
+  old: KubeObject | undefined,
+  context: EvaluationContext = {},
+): Promise<Evaluation> {
+  const filtered = (reason: FilterReason): Evaluation => {
     context.onFiltered?.(reason);
-    return [];
+    return { plan: [] };
   };
   if (rule.suspend) return filtered('suspended');
   if (!rule.on.includes(event)) return filtered('event not listened to');
   // A generate rule declares nothing for a trigger that went: D is empty, its objects are pruned.
-  if (rule.generate && event === 'delete') return [];
-  const local = selectsLocally(rule, object);
-  if (local === false || (local === 'namespace' && !(await namespaceSelected(rule, object, context)))) return filtered('not selected');
+  if (rule.generate && event === 'delete') return { plan: [] };
+  if ((await selectingWatch(rule, object, context)) === undefined) return filtered('not selected');
   const scope = scopeFor(rule, event, old, context);
   const bindings = bindingsFor(scope);
+  const recheckAt = rule.recheckAt ? recheckTime(rule, rule.recheckAt, await run(rule.recheckAt, object, bindings, rule.name, 'recheckAt'), scope.clock.now()) : undefined;
+  const result = (plan: Plan): Evaluation => (recheckAt === undefined ? { plan } : { plan, recheckAt });
   if (event === 'update' && rule.changes && old) {
     const now = plainOf(await run(rule.changes, object, bindings, rule.name, 'changes'), rule.changes, rule.name, 'changes');
     const before = plainOf(await run(rule.changes, old, bindingsFor({ ...scope, old: undefined }), rule.name, 'changes'), rule.changes, rule.name, 'changes');
-    if (JSON.stringify(now) === JSON.stringify(before)) return filtered('changes unchanged');
+    if (JSON.stringify(now) === JSON.stringify(before)) {
+      context.onFiltered?.('changes unchanged');
+      return result([]);
+    }
   }
   if (rule.when !== undefined) {
     const ok = typeof rule.when === 'boolean' ? rule.when : truthy(await run(rule.when, object, bindings, rule.name, 'when'));
-    if (!ok) return [];
+    if (!ok) return result([]);
   }
   const trigger = { ...refOf(object), event };
-  if (rule.generate) return planGenerated(rule, trigger, object, scope, context.scopeOf ?? (() => undefined));
+  if (rule.generate) return result(await planGenerated(rule, trigger, object, scope, context.scopeOf ?? (() => undefined)));
   const plan: Plan = [];
   for (const action of rule.actions) {
     const where = `actions[${action.index}].forEach`;
@@ -150,7 +186,43 @@ export async function evaluate(
       plan.push(await planAction(rule, action, trigger, object, itemScope, context));
     }
   }
-  return plan;
+  return result(plan);
+}
+
+function recheckTime(rule: CompiledRule, e: Expression, value: unknown, now: number): number | undefined {
+  try {
+    return futureTime(value, now);
+  } catch (err) {
+    throw new RuleEvaluationError(rule.name, 'recheckAt', e.source, (err as Error).message);
+  }
+}
+
+/**
+ * The value of `recheckAt` as a time after `now`, or undefined. It may be epoch milliseconds,
+ * RFC 3339 text, undefined or null (no re-check), or a list of those (the earliest after now).
+ * Throws a TypeError for anything else: a re-check silently lost would be worse than a rule error.
+ */
+export function futureTime(value: unknown, now: number): number | undefined {
+  const times = Array.isArray(value) ? value : [value];
+  let best: number | undefined;
+  for (const v of times) {
+    const t = timeOf(v);
+    if (t === 'invalid') throw new TypeError(`expected a time (RFC 3339 text or epoch milliseconds), a list of times, or undefined; got ${JSON.stringify(v) ?? 'undefined'}`);
+    if (t !== undefined && t > now && (best === undefined || t < best)) best = t;
+  }
+  return best;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+function timeOf(v: unknown): number | undefined | 'invalid' {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : 'invalid';
+  if (typeof v === 'string' && RFC3339.test(v)) {
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? 'invalid' : t;
+  }
+  return 'invalid';
 }
 
 function toItems(v: unknown): unknown[] {

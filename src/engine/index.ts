@@ -1,7 +1,7 @@
 /** engine: rule model, schema, loader, JSONata expressions and templates, evaluation to a Plan. No I/O. */
 export * from './types.js';
 export * from './errors.js';
-export type { CompiledRule, CompiledAction, CompiledGenerate, CompiledGenerated } from './rule.js';
+export type { CompiledRule, CompiledAction, CompiledWatch, CompiledGenerate, CompiledGenerated } from './rule.js';
 export {
   GENERATED_RULE_LABEL,
   GENERATED_TRIGGER_UID_LABEL,
@@ -18,7 +18,7 @@ export {
 export { RULE_DEFAULTS } from './rule.js';
 export { loadRules, loadRulesStepwise, DEFAULT_SOURCE_LIMITS, type RuleSource, type LoadOptions, type LoadResult, type SourceLimits } from './loader.js';
 export { decodeRuleText } from './decode.js';
-export { evaluate, rejects, prefilterOf, selects, renderUpdate, sortPlan, refOf, type EvaluationContext, type FilterReason } from './evaluate.js';
+export { evaluate, evaluateRule, futureTime, selectingWatch, watchesOf, rejects, prefilterOf, selects, renderUpdate, sortPlan, refOf, type EvaluationContext, type FilterReason } from './evaluate.js';
 export { walk as valueAt, BAIL, type RequiredEquality } from './fast-path.js';
 export { Expression, ExpressionSyntaxError, ExpressionRuntimeError, DEFAULT_LIMITS, truthy, type ExpressionLimits } from './expression.js';
 export { splitTemplate } from './template.js';

@@ -4,7 +4,7 @@
  */
 import { RuleLoadError } from './errors.js';
 import { Expression, type ExpressionLimits } from './expression.js';
-import { RULE_DEFAULTS, type CompiledAction, type CompiledGenerate, type CompiledGenerated, type CompiledRule } from './rule.js';
+import { RULE_DEFAULTS, type CompiledAction, type CompiledGenerate, type CompiledGenerated, type CompiledRule, type CompiledWatch } from './rule.js';
 import { validateRuleSchema } from './schema.js';
 import { describeSchemaErrors } from './schema-errors.js';
 import { parseDuration } from '../core/index.js';
@@ -12,7 +12,7 @@ import { CronSchedule } from './schedule.js';
 import { parseFieldSelector, SelectorSyntaxError, toLabelSelector, type LabelSelector } from '../core/index.js';
 import { compileTemplate } from './template.js';
 import { confineToTenant } from './tenant.js';
-import { ACTION_KINDS, type ActionKind, type LabelSelectorSpec, type RuleDocument, type RuleEvent } from './types.js';
+import { ACTION_KINDS, type ActionKind, type LabelSelectorSpec, type RuleDocument, type RuleEvent, type WatchDocument } from './types.js';
 import { DEFAULT_YAML_LIMITS, parseYamlDocuments, type LineCol, type PositionMap, type YamlLimits } from './yaml-source.js';
 
 /** A rule source: a file name (for messages) and its text. */
@@ -204,27 +204,26 @@ function compileDocument(
       return undefined;
     }
   };
-  const w = (isMap(spec.watch) ? spec.watch : {}) as RuleDocument['spec']['watch'];
-  const namespaceSelector = sel(w.namespaceSelector, '/spec/watch/namespaceSelector', 'spec.watch.namespaceSelector');
-  const labelSelector = sel(w.labelSelector, '/spec/watch/labelSelector', 'spec.watch.labelSelector');
-  let fieldSelector;
-  if (typeof w.fieldSelector === 'string') {
-    try {
-      fieldSelector = parseFieldSelector(w.fieldSelector);
-    } catch (err) {
-      const at = err instanceof SelectorSyntaxError ? pos.inScalar('/spec/watch/fieldSelector', err.position) : pos.at('/spec/watch/fieldSelector');
-      fail(at, `spec.watch.fieldSelector: ${(err as Error).message}`, err);
-    }
-  }
+  const watchList = Array.isArray(spec.watch);
+  const watchDocs = (watchList ? (spec.watch as unknown[]) : [spec.watch]).map((w) => (isMap(w) ? w : {}) as unknown as WatchDocument);
+  const watches = watchDocs.map((w, index) => {
+    const base = watchList ? `/spec/watch/${index}` : '/spec/watch';
+    const name = watchList ? `spec.watch[${index}]` : 'spec.watch';
+    return compileWatch(w, index, base, name, pos, fail, sel);
+  });
   const generate = isMap(spec.generate) ? compileGenerate(spec.generate, pos, limits, fail) : undefined;
   checkRuleShape(spec, pos, fail);
-  const on: RuleEvent[] = generate
+  const written: RuleEvent[] = generate
     ? RULE_DEFAULTS.onGenerate
     : Array.isArray(spec.on)
       ? spec.on
       : spec.schedule !== undefined
         ? RULE_DEFAULTS.onWithSchedule
         : RULE_DEFAULTS.on;
+  const recheckAt = typeof spec.recheckAt === 'string' ? expr(spec.recheckAt, '/spec/recheckAt', 'spec.recheckAt') : undefined;
+  if (written.includes('recheck') && spec.recheckAt === undefined) fail(pos.at('/spec/on'), 'spec.on: includes "recheck" but spec.recheckAt is not set');
+  // `recheck` is implied by recheckAt: the time it asks for is the only way the event comes.
+  const on: RuleEvent[] = spec.recheckAt !== undefined && !written.includes('recheck') ? [...written, 'recheck'] : written;
   const timezone = typeof spec.timezone === 'string' ? spec.timezone : RULE_DEFAULTS.timezone;
   let schedule: CronSchedule | undefined;
   if (typeof spec.schedule === 'string') {
@@ -255,13 +254,15 @@ function compileDocument(
     description: spec.description,
     suspend: spec.suspend ?? false,
     mode: spec.mode ?? RULE_DEFAULTS.mode,
-    watch: { apiVersion: w.apiVersion, kind: w.kind, namespaces: w.namespaces, namespaceSelector, labelSelector, fieldSelector },
+    watches,
+    watch: watches[0],
     on,
     changes,
     resyncMs,
     schedule,
     timezone,
     when,
+    recheckAt,
     limits: {
       actionsPerObjectPerMinute: spec.limits?.actionsPerObjectPerMinute ?? RULE_DEFAULTS.actionsPerObjectPerMinute,
       maxActionsPerRun: spec.limits?.maxActionsPerRun ?? RULE_DEFAULTS.maxActionsPerRun,
@@ -338,6 +339,24 @@ function checkLiteralObject(o: Record<string, unknown>, pointer: string, what: s
   if (meta?.name === undefined) missing.push('metadata.name');
   if (missing.length > 0) fail(pos.at(pointer), `${what}: missing ${missing.join(', ')}; a generated object needs apiVersion, kind and metadata.name`);
   if (meta?.generateName !== undefined) fail(pos.keyAt(`${pointer}/metadata/generateName`), `${what}.metadata.generateName: not allowed; a generated object is kept true by its name`);
+}
+
+type SelectorParser = (s: string | LabelSelectorSpec | undefined, pointer: string, what: string) => LabelSelector | undefined;
+
+/** One watch: its selectors parsed, problems reported at `base` (a JSON pointer) and named after `name`. */
+function compileWatch(w: WatchDocument, index: number, base: string, name: string, pos: PositionMap, fail: Report, sel: SelectorParser): CompiledWatch {
+  const namespaceSelector = sel(w.namespaceSelector, `${base}/namespaceSelector`, `${name}.namespaceSelector`);
+  const labelSelector = sel(w.labelSelector, `${base}/labelSelector`, `${name}.labelSelector`);
+  let fieldSelector;
+  if (typeof w.fieldSelector === 'string') {
+    try {
+      fieldSelector = parseFieldSelector(w.fieldSelector);
+    } catch (err) {
+      const at = err instanceof SelectorSyntaxError ? pos.inScalar(`${base}/fieldSelector`, err.position) : pos.at(`${base}/fieldSelector`);
+      fail(at, `${name}.fieldSelector: ${(err as Error).message}`, err);
+    }
+  }
+  return { apiVersion: w.apiVersion, kind: w.kind, namespaces: w.namespaces, namespaceSelector, labelSelector, fieldSelector, index };
 }
 
 /** Each action item has exactly one action key (plus forEach); unknown keys are left to the schema. */

@@ -30,6 +30,18 @@ export interface CompiledAction {
   where: string;
 }
 
+/** One watch of a rule, selectors parsed. */
+export interface CompiledWatch {
+  apiVersion: string;
+  kind: string;
+  namespaces?: string[];
+  namespaceSelector?: LabelSelector;
+  labelSelector?: LabelSelector;
+  fieldSelector?: FieldSelector;
+  /** Position in a `spec.watch` list; 0 for a single watch. */
+  index: number;
+}
+
 /** A rule after loading: defaults filled, selectors parsed, expressions compiled. */
 export interface CompiledRule {
   name: string;
@@ -40,14 +52,11 @@ export interface CompiledRule {
   description?: string;
   suspend: boolean;
   mode: 'enforce' | 'audit';
-  watch: {
-    apiVersion: string;
-    kind: string;
-    namespaces?: string[];
-    namespaceSelector?: LabelSelector;
-    labelSelector?: LabelSelector;
-    fieldSelector?: FieldSelector;
-  };
+  /** Every watch, in `spec.watch` order (one for a single watch); the rule runs on the objects of each. */
+  watches: CompiledWatch[];
+  /** The first of `watches`: the only one of a single-watch rule. Code that serves every rule reads `watches`. */
+  watch: CompiledWatch;
+  /** The events the rule listens to; `recheck` is added when `recheckAt` is set. */
   on: RuleEvent[];
   changes?: Expression;
   /** Resync period in ms. */
@@ -56,6 +65,8 @@ export interface CompiledRule {
   timezone: string;
   /** Undefined means true. */
   when?: Expression | boolean;
+  /** Evaluated with `when`; a time after now asks for a re-evaluation then (event `recheck`). */
+  recheckAt?: Expression;
   limits: { actionsPerObjectPerMinute: number; maxActionsPerRun: number };
   /** Empty for a generate rule. */
   actions: CompiledAction[];

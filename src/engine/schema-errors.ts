@@ -22,11 +22,13 @@ export function fieldPath(pointer: string): string {
 
 const isActionItem = (pointer: string) => /^\/spec\/actions\/[0-9]+$/.test(pointer);
 const show = (v: unknown) => JSON.stringify(v);
+const typeText = (t: unknown) => (Array.isArray(t) ? t.map((x) => (x === 'object' ? 'a mapping' : x === 'array' ? 'a list' : String(x))).join(' or ') : String(t));
 
 /** Formats ajv errors; errors inside an `anyOf` collapse into the anyOf's own "expected …". */
 export function describeSchemaErrors(errors: SchemaError[], positions: PositionMap): PlacedProblem[] {
   const anyOfPaths = errors.filter((e) => e.keyword === 'anyOf').map((e) => e.schemaPath + '/');
-  const kept = errors.filter((e) => !anyOfPaths.some((p) => e.schemaPath.startsWith(p)));
+  // An `if`/`then`/`else` reports the branch's own errors and then "must match then schema": only the former say something.
+  const kept = errors.filter((e) => e.keyword !== 'if' && !anyOfPaths.some((p) => e.schemaPath.startsWith(p)));
   const out: PlacedProblem[] = [];
   for (const e of kept) {
     const path = e.instancePath;
@@ -61,7 +63,7 @@ export function describeSchemaErrors(errors: SchemaError[], positions: PositionM
         break;
       }
       case 'type':
-        out.push({ at: positions.at(path), message: `${field}: expected ${String(params.type)}; got ${show(e.data)}` });
+        out.push({ at: positions.at(path), message: `${field}: expected ${typeText(params.type)}; got ${show(e.data)}` });
         break;
       case 'pattern':
         if (field === 'metadata.name') {
@@ -69,6 +71,9 @@ export function describeSchemaErrors(errors: SchemaError[], positions: PositionM
           break;
         }
         out.push({ at: positions.at(path), message: `${field}: ${show(e.data)} does not match the expected form ${String(params.pattern)}` });
+        break;
+      case 'minItems':
+        out.push({ at: positions.at(path), message: `${field}: expected at least ${String(params.limit)} item${params.limit === 1 ? '' : 's'}; got none` });
         break;
       default:
         out.push({ at: positions.at(path), message: `${field}: ${e.message ?? e.keyword}` });

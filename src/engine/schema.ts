@@ -95,6 +95,19 @@ export const ACTION_SCHEMAS: Record<string, unknown> = {
   ),
 };
 
+/** One watch: a kind and its selectors. `spec.watch` is one of these or a list of them. */
+const watch = obj(
+  {
+    apiVersion: { type: 'string', minLength: 1 },
+    kind: { type: 'string', minLength: 1 },
+    namespaces: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+    namespaceSelector: labelSelector,
+    labelSelector,
+    fieldSelector: str,
+  },
+  ['apiVersion', 'kind'],
+);
+
 export const RULE_SCHEMA = {
   type: 'object',
   additionalProperties: false,
@@ -115,28 +128,24 @@ export const RULE_SCHEMA = {
         description: str,
         suspend: { type: 'boolean' },
         mode: { enum: ['enforce', 'audit'] },
-        watch: obj(
-          {
-            apiVersion: { type: 'string', minLength: 1 },
-            kind: { type: 'string', minLength: 1 },
-            namespaces: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
-            namespaceSelector: labelSelector,
-            labelSelector,
-            fieldSelector: str,
-          },
-          ['apiVersion', 'kind'],
-        ),
+        watch: {
+          type: ['object', 'array'],
+          if: { type: 'array' },
+          then: { minItems: 1, items: watch },
+          else: { if: { type: 'object' }, then: watch },
+        },
         on: {
           type: 'array',
           minItems: 1,
           uniqueItems: true,
-          items: { enum: ['sync', 'create', 'update', 'delete', 'resync', 'schedule', 'dependency'] },
+          items: { enum: ['sync', 'create', 'update', 'delete', 'resync', 'schedule', 'dependency', 'recheck'] },
         },
         changes: { type: 'string', minLength: 1 },
         resync: { type: 'string', pattern: '^([0-9]+(ms|s|m|h))+$' },
         schedule: { type: 'string', minLength: 1 },
         timezone: { type: 'string', minLength: 1 },
         when: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'boolean' }], 'x-expected': 'a JSONata expression or a boolean' },
+        recheckAt: { type: 'string', minLength: 1 },
         limits: obj({
           actionsPerObjectPerMinute: { type: 'integer', minimum: 1 },
           maxActionsPerRun: { type: 'integer', minimum: 1 },

@@ -28,16 +28,21 @@ const why = (tenant: string) =>
  * Reports every static violation through `fail` (the rule must then be dropped).
  */
 export function confineToTenant(rule: CompiledRule, tenant: string, pos: PositionMap, fail: (at: LineCol, message: string) => void): void {
-  const w = rule.watch;
-  (w.namespaces ?? []).forEach((ns, i) => {
-    if (ns !== tenant) fail(pos.at(`/spec/watch/namespaces/${i}`), `spec.watch.namespaces: "${ns}" is outside "${tenant}"; ${why(tenant)}`);
-  });
-  if (w.namespaceSelector) fail(pos.keyAt('/spec/watch/namespaceSelector'), `spec.watch.namespaceSelector: selects other namespaces; ${why(tenant)}`);
-  if (builtinKind(w.apiVersion, w.kind)?.scope === 'Cluster') fail(pos.at('/spec/watch/kind'), `spec.watch.kind: ${w.kind} is cluster-scoped; ${why(tenant)}`);
+  const list = Array.isArray(rule.document.spec.watch);
+  for (const w of rule.watches) {
+    const base = list ? `/spec/watch/${w.index}` : '/spec/watch';
+    const name = list ? `spec.watch[${w.index}]` : 'spec.watch';
+    (w.namespaces ?? []).forEach((ns, i) => {
+      if (ns !== tenant) fail(pos.at(`${base}/namespaces/${i}`), `${name}.namespaces: "${ns}" is outside "${tenant}"; ${why(tenant)}`);
+    });
+    if (w.namespaceSelector) fail(pos.keyAt(`${base}/namespaceSelector`), `${name}.namespaceSelector: selects other namespaces; ${why(tenant)}`);
+    if (builtinKind(w.apiVersion, w.kind)?.scope === 'Cluster') fail(pos.at(`${base}/kind`), `${name}.kind: ${w.kind} is cluster-scoped; ${why(tenant)}`);
+  }
   rule.tenant = tenant;
-  rule.watch = { ...w, namespaces: [tenant] };
+  rule.watches = rule.watches.map((w) => ({ ...w, namespaces: [tenant] }));
+  rule.watch = rule.watches[0];
 
-  const spec = rule.document.spec as unknown as { actions?: Record<string, unknown>[]; when?: unknown; changes?: unknown };
+  const spec = rule.document.spec as unknown as { actions?: Record<string, unknown>[]; when?: unknown; changes?: unknown; recheckAt?: unknown };
   rule.actions.forEach((action) => {
     const raw = (spec.actions?.[action.index]?.[action.kind] ?? {}) as Record<string, unknown>;
     const base = `/spec/actions/${action.index}/${action.kind}`;
@@ -56,6 +61,7 @@ export function confineToTenant(rule: CompiledRule, tenant: string, pos: Positio
   });
   if (typeof spec.when === 'string') checkLookups(spec.when, (index) => pos.inScalar('/spec/when', index), 'spec.when');
   if (typeof spec.changes === 'string') checkLookups(spec.changes, (index) => pos.inScalar('/spec/changes', index), 'spec.changes');
+  if (typeof spec.recheckAt === 'string') checkLookups(spec.recheckAt, (index) => pos.inScalar('/spec/recheckAt', index), 'spec.recheckAt');
 
   function checkRef(ref: Record<string, unknown>, pointer: string, where: string, nsField: string): void {
     const lit = (v: unknown) => (typeof v === 'string' && !v.includes('{{') ? v : undefined);

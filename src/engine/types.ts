@@ -1,12 +1,9 @@
 /** The rule model (design.md §2) after loading, the planned-action contract, and the ports the engine reads through. */
 import type { KubeObject, LabelSelectorSpec } from '../core/index.js';
 
-/**
- * Events a rule sees. `recheck` (the time `recheckAt` gave has come) is produced by the daemon;
- * RULE_EVENTS lists those a rule can name in `on`.
- */
+/** Events a rule sees (`recheck`: the time `recheckAt` gave has come; implied in `on` by recheckAt). */
 export type RuleEvent = 'sync' | 'create' | 'update' | 'delete' | 'resync' | 'schedule' | 'dependency' | 'recheck';
-export const RULE_EVENTS: readonly RuleEvent[] = ['sync', 'create', 'update', 'delete', 'resync', 'schedule', 'dependency'];
+export const RULE_EVENTS: readonly RuleEvent[] = ['sync', 'create', 'update', 'delete', 'resync', 'schedule', 'dependency', 'recheck'];
 
 /** Action keys, in the order of design.md's table. */
 export type ActionKind = 'apply' | 'create' | 'update' | 'patch' | 'delete' | 'event' | 'log' | 'webhook';
@@ -14,6 +11,16 @@ export const ACTION_KINDS: readonly ActionKind[] = ['apply', 'create', 'update',
 
 /** A label selector in structured form (defined in core, shared with the informers). */
 export type { LabelSelectorSpec } from '../core/index.js';
+
+/** One watch of a rule document, as written. */
+export interface WatchDocument {
+  apiVersion: string;
+  kind: string;
+  namespaces?: string[];
+  namespaceSelector?: string | LabelSelectorSpec;
+  labelSelector?: string | LabelSelectorSpec;
+  fieldSelector?: string;
+}
 
 /** A rule document exactly as written (after schema validation). */
 export interface RuleDocument {
@@ -24,20 +31,16 @@ export interface RuleDocument {
     description?: string;
     suspend?: boolean;
     mode?: 'enforce' | 'audit';
-    watch: {
-      apiVersion: string;
-      kind: string;
-      namespaces?: string[];
-      namespaceSelector?: string | LabelSelectorSpec;
-      labelSelector?: string | LabelSelectorSpec;
-      fieldSelector?: string;
-    };
+    /** One watch, or a list of them (one rule, several kinds). */
+    watch: WatchDocument | WatchDocument[];
     on?: RuleEvent[];
     changes?: string;
     resync?: string;
     schedule?: string;
     timezone?: string;
     when?: string | boolean;
+    /** JSONata evaluated with `when`: the time (RFC 3339 text or epoch ms) to evaluate the object again. */
+    recheckAt?: string;
     limits?: { actionsPerObjectPerMinute?: number; maxActionsPerRun?: number };
     actions?: Record<string, unknown>[];
     /** Desired state: objects kept true for each matching trigger (see generate.ts). */
@@ -87,6 +90,16 @@ export interface PlannedAction {
 
 /** A Plan: the planned actions of one evaluation, in action order (forEach items in their order). */
 export type Plan = PlannedAction[];
+
+/**
+ * What one evaluation decided: its plan, and when the same (rule, object) asks to be evaluated
+ * again (with event `recheck`): the rule's `recheckAt`, when it yields a time after the clock's now.
+ */
+export interface Evaluation {
+  plan: Plan;
+  /** Epoch ms, strictly after the evaluation's now; undefined: no re-check (a pending one is dropped). */
+  recheckAt?: number;
+}
 
 /**
  * ObjectLister: read-only access to cached objects, for `$get`, `$list`, namespaceSelector and

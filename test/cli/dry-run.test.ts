@@ -184,7 +184,7 @@ describe('cli/dry-run: output and errors', () => {
   it('rejects bad usage with exit code 2', async () => {
     expect((await dryRun(['--manifests', 'x'])).err).to.match(/^reflex dry-run: --rules is required\n/);
     expect((await dryRun(['--rules', 'x', '--manifests', 'y', '--now', 'yesterday'])).code).to.equal(2);
-    expect((await dryRun(['--rules', 'x', '--manifests', 'y', '--event', 'poke'])).err).to.match(/--event must be sync, create, update, delete, resync, schedule or dependency; got "poke"/);
+    expect((await dryRun(['--rules', 'x', '--manifests', 'y', '--event', 'poke'])).err).to.match(/--event must be sync, create, update, delete, resync, schedule, dependency or recheck; got "poke"/);
     expect((await dryRun(['--rules', 'x', '--manifests', 'y', '-o', 'xml'])).code).to.equal(2);
   });
 
