@@ -6,6 +6,12 @@ import type { CompiledRule } from '../engine/index.js';
 export interface ActiveRule {
   rule: CompiledRule;
   informers: SharedInformer[];
-  /** The newest cached state of `namespace/name` (or `name`), if the rule's caches hold it. */
+  /** The newest cached state of the object of key `objKey` (see `keyOf`), if the rule's caches hold it. */
   current(objKey: string): KubeObject | undefined;
+  /**
+   * The object's key in this rule's queue keys: `namespace/name` (or `name`), qualified as
+   * `apiVersion kind namespace/name` when the rule watches several kinds (a ConfigMap and a
+   * Secret of one name are two keys). `objKey` is the object's plain key, when already known.
+   */
+  keyOf(obj: KubeObject, objKey?: string): string;
 }

@@ -8,7 +8,7 @@
  * Every method is synchronous and cheap (handlers call it on the informer's dispatch path).
  * What is queued never depends on whether anyone watches decision traces.
  */
-import { objectKey, type Clock, type KubeObject } from '../core/index.js';
+import { type Clock, type KubeObject } from '../core/index.js';
 import type { SharedInformer } from '../informers/index.js';
 import type { RateLimitingQueue } from '../queue/index.js';
 import { rejects, type RuleEvent } from '../engine/index.js';
@@ -81,7 +81,7 @@ export class Intake {
    * is pending: the worker would read that same state and plan nothing. (A change skipped this
    * way counts as processed: a later update's `$old` is the state it left.)
    */
-  offer(active: ActiveRule, obj: KubeObject, change: PendingChange, objKey = objectKey(obj), decidedFalse = false): void {
+  offer(active: ActiveRule, obj: KubeObject, change: PendingChange, objKey = active.keyOf(obj), decidedFalse = false): void {
     const rule = active.rule;
     if (!rule.on.includes(change.event) && change.event !== 'delete') return;
     const key = queueKey(rule.name, objKey);

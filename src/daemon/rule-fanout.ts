@@ -67,12 +67,12 @@ export class RuleFanout {
   private dispatch(obj: KubeObject, change: PendingChange): void {
     const objKey = objectKey(obj);
     const offer = this.offer;
-    for (const rule of this.unindexed) offer(rule, obj, change, objKey, false);
+    for (const rule of this.unindexed) offer(rule, obj, change, rule.keyOf(obj, objKey), false);
     for (const g of this.groups) {
       const v = valueAt(obj, g.path);
       // An array on the path leaves every rule of the group undecided (JSONata would map over it).
       const hit = v === BAIL ? undefined : v !== null && typeof v === 'object' ? EMPTY : (g.byValue.get(v) ?? EMPTY);
-      for (const rule of g.rules) offer(rule, obj, change, objKey, hit !== undefined && !hit.has(rule));
+      for (const rule of g.rules) offer(rule, obj, change, rule.keyOf(obj, objKey), hit !== undefined && !hit.has(rule));
     }
   }
 

@@ -3,7 +3,7 @@
  * resync and cron timers, and the live namespaceSelector. A rule whose kind is not served yet
  * stays pending and activates when discovery finds the kind.
  */
-import { errorMessage, type Clock, type KubeObject, type Logger, type TimerHandle } from '../core/index.js';
+import { errorMessage, objectKey, type Clock, type KubeObject, type Logger, type TimerHandle } from '../core/index.js';
 import { isUnknownKind, type KubeClient } from '../client/index.js';
 import type { InformerTarget, SharedInformerFactory } from '../informers/index.js';
 import { builtinKind, type CompiledRule, type KindScope, type PlannedRef } from '../engine/index.js';
@@ -102,11 +102,9 @@ export class RuleRegistry {
   lookup(t: PlannedRef): KubeObject | undefined {
     const key = t.namespace ? `${t.namespace}/${t.name}` : t.name;
     for (const reg of this.regs.values()) {
-      const w = reg.rule.watch;
-      if (reg.active && w.apiVersion === t.apiVersion && w.kind === t.kind) {
-        const obj = reg.active.current(key);
-        if (obj) return obj;
-      }
+      if (!reg.active || !reg.rule.watches.some((w) => w.apiVersion === t.apiVersion && w.kind === t.kind)) continue;
+      const obj = reg.active.current(reg.active.keyOf({ apiVersion: t.apiVersion, kind: t.kind, metadata: {} }, key));
+      if (obj) return obj;
     }
     return undefined;
   }
@@ -120,10 +118,11 @@ export class RuleRegistry {
 
   private async activate(reg: Registration): Promise<void> {
     const { rule } = reg;
-    const w = rule.watch;
     try {
-      const info = await this.o.client.resolve(w.apiVersion, w.kind);
-      this.scopes.set(`${w.apiVersion}/${w.kind}`, info.namespaced ? 'Namespaced' : 'Cluster');
+      for (const w of rule.watches) {
+        const info = await this.o.client.resolve(w.apiVersion, w.kind);
+        this.scopes.set(`${w.apiVersion}/${w.kind}`, info.namespaced ? 'Namespaced' : 'Cluster');
+      }
     } catch (err) {
       if (reg.state === 'stopped') return;
       const reason = errorMessage(err);
@@ -138,35 +137,41 @@ export class RuleRegistry {
     reg.state = 'active';
     reg.active = active;
     // Debug: the load summary of RuleSources names the rules and kinds at info, once per load.
-    this.o.logger.debug('rule active', { rule: rule.name, watch: `${w.apiVersion} ${w.kind}` });
+    this.o.logger.debug('rule active', { rule: rule.name, watch: rule.watches.map((w) => `${w.apiVersion} ${w.kind}`).join(', ') });
     this.o.onActivated?.(rule.name);
   }
 
   /** Registers the rule's handlers on its informers, and its timers. */
   private bind(reg: Registration): ActiveRule {
     const { rule } = reg;
-    const informers = targetsOf(rule).map((t) => {
+    const targets = targetsOf(rule);
+    const informers = targets.map((t) => {
       const held = this.o.factory.acquire(t);
       reg.cleanup.push(held.release); // the last rule to let go of a watch closes it
       return held.informer;
     });
+    const qualified = new Set(targets.map((t) => `${t.apiVersion} ${t.kind}`)).size > 1;
     const active: ActiveRule = {
       rule,
       informers,
       current: (key) => {
-        for (const inf of informers) {
-          const obj = inf.store.get(key);
+        // A qualified key names its kind: only that kind's caches are asked.
+        const [kind, plain] = qualified ? splitQualified(key) : [undefined, key];
+        for (const [i, inf] of informers.entries()) {
+          if (kind !== undefined && `${targets[i].apiVersion} ${targets[i].kind}` !== kind) continue;
+          const obj = inf.store.get(plain);
           if (obj) return obj;
         }
         return undefined;
       },
+      keyOf: (obj, objKey = objectKey(obj)) => (qualified ? `${String(obj.apiVersion)} ${String(obj.kind)} ${objKey}` : objKey),
     };
     reg.cleanup.unshift(this.o.intake.attach(active));
     // Objects already cached are seen as `sync` (the informers' first listings, still to come, are `sync` too).
     this.o.intake.sweep(active, 'sync');
     if (rule.resyncMs && rule.on.includes('resync')) this.every(reg, rule.resyncMs, () => this.o.intake.sweep(active, 'resync'));
     if (rule.schedule && rule.on.includes('schedule')) this.cron(reg, active);
-    if (rule.watch.namespaceSelector) this.watchNamespaces();
+    if (rule.watches.some((w) => w.namespaceSelector)) this.watchNamespaces();
     return active;
   }
 
@@ -206,11 +211,9 @@ export class RuleRegistry {
       update: (old, ns) => {
         if (old === ns) return;
         for (const reg of this.regs.values()) {
-          const sel = reg.rule.watch.namespaceSelector;
-          if (!reg.active || !sel) continue;
-          if (sel.matches(ns.metadata?.labels) && !sel.matches(old.metadata?.labels)) {
-            this.o.intake.sweep(reg.active, 'sync', ns.metadata?.name ?? '');
-          }
+          if (!reg.active) continue;
+          const gained = reg.rule.watches.some((w) => w.namespaceSelector && w.namespaceSelector.matches(ns.metadata?.labels) && !w.namespaceSelector.matches(old.metadata?.labels));
+          if (gained) this.o.intake.sweep(reg.active, 'sync', ns.metadata?.name ?? '');
         }
       },
     });
@@ -226,19 +229,27 @@ export class RuleRegistry {
 }
 
 /**
- * The informers a rule needs: one per listed namespace, else one for all namespaces. Caches drop
- * `metadata.managedFields` unless the rule mentions them.
+ * The informers a rule needs: for each watch, one per listed namespace, else one for all
+ * namespaces. Caches drop `metadata.managedFields` unless the rule mentions them.
  */
 function targetsOf(rule: CompiledRule): InformerTarget[] {
-  const w = rule.watch;
-  const base: InformerTarget = { apiVersion: w.apiVersion, kind: w.kind };
-  if (JSON.stringify(rule.document.spec).includes('managedFields')) base.keepManagedFields = true;
-  const labelSelector = w.labelSelector?.toString();
-  const fieldSelector = w.fieldSelector?.toString();
-  if (labelSelector) base.labelSelector = labelSelector;
-  if (fieldSelector) base.fieldSelector = fieldSelector;
-  const namespaces = w.namespaces?.length ? w.namespaces : [undefined];
-  return namespaces.map((ns) => (ns ? { ...base, namespace: ns } : base));
+  const keepManagedFields = JSON.stringify(rule.document.spec).includes('managedFields');
+  return rule.watches.flatMap((w) => {
+    const base: InformerTarget = { apiVersion: w.apiVersion, kind: w.kind };
+    if (keepManagedFields) base.keepManagedFields = true;
+    const labelSelector = w.labelSelector?.toString();
+    const fieldSelector = w.fieldSelector?.toString();
+    if (labelSelector) base.labelSelector = labelSelector;
+    if (fieldSelector) base.fieldSelector = fieldSelector;
+    const namespaces = w.namespaces?.length ? w.namespaces : [undefined];
+    return namespaces.map((ns) => (ns ? { ...base, namespace: ns } : base));
+  });
+}
+
+/** `apiVersion kind namespace/name` → [`apiVersion kind`, `namespace/name`]. */
+function splitQualified(key: string): [kind: string, objKey: string] {
+  const second = key.indexOf(' ', key.indexOf(' ') + 1);
+  return [key.slice(0, second), key.slice(second + 1)];
 }
 
 /** Two versions of a rule are the same when their documents and sources are. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { FakeClock, type KubeObject } from '../../src/core/index.js';
+import { FakeClock, objectKey, type KubeObject } from '../../src/core/index.js';
 import { loadRules, type CompiledRule } from '../../src/engine/index.js';
 import type { SharedInformer } from '../../src/informers/index.js';
 import { RateLimitingWorkQueue } from '../../src/queue/index.js';
@@ -24,7 +24,7 @@ ${extra}  actions:
 /** An active rule over a fixed set of cached objects. */
 function active(r: CompiledRule, cached: KubeObject[]): ActiveRule {
   const store = { list: () => cached, get: (k: string) => cached.find((o) => `${o.metadata?.namespace}/${o.metadata?.name}` === k) };
-  return { rule: r, informers: [{ store } as unknown as SharedInformer], current: (k) => store.get(k) };
+  return { rule: r, informers: [{ store } as unknown as SharedInformer], current: (k) => store.get(k), keyOf: (o, k) => k ?? objectKey(o) };
 }
 
 describe('Intake (between the informers and the queue)', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { FakeClock, type KubeObject } from '../../src/core/index.js';
+import { FakeClock, objectKey, type KubeObject } from '../../src/core/index.js';
 import { loadRules, type CompiledRule } from '../../src/engine/index.js';
 import { SharedInformer } from '../../src/informers/index.js';
 import type { PendingChange } from '../../src/daemon/coalesce.js';
@@ -28,7 +28,7 @@ describe('RuleFanout (one informer handler for all its rules)', () => {
   let ac: AbortController;
   let calls: string[];
   let fanout: RuleFanout;
-  const active = (r: CompiledRule): ActiveRule => ({ rule: r, informers: [informer], current: (k) => informer.store.get(k) });
+  const active = (r: CompiledRule): ActiveRule => ({ rule: r, informers: [informer], current: (k) => informer.store.get(k), keyOf: (o, k) => k ?? objectKey(o) });
 
   beforeEach(async () => {
     lw = new MemoryListerWatcher();
