@@ -22,6 +22,16 @@ describe('engine/tenant: rules from a ConfigMap outside the daemon namespace', (
     expect(reasons('watch: { apiVersion: v1, kind: Namespace }\nactions:\n  - delete: {}')[0]).to.match(/spec\.watch\.kind: Namespace is cluster-scoped/);
   });
 
+  it('confines every watch of a list, and refuses each one reaching out by its position', () => {
+    const { rules, errors } = tenantLoad('watch:\n  - { apiVersion: v1, kind: Pod }\n  - { apiVersion: v1, kind: ConfigMap }\nactions:\n  - delete: {}');
+    expect(errors).to.deep.equal([]);
+    expect(rules[0].watches.map((w) => w.namespaces)).to.deep.equal([['tenant'], ['tenant']]);
+    const errs = reasons('watch:\n  - { apiVersion: v1, kind: Pod }\n  - { apiVersion: v1, kind: Secret, namespaces: [other] }\n  - { apiVersion: v1, kind: Node }\nrecheckAt: "$get(\'v1\', \'Secret\', \'other\', \'x\').metadata.annotations.at"\nactions:\n  - delete: {}');
+    expect(errs.join('\n')).to.match(/spec\.watch\[1\]\.namespaces: "other" is outside "tenant"/);
+    expect(errs.join('\n')).to.match(/spec\.watch\[2\]\.kind: Node is cluster-scoped/);
+    expect(errs.join('\n')).to.match(/spec\.recheckAt: \$get in namespace "other", outside "tenant"/);
+  });
+
   it('refuses literal targets outside the namespace, cluster-scoped and RBAC objects, and objects with no namespace', () => {
     const errs = reasons(`watch: { apiVersion: v1, kind: Pod }
 actions:
