@@ -10,7 +10,7 @@ import { errorMessage, nullLogger, realClock, type Clock, type KubeObject, type 
 import { oneLine, type KubeClient } from '../client/index.js';
 import { RateLimitingWorkQueue, defaultControllerRateLimiter, noopQueueMetrics, type QueueMetrics, type Lane } from '../queue/index.js';
 import type { SharedInformerFactory } from '../informers/index.js';
-import { evaluate, refOf, type CompiledRule, type Plan, type PlannedRef, type RuleEvent } from '../engine/index.js';
+import { evaluateRule, refOf, type CompiledRule, type Plan, type PlannedRef, type RuleEvent } from '../engine/index.js';
 import { CacheLister } from './cache-lister.js';
 import { FailureBook, type LastError } from './failure-book.js';
 import type { ControllerHooks, ControllerTrace } from './hooks.js';
@@ -209,6 +209,11 @@ export class RuleController {
     return this.book.inRetry();
   }
 
+  /** Re-checks scheduled (by recheckAt), per rule (for a gauge). */
+  rechecksPending(): Record<string, number> {
+    return this.intake.rechecksPerRule();
+  }
+
   /** The last error of a rule since it started, if any (for the rule's status). */
   lastError(rule: string): LastError | undefined {
     return this.book.lastError(rule);
@@ -286,14 +291,18 @@ export class RuleController {
     const started = this.clock.now();
     const trace: ControllerTrace = { time: '', rule: rule.name, object: refOf(obj), event, condition: false, planned: [], executed: [], durationMs: 0 };
     let plan: Plan;
+    // What to say when nothing is left to do now: the re-check the evaluation asked for, or done.
+    let settled: ReconcileOutcome = DONE;
     try {
       const lister = this.generate.listerFor(rule);
-      plan = await evaluate(rule, event, obj, change.old, {
+      const evaluation = await evaluateRule(rule, event, obj, change.old, {
         clock: this.clock,
         lister,
         scopeOf: (a, k) => this.registry.scopeOf(a, k),
         onFiltered: (reason) => (trace.filtered = reason),
       });
+      plan = evaluation.plan;
+      if (evaluation.recheckAt !== undefined) settled = { kind: 'recheck', at: evaluation.recheckAt };
       if (event !== 'delete') this.generate.recorded(key, lister);
       if (rule.generate) {
         // The declared set becomes the writes that make the cluster equal to it (prunes included).
@@ -314,7 +323,7 @@ export class RuleController {
     if (this.tracing()) trace.planned = plan.map(redactPlanned);
     if (plan.length === 0) {
       this.publish(trace, started);
-      return DONE;
+      return settled;
     }
     if (change.sweep !== undefined && !this.withinSweep(rule, change.sweep, obj, plan)) {
       trace.skipped = 'max-actions-per-run';
@@ -330,7 +339,7 @@ export class RuleController {
     this.publish(trace, started);
     const failed = run.results.find((r) => r.status === 'failed');
     if (failed) return classify(failed.cause ?? new Error(`${failed.action} failed`), failed.action);
-    return run.tripped ? { kind: 'skipped', limit: 'loop-guard' } : DONE;
+    return run.tripped ? { kind: 'skipped', limit: 'loop-guard' } : settled;
   }
 
   /** Charges a sweep's plan to its maxActionsPerRun budget; false (reported once) when it stops the sweep. */

@@ -123,6 +123,7 @@ export class Daemon {
     });
     this.metrics.watchQueue(() => controller.queue.stats());
     this.metrics.watchRetries(() => controller.keysInRetry());
+    this.metrics.watchRechecks(() => controller.rechecksPending());
     this.metrics.watchCaches(() => cacheSizes(factory));
     this.metrics.watchWatches(() => Object.fromEntries(factory.list().map((i) => [i.description, i.stats().watches])));
     const ops = new OpsServer({

@@ -180,6 +180,16 @@ export class Intake {
     return this.rechecks.get(key)?.at;
   }
 
+  /** How many re-checks are scheduled, per rule. */
+  rechecksPerRule(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const key of this.rechecks.keys()) {
+      const rule = splitKey(key)[0];
+      out[rule] = (out[rule] ?? 0) + 1;
+    }
+    return out;
+  }
+
   /** Whether a change of the key is pending. */
   hasPending(key: string): boolean {
     return this.pending.has(key);

@@ -68,6 +68,7 @@ export class DaemonMetrics {
     labelNames: ['rule', 'outcome', 'reason'], registers: [this.registry],
   });
   private keysInRetry: () => Record<string, number> = () => ({});
+  private rechecks: () => Record<string, number> = () => ({});
   private readonly loopGuard = new Counter({
     name: 'reflex_loop_guard_total', help: 'Actions held back by the per-object action budget (loop guard).', labelNames: ['rule'], registers: [this.registry],
   });
@@ -138,6 +139,14 @@ export class DaemonMetrics {
       registers: [this.registry],
       collect: () => dependencies.set(this.dependencyCount()),
     });
+    const rechecks: Gauge = new Gauge({
+      name: 'reflex_rule_rechecks_pending', help: 'Objects of a rule with a re-check scheduled by its recheckAt.', labelNames: ['rule'],
+      registers: [this.registry],
+      collect: () => {
+        rechecks.reset();
+        for (const [rule, n] of Object.entries(this.rechecks())) rechecks.set({ rule }, n);
+      },
+    });
     this.leader.set(0);
     this.rulesLoaded.set(0);
   }
@@ -193,6 +202,11 @@ export class DaemonMetrics {
   /** Where scrapes read the keys in retry per rule from (e.g. `() => controller.keysInRetry()`). */
   watchRetries(keys: () => Record<string, number>): void {
     this.keysInRetry = keys;
+  }
+
+  /** Where scrapes read the re-checks scheduled per rule from (e.g. `() => controller.rechecksPending()`). */
+  watchRechecks(pending: () => Record<string, number>): void {
+    this.rechecks = pending;
   }
 
   retriesExhaustedFor(rule: string): void {

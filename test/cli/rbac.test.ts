@@ -121,7 +121,7 @@ actions:
       const [cluster, role] = JSON.parse(out) as { rules: PolicyRule[]; metadata: Record<string, string> }[];
       expect(verbsOn(cluster.rules, 'batch', 'jobs')).to.deep.equal(['get', 'list', 'watch', 'delete']);
       expect(verbsOn(cluster.rules, '', 'secrets')).to.deep.equal(['get', 'list', 'watch', 'create', 'patch', 'delete']);
-      expect(verbsOn(cluster.rules, 'apps', 'deployments')).to.deep.equal(['get', 'list', 'watch', 'update', 'patch']);
+      expect(verbsOn(cluster.rules, 'apps', 'deployments')).to.deep.equal(['get', 'list', 'watch', 'update', 'patch', 'delete']);
       expect(verbsOn(cluster.rules, 'networking.k8s.io', 'networkpolicies')).to.deep.equal(['get', 'list', 'watch', 'create', 'patch', 'delete']);
       expect(verbsOn(cluster.rules, 'policy', 'poddisruptionbudgets')).to.deep.equal(['get', 'list', 'watch', 'create', 'patch', 'delete']);
       expect(verbsOn(cluster.rules, 'example.com', 'previews')).to.deep.equal(['get', 'list', 'watch', 'delete']);

@@ -111,7 +111,7 @@ steps:
       expect(several.code).to.equal(1);
       expect(several.err).to.contain('pick one with --object (ConfigMap/a/x, Secret/a/x)');
       const wrong = await runReflex([...args, '--object', 'Pod/a/x']);
-      expect(wrong.err).to.contain('--object names a Pod, but rule "ttl" watches v1 ConfigMap, v1 Secret');
+      expect(wrong.err).to.contain('--object names a Pod (v1), but rule "ttl" watches v1 ConfigMap, v1 Secret');
     });
 
     it('says there is no re-check when the time does not parse, and why when is false', async () => {
