@@ -235,7 +235,7 @@ function keyOf(o: KubeObject): string {
 /** One line for each load: `rules loaded: 8 rules from rules/ and 2 ConfigMaps; watching Namespace, Job` (kinds in name order). */
 export function loadSummary(rules: ReadonlyMap<string, CompiledRule>, errors: number, paths: string[], configMaps: number): string {
   const from = [...(paths.length ? [paths.join(', ')] : []), ...(configMaps ? [`${configMaps} ConfigMap${configMaps === 1 ? '' : 's'}`] : [])];
-  const kinds = [...new Set([...rules.values()].map((r) => r.watch.kind))].sort();
+  const kinds = [...new Set([...rules.values()].flatMap((r) => r.watches.map((w) => w.kind)))].sort();
   const n = rules.size;
   return `rules loaded: ${n} rule${n === 1 ? '' : 's'}${from.length ? ` from ${from.join(' and ')}` : ''}${errors ? `, ${errors} invalid` : ''}${kinds.length ? `; watching ${kinds.join(', ')}` : ''}`;
 }

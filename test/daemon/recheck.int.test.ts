@@ -71,7 +71,6 @@ rules:
 leaderElection: {enabled: false}
 `);
     daemon = await DaemonProcess.start({ kubeconfig: fx.cp.kubeconfig, args: ['--config', config] });
-    await daemon.waitForLog((l) => l.message === 'rule active', 30_000, 'the rule active');
     return daemon;
   };
   beforeEach(() => {
