@@ -141,7 +141,7 @@ async function watchChecks(rule: CompiledRule, w: CompiledWatch, obj: KubeObject
 }
 
 /** Splits `source` at top-level occurrences of the word `op` (outside brackets, strings and comments). */
-export function splitTopLevel(source: string, op: 'and' | 'or'): string[] {
+export function splitTopLevel(source: string, op: 'and' | 'or' | ';'): string[] {
   const parts: string[] = [];
   let depth = 0;
   let quote: string | null = null;
@@ -194,6 +194,8 @@ async function explainWhen(source: string, obj: KubeObject, bindings: Record<str
   }
   if (level >= 2) return part;
   const inner = unwrap(source);
+  // A block (`$x := …; …`) is one expression: its operands need its variables.
+  if (splitTopLevel(inner, ';').length > 1) return part;
   for (const op of ['or', 'and'] as const) {
     const pieces = splitTopLevel(inner, op);
     if (pieces.length < 2) continue;

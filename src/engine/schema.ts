@@ -199,7 +199,7 @@ export const FIELD_DOCS: Record<string, { description: string; default?: unknown
   'spec.description': { description: 'Free text for people; available as `$rule.description`.', example: 'Delete Jobs one hour after they succeed.' },
   'spec.suspend': { description: 'When true the rule is loaded and validated but never evaluated.', default: false, example: 'true' },
   'spec.mode': { description: '`enforce` runs the actions; `audit` evaluates and plans them, logs and counts what it would do, and writes nothing (Events and logs still go out).', default: 'enforce', example: 'audit' },
-  'spec.watch': { description: 'The objects the rule sees: one kind, optionally narrowed by namespaces and selectors.' },
+  'spec.watch': { description: 'The objects the rule sees: one kind, optionally narrowed by namespaces and selectors; or a list of such watches (one rule over several kinds, each with its own selectors; targets default to the trigger\'s own kind).' },
   'spec.watch.apiVersion': { description: 'API version of the watched kind.', example: 'apps/v1' },
   'spec.watch.kind': { description: 'The watched kind, as in manifests (not the plural).', example: 'Deployment' },
   'spec.watch.namespaces': { description: 'Only objects in these namespaces. Default: all namespaces (cluster-scoped kinds ignore it).', example: '[shop, payments]' },
@@ -216,12 +216,13 @@ export const FIELD_DOCS: Record<string, { description: string; default?: unknown
   'spec.watch.labelSelector.matchExpressions[].operator': { description: 'How the label is compared with `values`.', example: 'NotIn' },
   'spec.watch.labelSelector.matchExpressions[].values': { description: 'Values for `In` and `NotIn`; empty for `Exists` and `DoesNotExist`.', example: '[db]' },
   'spec.watch.fieldSelector': { description: 'A field selector sent to the API server.', example: 'status.phase=Running' },
-  'spec.on': { description: 'The events the rule acts on: `sync` (each object once when the rule starts), `create`, `update`, `delete`, `resync` (every `resync` period), `schedule` (each cron tick, for every object), `dependency` (an object the rule read changed). Default `[sync, create, update, resync]`, or `[schedule]` when `schedule` is set.', example: '[create, update]' },
+  'spec.on': { description: 'The events the rule acts on: `sync` (each object once when the rule starts), `create`, `update`, `delete`, `resync` (every `resync` period), `schedule` (each cron tick, for every object), `dependency` (an object the rule read changed), `recheck` (the time `recheckAt` gave has come; implied by `recheckAt`). Default `[sync, create, update, resync]`, or `[schedule]` when `schedule` is set.', example: '[create, update]' },
   'spec.changes': { description: 'A JSONata expression: an `update` is evaluated only when its value differs between the old and the new object.', example: 'metadata.labels' },
   'spec.resync': { description: 'Period of `resync` events: every object is evaluated again this often (a duration).', example: '10m' },
   'spec.schedule': { description: 'A cron expression: 5 fields (minute first) or 6 (second first). Each tick evaluates every watched object with event `schedule`.', example: '"0 20 * * 1-5"' },
   'spec.timezone': { description: 'IANA time zone of `schedule`.', default: 'UTC', example: 'Europe/Berlin' },
   'spec.when': { description: 'The condition: a JSONata expression over the object (with `$old`, `$now()`, `$get`, `$list`, …) or a boolean. The actions are planned when it is truthy.', default: true, example: '"status.succeeded > 0"' },
+  'spec.recheckAt': { description: 'A JSONata expression evaluated with `when`: a time (RFC 3339 text or epoch milliseconds, or a list of them: the earliest after now) at which the object is evaluated again with event `recheck`; undefined for none. One pending re-check per object, replaced by each evaluation.', example: '"$toMillis(metadata.creationTimestamp) + $duration(metadata.annotations.`janitor/ttl`)"' },
   'spec.limits': { description: 'Safety limits, enforced by the daemon and by dry-run.' },
   'spec.limits.actionsPerObjectPerMinute': { description: 'Writes that changed something, per (rule, target object) per minute, before the loop guard holds further writes back.', default: 10, example: '5' },
   'spec.limits.maxActionsPerRun': { description: 'Actions one sweep (sync, resync, schedule) may plan; the rest of the sweep is skipped and reported.', default: 100, example: '500' },
@@ -276,7 +277,20 @@ for (const action of ['update', 'patch', 'delete', 'event']) {
   FIELD_DOCS[`${t}.name`] = { description: 'Name of the target (templates allowed).', example: '"{{ metadata.name }}-copy"' };
 }
 
-type SchemaNode = Record<string, unknown> & { properties?: Record<string, SchemaNode>; items?: SchemaNode; anyOf?: SchemaNode[]; required?: string[] };
+type SchemaNode = Record<string, unknown> & {
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  anyOf?: SchemaNode[];
+  then?: SchemaNode;
+  else?: SchemaNode;
+  required?: string[];
+};
+
+/** The alternatives a node's value may take: its `anyOf` branches and its `if`/`then`/`else` branches, nested ones included. */
+function alternatives(node: SchemaNode): SchemaNode[] {
+  const direct = [...(node.anyOf ?? []), ...(node.then ? [node.then] : []), ...(node.else ? [node.else] : [])];
+  return direct.flatMap((b) => [b, ...(b.then || b.else ? alternatives(b) : [])]);
+}
 
 /** A field of kind Rule: its documented path, its schema node and whether it is required. */
 export interface SchemaField {
@@ -288,7 +302,8 @@ export interface SchemaField {
 /** The fields of `node` by documented path, in schema order; `[]` steps into array items. */
 export function schemaFields(node: SchemaNode, path = ''): SchemaField[] {
   const out: SchemaField[] = [];
-  const holder = node.properties ? node : node.anyOf?.find((b) => b.properties);
+  // A field that is one mapping or a list of them (spec.watch) is documented by the mapping's fields.
+  const holder = node.properties ? node : alternatives(node).find((b) => b.properties);
   if (holder?.properties) {
     const required = new Set(holder.required ?? []);
     for (const [name, child] of Object.entries(holder.properties)) {

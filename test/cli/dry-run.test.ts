@@ -124,14 +124,13 @@ describe('cli/dry-run: the example rules against their example manifests', () =>
     ]);
   });
 
-  it('rollout-on-configmap-change patches every Deployment mounting the ConfigMap (forEach + $list), on update', async () => {
-    const cm = { ...ref('v1', 'ConfigMap', 'app-config', 'checkout'), event: 'update' };
-    const patch = { spec: { template: { metadata: { annotations: { 'reflex.dev/config-version': 'app-config-1234' } } } } };
-    expect(await plan('rollout-on-configmap-change', ['--event', 'update'])).to.deep.equal([
-      { rule: 'rollout-on-configmap-change', trigger: cm, action: 'patch', target: ref('apps/v1', 'Deployment', 'api', 'checkout'), body: patch, options: {} },
-      { rule: 'rollout-on-configmap-change', trigger: cm, action: 'patch', target: ref('apps/v1', 'Deployment', 'worker', 'checkout'), body: patch, options: {} },
-    ]);
-    expect(await plan('rollout-on-configmap-change')).to.deep.equal([]);
+  it('rollout-on-configmap-change stamps the hash of the labelled ConfigMap\'s data on the Deployments whose pod template lacks it ($get in when)', async () => {
+    const patch = { spec: { template: { metadata: { annotations: { 'reflex.dev/config-hash': 'b1577fb0deedab77017ece971e32ec845c30b2b3968686a868cc98705c6d1f78' } } } } };
+    const on = (name: string) => {
+      const d = ref('apps/v1', 'Deployment', name, 'checkout');
+      return { rule: 'rollout-on-configmap-change', trigger: { ...d, event: 'sync' }, action: 'patch', target: d, body: patch, options: {} };
+    };
+    expect(await plan('rollout-on-configmap-change')).to.deep.equal([on('api'), on('worker')]);
   });
 
   it('expire-previews deletes expired custom resources; the CRD in the manifests makes them namespaced', async () => {

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { expect } from 'chai';
+import { Expression } from '../../src/engine/index.js';
 import { DaemonProcess } from '../support/daemon-process.js';
 import { finishedJob, hoursAgo, installPreviewCrd, shippedRulesFor, webhookReceiver } from '../support/shipped-rules.js';
 import { useCluster, type ClusterFixture } from '../support/cluster.js';
@@ -110,10 +111,11 @@ describe('the shipped example rules (daemon end to end, against the control plan
         const d = await fx.admin.ok<Obj>('GET', `/apis/apps/v1/namespaces/${team}/deployments/web-${tag}`);
         return d.metadata.labels?.team === 'blue';
       }, 30_000, `the team label propagated (${tag})`);
-      // rollout-on-configmap-change
+      // rollout-on-configmap-change: the pod template carries the hash of the changed data
+      const hash = await new Expression('$hash({"name": $name, "data": {"v": "2"}})').evaluate({}, { name: `cfg-${tag}` });
       await fx.admin.eventually(async () => {
         const d = await fx.admin.ok<{ spec: { template: { metadata: { annotations?: Record<string, string> } } } }>('GET', `/apis/apps/v1/namespaces/${ns}/deployments/app-${tag}`);
-        return d.spec.template.metadata.annotations?.['reflex.dev/config-version']?.startsWith(`cfg-${tag}-`);
+        return d.spec.template.metadata.annotations?.['reflex.dev/config-hash'] === hash;
       }, 30_000, `the deployment rolled out after its ConfigMap changed (${tag})`);
     }
     await fx.admin.eventually(async () => hooks.length >= 2, 10_000, 'two webhook calls');
