@@ -150,11 +150,10 @@ leaderElection:
       const r = await fx.admin.call<Obj>('GET', `/api/v1/namespaces/${ns}-ttl`);
       return r.status === 404 || r.body?.metadata?.deletionTimestamp !== undefined;
     }, 20_000, 'namespace-ttl deleted the expired namespace');
+    const configHash = async () => (await get(`/apis/apps/v1/namespaces/${ns}/deployments/web`)).spec.template.metadata.annotations?.['reflex.dev/config-hash'] as string | undefined;
+    const first = await fx.admin.eventually(configHash, 20_000, 'rollout-on-configmap-change stamped the Deployment');
     await fx.admin.ok('PATCH', `/api/v1/namespaces/${ns}/configmaps/app-config`, { data: { mode: 'green' } }, 'application/merge-patch+json');
-    await fx.admin.eventually(async () => {
-      const web = await get(`/apis/apps/v1/namespaces/${ns}/deployments/web`);
-      return String(web.spec.template.metadata.annotations?.['reflex.dev/config-version'] ?? '').startsWith('app-config-');
-    }, 20_000, 'rollout-on-configmap-change patched the Deployment');
+    await fx.admin.eventually(async () => (await configHash()) !== first, 20_000, 'rollout-on-configmap-change patched the Deployment');
     await fx.admin.eventually(async () => (await fx.admin.call('GET', `/apis/batch/v1/namespaces/${ns}/jobs/build-1`)).status === 404, 20_000, 'delete-finished-jobs deleted the Job');
     // Foreground deletion: the garbage collector finishes it once its discovery has seen the new CRD (up to ~30 s).
     await fx.admin.eventually(async () => {
