@@ -7,7 +7,7 @@ import { WebSocket } from 'ws';
 import { createAuthenticator, loadConfig } from '../client/index.js';
 import { errorMessage } from '../core/index.js';
 import type { DecisionTrace } from '../daemon/index.js';
-import { CONTEXT, defineCommand, HELP, KUBECONFIG, output, UsageError, type CommandSpec } from './flags.js';
+import { CONTEXT, defineCommand, HELP, KUBECONFIG, NAMESPACE, output, UsageError, type CommandSpec } from './flags.js';
 import { useColor, type CommandIO } from './io.js';
 
 /** Where a daemon started with the default traces address serves its traces (through a port-forward). */
@@ -23,6 +23,7 @@ export const TAIL_SPEC: CommandSpec = {
   flags: [
     { name: 'url', value: 'URL', default: DEFAULT_TAIL_URL, help: "the daemon's /traces WebSocket (kubectl port-forward deploy/reflex 9091)" },
     { name: 'rule', value: 'NAME', multiple: true, help: 'only traces of this rule' },
+    NAMESPACE('only traces of objects in this namespace'),
     { ...KUBECONFIG, help: 'kubeconfig whose bearer token is sent (default: $KUBECONFIG, ~/.kube/config; none found, none sent)' },
     CONTEXT,
     { name: 'wide', type: 'boolean', help: `whole lines; by default a text line stops at ${TAIL_WIDTH} characters` },
@@ -59,7 +60,12 @@ export async function runTail(args: string[], io: CommandIO, options: TailOption
     }
     const color = useColor(io);
     const width = values.wide === true ? undefined : TAIL_WIDTH;
-    return stream(url, rules, authorization, (trace, raw) => io.out(values.output === 'json' ? raw : formatTrace(trace, { color, width })), io, options.signal ?? processSignal());
+    const namespace = values.namespace as string | undefined;
+    const print = (trace: DecisionTrace, raw: string) => {
+      if (namespace !== undefined && trace.object?.namespace !== namespace) return;
+      io.out(values.output === 'json' ? raw : formatTrace(trace, { color, width }));
+    };
+    return stream(url, rules, authorization, print, io, options.signal ?? processSignal());
   }).run(args, io);
 }
 

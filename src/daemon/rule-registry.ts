@@ -136,8 +136,7 @@ export class RuleRegistry {
     const active = this.bind(reg);
     reg.state = 'active';
     reg.active = active;
-    // Debug: the load summary of RuleSources names the rules and kinds at info, once per load.
-    this.o.logger.debug('rule active', { rule: rule.name, watch: rule.watches.map((w) => `${w.apiVersion} ${w.kind}`).join(', ') });
+    this.o.logger.info('rule active', { rule: rule.name, watch: rule.watches.map((w) => `${w.apiVersion} ${w.kind}`).join(', ') });
     this.o.onActivated?.(rule.name);
   }
 

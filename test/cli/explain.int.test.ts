@@ -42,6 +42,17 @@ describe('reflex explain (live)', function () {
     expect(r.out).to.contain('verdict: no action, because when is false');
   });
 
+  it('resolves kubectl names of the kind from the server\'s discovery, and the namespace from -n', async () => {
+    await fx.admin.ok('POST', `/apis/apps/v1/namespaces/${fx.ns}/deployments`, deployment('web', { app: 'web', team: 'payments' }));
+    for (const ref of [['--object', `deploy/${fx.ns}/web`], ['--object', 'deployments.apps/web', '-n', fx.ns], ['-n', fx.ns, '--object', 'deployment.v1.apps/web']]) {
+      const r = await explain(...rule, ...ref, '--kubeconfig', fx.cp.kubeconfig);
+      expect(r.code, `${ref.join(' ')}: ${r.err}`).to.equal(0);
+      expect(r.out).to.contain(`Deployment ${fx.ns}/web`);
+    }
+    const wrong = await explain(...rule, '--object', `sts/${fx.ns}/web`, '--kubeconfig', fx.cp.kubeconfig);
+    expect(wrong.err).to.contain('--object names a StatefulSet (apps/v1), but rule "propagate-team-label" watches apps/v1 Deployment');
+  });
+
   it('exits 1 naming the object and the server when the object does not exist', async () => {
     const r = await explain(...rule, '--object', `Deployment/${fx.ns}/missing`, '--kubeconfig', fx.cp.kubeconfig);
     expect(r.code).to.equal(1);

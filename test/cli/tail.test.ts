@@ -82,6 +82,20 @@ describe('reflex tail', () => {
     expect(JSON.parse(r.out[0])).to.deep.equal(trace('b'));
   });
 
+  it('shows only the objects of one namespace with -n', async () => {
+    const r = recorder();
+    const stop = new AbortController();
+    const code = runTail(['--url', url, '-n', 'prod', '-o', 'json'], r.io, { signal: stop.signal });
+    await until(() => hub.active);
+    hub.publish(trace('a'));
+    const prod = trace('b', { object: { apiVersion: 'batch/v1', kind: 'Job', namespace: 'prod', name: 'x' } });
+    hub.publish(prod);
+    await until(() => r.out.length === 1);
+    stop.abort();
+    await code;
+    expect(JSON.parse(r.out[0])).to.deep.equal(prod);
+  });
+
   it('ends with 0 when the daemon shuts down, saying so', async () => {
     const r = recorder();
     const code = runTail(['--url', url], r.io, { signal: new AbortController().signal });

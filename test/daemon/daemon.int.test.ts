@@ -192,7 +192,7 @@ spec:
   });
 
   it('streams decision traces to reflex tail as it decides', async () => {
-    const d = await start(['--config', testConfig(fx.ns), '--log-level', 'debug']);
+    const d = await start(['--config', testConfig(fx.ns)]);
     kubectlApply(fx, ruleConfigMap(fx.ns, 'rules-stamp', stampRule(fx.ns, 'v1')));
     await d.waitForLog((l) => l.message === 'rule active' && l.rule === 'stamp', 10_000, 'the rule to be active');
     const tail = spawn(process.execPath, [join(repoRoot, 'bin', 'reflex.js'), 'tail', '--url', `ws://127.0.0.1:${d.tracesPort}/traces`, '--rule', 'stamp', '--output', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
