@@ -34,15 +34,24 @@ async function createObjects(fx: ClusterFixture): Promise<void> {
   }
 }
 
+/** Waits until the rule acts: a first object of the batch, `probe`, gets its patch. */
+async function ruleWorking(fx: ClusterFixture): Promise<void> {
+  await fx.admin.ok('POST', `/api/v1/namespaces/${fx.ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'probe', labels: { batch: 'outage' } } });
+  await fx.admin.eventually(async () => {
+    const probe = await fx.admin.ok<{ metadata: { annotations?: Record<string, string> } }>('GET', `/api/v1/namespaces/${fx.ns}/configmaps/probe`);
+    return probe.metadata.annotations?.done === 'yes';
+  }, 30_000, 'the rule to patch its probe');
+}
+
 const metric = async (d: DaemonProcess, name: string, labels: string) => metricValue((await d.get('/metrics', 'metrics')).text, name, labels);
 
-/** Waits until every object carries the annotation, then checks each action was done exactly once and no key was given up. */
+/** Waits until every object (and the probe) carries the annotation, then checks each action was done exactly once and no key was given up. */
 async function expectAllDoneOnce(fx: ClusterFixture, d: DaemonProcess): Promise<void> {
   await fx.admin.eventually(async () => {
     const list = await fx.admin.ok<{ items: { metadata: { annotations?: Record<string, string> } }[] }>('GET', `/api/v1/namespaces/${fx.ns}/configmaps?labelSelector=batch%3Doutage`);
-    return list.items.filter((o) => o.metadata.annotations?.done === 'yes').length === OBJECTS;
+    return list.items.filter((o) => o.metadata.annotations?.done === 'yes').length === OBJECTS + 1;
   }, 120_000, `all ${OBJECTS} objects patched`);
-  await fx.admin.eventually(async () => (await metric(d, 'reflex_actions_total', 'rule="mark-done",action="patch",outcome="done"')) === OBJECTS, 10_000, 'the done count to arrive');
+  await fx.admin.eventually(async () => (await metric(d, 'reflex_actions_total', 'rule="mark-done",action="patch",outcome="done"')) === OBJECTS + 1, 10_000, 'the done count to arrive');
   expect(await metric(d, 'reflex_actions_total', 'rule="mark-done",action="patch",outcome="skipped-noop"')).to.equal(undefined);
   expect(await metric(d, 'reflex_retries_exhausted_total', 'rule="mark-done"')).to.equal(undefined);
   await fx.admin.eventually(async () => (await metric(d, 'reflex_rule_keys_in_retry', 'rule="mark-done"')) === undefined, 10_000, 'no key left in retry');
@@ -61,7 +70,7 @@ describe('retries through an outage (daemon as a child process, against the cont
   it(`does every one of ${OBJECTS} pending patches exactly once after the control plane was stopped for 90 s`, async () => {
     kubectlApply(fx, ruleConfigMap(fx.ns, 'rules-mark', markRule(fx.ns)));
     const d = (daemon = await DaemonProcess.start({ kubeconfig: fx.cp.kubeconfig, args: ['--config', testConfig(fx.ns, QUEUE)] }));
-    await d.waitForLog((l) => l.message === 'rule active' && l.rule === 'mark-done', 20_000, 'the rule to be active');
+    await ruleWorking(fx);
     // Frozen, the daemon still receives the watch events into its socket; it works on them once
     // thawed, with the control plane already gone.
     d.child.kill('SIGSTOP');
@@ -100,7 +109,7 @@ current-context: ctx
       );
       kubectlApply(fx, ruleConfigMap(fx.ns, 'rules-mark', markRule(fx.ns)));
       const d = (daemon = await DaemonProcess.start({ kubeconfig, args: ['--config', testConfig(fx.ns, QUEUE)] }));
-      await d.waitForLog((l) => l.message === 'rule active' && l.rule === 'mark-done', 20_000, 'the rule to be active');
+      await ruleWorking(fx);
       proxy.fail('writes'); // the daemon sees the objects, but every patch gets 503
       await createObjects(fx);
       await fx.admin.eventually(async () => (await metric(d, 'reflex_rule_keys_in_retry', 'rule="mark-done"')) === OBJECTS, 60_000, `all ${OBJECTS} keys in retry`);
