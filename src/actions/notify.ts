@@ -8,6 +8,9 @@ import { apiFailure } from './writes.js';
 import { webhookRefusal } from './webhook-guard.js';
 import { ActionError, ActionErrorCode, type ActionResult, type ExecuteOptions } from './types.js';
 
+/** The note or log line of a rule that reads Secrets (and did not set spec.revealSecretValues). */
+export const SENSITIVE_NOTE = '[REDACTED: the rule reads Secrets; set spec.revealSecretValues to show]';
+
 /** Events' reportingController. */
 export const REPORTING_CONTROLLER = 'reflex.dev/reflex';
 
@@ -41,7 +44,7 @@ export async function runEvent(p: PlannedAction, o: ExecuteOptions): Promise<Act
     reportingInstance: o.instance ?? 'reflex',
     action: p.rule.slice(0, 128),
     reason: String(body.reason ?? 'Reflex').slice(0, 128),
-    note: String(body.message ?? '').slice(0, 1024),
+    note: p.sensitive ? SENSITIVE_NOTE : String(body.message ?? '').slice(0, 1024),
     type: body.type === 'Warning' ? 'Warning' : 'Normal',
     regarding: { ...p.target, ...(uid ? { uid } : {}) },
   };
@@ -66,7 +69,8 @@ export async function runEvent(p: PlannedAction, o: ExecuteOptions): Promise<Act
 /** Writes one structured log line. */
 export function runLog(p: PlannedAction, o: ExecuteOptions): ActionResult {
   const level = (['debug', 'info', 'warn', 'error'] as const).find((l) => l === p.options.level) ?? 'info';
-  o.logger?.[level](typeof p.body === 'string' ? p.body : JSON.stringify(p.body), { rule: p.rule, trigger: p.trigger, target: p.target });
+  const message = p.sensitive ? SENSITIVE_NOTE : typeof p.body === 'string' ? p.body : JSON.stringify(p.body);
+  o.logger?.[level](message, { rule: p.rule, trigger: p.trigger, target: p.target });
   return { status: 'done', action: p.action, target: p.target };
 }
 

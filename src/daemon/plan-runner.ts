@@ -11,7 +11,7 @@ import { refOf, renderUpdate, type CompiledRule, type Plan, type PlannedAction, 
 import { type WebhookPolicy, ActionError, ActionErrorCode, executeAction, executePlan, type ActionResult } from '../actions/index.js';
 import type { ControllerHooks, ControllerTrace } from './hooks.js';
 import { isWrite, type LoopGuard } from './loop-guard.js';
-import { redactPlanned } from './redact.js';
+import { redactPlanned, SENSITIVE } from './redact.js';
 import type { RuleRegistry } from './rule-registry.js';
 
 /** What running a plan came to. */
@@ -90,13 +90,13 @@ export class PlanRunner {
         }
         return this.unplaced(p);
       },
-      onResult: (_p, r, durationMs) => {
+      onResult: (p, r, durationMs) => {
         if (r === held) return;
         guard.record(rule.name, r, this.clock.now());
         trace.executed.push({ action: r.action, outcome: r.status, durationMs, ...(r.cause ? { error: errorMessage(r.cause) } : {}) });
         this.hooks.action?.(rule.name, r.action, r.status);
         if (this.o.dryRun === 'server' && r.status !== 'failed') {
-          this.log.info('dry-run (server): the API server accepted', { rule: rule.name, action: r.action, target: r.target, status: r.status, object: r.object });
+          this.log.info('dry-run (server): the API server accepted', { rule: rule.name, action: r.action, target: r.target, status: r.status, object: p.sensitive ? SENSITIVE : r.object });
         }
       },
     });

@@ -7,6 +7,9 @@
 /** What a redacted value is replaced with. */
 export const REDACTED = '[REDACTED]';
 
+/** What the rendered values of a rule that reads Secrets are replaced with. */
+export const SENSITIVE = '[REDACTED: the rule reads Secrets; set spec.revealSecretValues to show]';
+
 /**
  * Field names whose values are credentials: compared lowercased with `-` and `_` removed, by
  * suffix, so `adminToken`, `client-key-data`, `webhook_secret` match while `secretName` and
@@ -110,7 +113,9 @@ function redactError(err: Error, seen: WeakSet<object>, depth: number): Record<s
  * data without a `kind` of its own (a merge patch `{data: …}`, a JSON patch's values), so the body
  * is masked by position: `data`/`stringData` at any depth, and every JSON-patch `value`.
  */
-export function redactPlanned<T extends { target: { kind: string }; body: unknown }>(planned: T): T {
+export function redactPlanned<T extends { target: { kind: string }; body: unknown; sensitive?: boolean }>(planned: T): T {
+  // A rule that reads Secrets may put their values anywhere in what it renders.
+  if (planned.sensitive) return redact({ ...planned, body: planned.body === null || planned.body === undefined ? planned.body : SENSITIVE }) as T;
   if (planned.target.kind !== 'Secret') return redact(planned) as T;
   return redact({ ...planned, body: maskSecretBody(planned.body) }) as T;
 }

@@ -294,6 +294,7 @@ async function planAction(
     body,
     options,
     ...(rule.tenant !== undefined ? { tenant: rule.tenant } : {}),
+    ...(rule.sensitive ? { sensitive: true } : {}),
   });
   switch (action.kind) {
     case 'apply':

@@ -12,6 +12,7 @@ import { CronSchedule } from './schedule.js';
 import { parseFieldSelector, SelectorSyntaxError, toLabelSelector, type LabelSelector } from '../core/index.js';
 import { compileTemplate } from './template.js';
 import { confineToTenant } from './tenant.js';
+import { lookupCalls, templateExpressions } from './lookups.js';
 import { ACTION_KINDS, type ActionKind, type LabelSelectorSpec, type RuleDocument, type RuleEvent, type WatchDocument } from './types.js';
 import { DEFAULT_YAML_LIMITS, parseYamlDocuments, type LineCol, type PositionMap, type YamlLimits } from './yaml-source.js';
 
@@ -119,6 +120,7 @@ export function* loadRulesStepwise(sources: RuleSource[], options: LoadOptions =
       }
       const at = doc.positions.at('/metadata/name');
       seen.set(rule.name, `${src.file}:${at.line}:${at.column}`);
+      rule.sensitive = readsSecrets(rule) && rule.document.spec.revealSecretValues !== true;
       rules.push(rule);
       for (const w of ruleWarnings(rule, doc.positions)) {
         warnings.push(new RuleLoadError({ file: src.file, document: doc.index, line: w.at.line, column: w.at.column }, `rule "${rule.name}" (document ${doc.index + 1}): ${w.message}`, { rule: rule.name, code: 'WARN_RULE' }));
@@ -135,9 +137,30 @@ export function* loadRulesStepwise(sources: RuleSource[], options: LoadOptions =
   return { rules, errors, warnings };
 }
 
-/** What loads but deserves a look: a webhook whose whole URL is computed (its host is known only when it runs). */
+/** Whether a rule watches Secrets or may look them up (a lookup whose kind is Secret or computed). */
+function readsSecrets(rule: CompiledRule): boolean {
+  if (rule.watches.some((w) => w.kind === 'Secret')) return true;
+  const spec = rule.document.spec as { when?: unknown; changes?: unknown };
+  const sources = [
+    ...(typeof spec.when === 'string' ? [spec.when] : []),
+    ...(typeof spec.changes === 'string' ? [spec.changes] : []),
+    ...rule.actions.flatMap((a) => [...(a.forEach ? [a.forEach] : []), ...templateExpressions(a.fields)].map((e) => e.source)),
+  ];
+  return sources.some((s) => lookupCalls(s).some((c) => c.kind === 'dynamic' || (typeof c.kind === 'object' && c.kind.literal === 'Secret')));
+}
+
+/**
+ * What loads but deserves a look: a webhook whose whole URL is computed (its host is known only
+ * when it runs), and a rule that shows the values it reads from Secrets.
+ */
 function ruleWarnings(rule: CompiledRule, pos: PositionMap): { at: LineCol; message: string }[] {
   const out: { at: LineCol; message: string }[] = [];
+  if (rule.document.spec.revealSecretValues === true) {
+    out.push({
+      at: pos.at('/spec/revealSecretValues'),
+      message: 'spec.revealSecretValues: rendered values of this rule, Secret data included, appear in logs, traces, dry-run output and Event notes',
+    });
+  }
   for (const a of rule.actions) {
     if (a.kind !== 'webhook' || a.fields.t !== 'obj') continue;
     const url = a.fields.entries.find(([k]) => k === 'url')?.[1];

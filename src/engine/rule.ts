@@ -77,6 +77,11 @@ export interface CompiledRule {
   tenant?: string;
   /** `spec.generate`: the objects this rule keeps true for each matching trigger. */
   generate?: CompiledGenerate;
+  /**
+   * The rule reads Secrets (watches them, or a `$get`/`$list` whose kind is Secret or computed) and
+   * did not set `revealSecretValues`: its rendered values are masked wherever they would be shown.
+   */
+  sensitive?: boolean;
 }
 
 /** `spec.generate` after loading. */

@@ -127,6 +127,7 @@ export const RULE_SCHEMA = {
       {
         description: str,
         suspend: { type: 'boolean' },
+        revealSecretValues: { type: 'boolean' },
         mode: { enum: ['enforce', 'audit'] },
         watch: {
           type: ['object', 'array'],
@@ -197,6 +198,11 @@ export const FIELD_DOCS: Record<string, { description: string; default?: unknown
   'metadata.annotations': { description: 'Annotations, available to expressions as `$rule.annotations`.', example: '{owner: "#platform"}' },
   spec: { description: 'What to watch, when to act and what to do.' },
   'spec.description': { description: 'Free text for people; available as `$rule.description`.', example: 'Delete Jobs one hour after they succeed.' },
+  'spec.revealSecretValues': {
+    description: 'A rule that reads Secrets (watches them, or calls $get/$list on them) never shows rendered values in logs, traces, dry-run output or Event notes; true shows them (validate warns).',
+    default: false,
+    example: 'true',
+  },
   'spec.suspend': { description: 'When true the rule is loaded and validated but never evaluated.', default: false, example: 'true' },
   'spec.mode': { description: '`enforce` runs the actions; `audit` evaluates and plans them, logs and counts what it would do, and writes nothing (Events and logs still go out).', default: 'enforce', example: 'audit' },
   'spec.watch': { description: 'The objects the rule sees: one kind, optionally narrowed by namespaces and selectors; or a list of such watches (one rule over several kinds, each with its own selectors; targets default to the trigger\'s own kind).' },

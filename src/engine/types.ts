@@ -30,6 +30,8 @@ export interface RuleDocument {
   spec: {
     description?: string;
     suspend?: boolean;
+    /** Show rendered values of a rule that reads Secrets in logs, traces and Event notes. Default false. */
+    revealSecretValues?: boolean;
     mode?: 'enforce' | 'audit';
     /** One watch, or a list of them (one rule, several kinds). */
     watch: WatchDocument | WatchDocument[];
@@ -86,6 +88,8 @@ export interface PlannedAction {
   options: Record<string, unknown>;
   /** The namespace a tenant rule is confined to: any write elsewhere is refused before it is sent. */
   tenant?: string;
+  /** From a rule that reads Secrets: the body is masked wherever it is shown (logs, traces, Event notes). */
+  sensitive?: boolean;
 }
 
 /** A Plan: the planned actions of one evaluation, in action order (forEach items in their order). */
