@@ -6,7 +6,7 @@
 import { errorMessage, objectKey, type Clock, type KubeObject, type Logger, type TimerHandle } from '../core/index.js';
 import { isUnknownKind, type KubeClient } from '../client/index.js';
 import type { InformerTarget, SharedInformerFactory } from '../informers/index.js';
-import { builtinKind, type CompiledRule, type KindScope, type PlannedRef } from '../engine/index.js';
+import { builtinKind, keptPaths, kindKey, mergeReads, readsOf, type CompiledRule, type KindScope, type PlannedRef } from '../engine/index.js';
 import type { ActiveRule } from './active-rule.js';
 import type { Intake } from './intake.js';
 
@@ -20,6 +20,8 @@ interface Registration {
   /** The next attempt to activate a pending rule. */
   retry?: TimerHandle;
   cleanup: (() => void)[];
+  /** What its caches keep of each object, per watched kind (see keepOf). */
+  keep: Record<string, string[][] | undefined>;
 }
 
 export interface RuleRegistryOptions {
@@ -42,11 +44,16 @@ export class RuleRegistry {
 
   constructor(private readonly o: RuleRegistryOptions) {}
 
-  /** Swaps in `rules`: unchanged rules keep running, changed ones restart, removed ones stop. */
+  /**
+   * Swaps in `rules`: unchanged rules keep running, changed ones restart, removed ones stop. A rule
+   * whose caches must keep other paths of its objects (a rule of its kind came, went or changed)
+   * restarts on new caches.
+   */
   async setRules(rules: Map<string, CompiledRule>): Promise<void> {
+    const keep = keepOf(rules);
     for (const [name, reg] of this.regs) {
       const next = rules.get(name);
-      if (!next || !sameRule(next, reg.rule)) {
+      if (!next || !sameRule(next, reg.rule) || JSON.stringify(keep(next)) !== JSON.stringify(reg.keep)) {
         this.stopOne(reg);
         this.regs.delete(name);
         this.o.logger.info(next ? 'rule changed; restarting it' : 'rule removed; stopped', { rule: name });
@@ -55,7 +62,7 @@ export class RuleRegistry {
     const starts: Promise<void>[] = [];
     for (const [name, rule] of rules) {
       if (this.regs.has(name)) continue;
-      const reg: Registration = { rule, state: 'pending', cleanup: [] };
+      const reg: Registration = { rule, state: 'pending', cleanup: [], keep: keep(rule) };
       this.regs.set(name, reg);
       starts.push(this.activate(reg));
     }
@@ -143,7 +150,7 @@ export class RuleRegistry {
   /** Registers the rule's handlers on its informers, and its timers. */
   private bind(reg: Registration): ActiveRule {
     const { rule } = reg;
-    const targets = targetsOf(rule);
+    const targets = targetsOf(rule, reg.keep);
     const informers = targets.map((t) => {
       const held = this.o.factory.acquire(t);
       reg.cleanup.push(held.release); // the last rule to let go of a watch closes it
@@ -228,14 +235,27 @@ export class RuleRegistry {
 }
 
 /**
- * The informers a rule needs: for each watch, one per listed namespace, else one for all
- * namespaces. Caches drop `metadata.managedFields` unless the rule mentions them.
+ * What the caches of each rule's objects keep, per watched kind: only the paths the rule set reads
+ * of that kind (engine/read-paths.ts), or whole objects (undefined) when some rule reads them
+ * whole, looks the kind up with `$get`/`$list`, or reads a kind it cannot name.
  */
-function targetsOf(rule: CompiledRule): InformerTarget[] {
+function keepOf(rules: Map<string, CompiledRule>): (rule: CompiledRule) => Record<string, string[][] | undefined> {
+  const reads = mergeReads([...rules.values()].map(readsOf));
+  return (rule) => Object.fromEntries(rule.watches.map((w) => [kindKey(w.apiVersion, w.kind), keptPaths(reads, kindKey(w.apiVersion, w.kind))]));
+}
+
+/**
+ * The informers a rule needs: for each watch, one per listed namespace, else one for all
+ * namespaces. Caches drop `metadata.managedFields` unless the rule mentions them, and keep only
+ * `keep[kind]` of each object when given.
+ */
+function targetsOf(rule: CompiledRule, keep: Record<string, string[][] | undefined>): InformerTarget[] {
   const keepManagedFields = JSON.stringify(rule.document.spec).includes('managedFields');
   return rule.watches.flatMap((w) => {
     const base: InformerTarget = { apiVersion: w.apiVersion, kind: w.kind };
     if (keepManagedFields) base.keepManagedFields = true;
+    const paths = keep[kindKey(w.apiVersion, w.kind)];
+    if (paths) base.keep = paths;
     const labelSelector = w.labelSelector?.toString();
     const fieldSelector = w.fieldSelector?.toString();
     if (labelSelector) base.labelSelector = labelSelector;

@@ -37,4 +37,5 @@ export { BUILTIN_KINDS, builtinKind, type BuiltinKind } from './kinds.js';
 export { RULE_SCHEMA, DOCUMENTED_RULE_SCHEMA, FIELD_DOCS, schemaFields, type SchemaField } from './schema.js';
 export { TenantConfinementError, confinedLister } from './tenant.js';
 export { lookupCalls, type LookupCall, type LookupArg } from './lookups.js';
+export { readsOf, mergeReads, keptPaths, kindKey, type RuleReads, type KindReads } from './read-paths.js';
 export { bindingsFor, type EvaluationScope } from './expression.js';

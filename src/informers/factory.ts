@@ -2,6 +2,7 @@
 import { nullLogger, type KubeObject, type Logger } from '../core/index.js';
 import type { KubeClient } from '../client/index.js';
 import { listWatcherFor, type InformerTarget } from './list-watcher.js';
+import { projectionTransform } from './projection.js';
 import { SharedInformer, type SharedInformerOptions } from './shared-informer.js';
 import { StreamingListSupport } from './streaming-list-support.js';
 
@@ -12,7 +13,7 @@ export type SharedInformerFactoryOptions = Omit<SharedInformerOptions, 'logger'>
 
 /** The sharing key of a target: equal targets share one informer. */
 export function informerKey(t: InformerTarget): string {
-  return JSON.stringify([t.apiVersion, t.kind, t.namespace ?? '', t.labelSelector ?? '', t.fieldSelector ?? '', !!t.metadataOnly, !!t.keepManagedFields]);
+  return JSON.stringify([t.apiVersion, t.kind, t.namespace ?? '', t.labelSelector ?? '', t.fieldSelector ?? '', !!t.metadataOnly, !!t.keepManagedFields, ...(t.keep ? [t.keep] : [])]);
 }
 
 /** An informer handed out with `acquire`, and the means to give it back. */
@@ -122,7 +123,7 @@ export class SharedInformerFactory {
       const informer = new SharedInformer(listWatcherFor(this.client, target), {
         ...this.options,
         streamingListSupport: this.streamingListSupport,
-        ...(target.keepManagedFields ? { transform: keepAll } : {}),
+        ...(target.keep ? { transform: projectionTransform(target.keep, target) } : target.keepManagedFields ? { transform: keepAll } : {}),
         ...options,
         logger: options.logger ?? this.options.logger ?? nullLogger,
       });

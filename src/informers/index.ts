@@ -17,6 +17,7 @@ export {
   type Transform,
 } from './store.js';
 export { createLister, type Lister } from './lister.js';
+export { projectionTransform } from './projection.js';
 export {
   listWatcherFor,
   describeTarget,

@@ -52,6 +52,11 @@ export interface InformerTarget {
   metadataOnly?: boolean;
   /** Keep `metadata.managedFields` in the cache (for rules that read them). Default false: they are dropped. */
   keepManagedFields?: boolean;
+  /**
+   * Cache only these paths (field names) of each object, besides apiVersion, kind and metadata
+   * (see projection.ts). Default: whole objects.
+   */
+  keep?: readonly (readonly string[])[];
 }
 
 /** Describes a target for logs: `v1 ConfigMap in ns (app=web)`. */
