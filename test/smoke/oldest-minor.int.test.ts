@@ -1,7 +1,7 @@
 /**
  * The smoke suite: what Reflex needs of the API server — client verbs, discovery, informers with a
- * 410 relist, leader election and a rule acting end to end — against the oldest supported Kubernetes
- * minor. The rest of the suite runs on the newest (see README, "Supported Kubernetes versions").
+ * 410 relist, leader election with a rule acting end to end, and a generate rule — against the
+ * oldest supported Kubernetes minor. The rest of the suite runs on the newest (see README, "Supported Kubernetes versions").
  */
 import { expect } from 'chai';
 import type { KubeObject } from '../../src/core/index.js';
@@ -12,7 +12,7 @@ import { useCluster } from '../support/cluster.js';
 import { DaemonProcess } from '../support/daemon-process.js';
 import { HandlerModel, adminClient, compactEtcd, configMap, expectConverged } from '../informers/cluster-helpers.js';
 import { LoopbackProxy } from '../informers/tcp-proxy.js';
-import { kubectlApply, metricValue, ruleConfigMap, writeConfig } from '../daemon/daemon-support.js';
+import { kubectlApply, metricValue, ruleConfigMap, testConfig, writeConfig } from '../daemon/daemon-support.js';
 
 describe(`smoke on Kubernetes ${OLDEST_KUBERNETES_VERSION}, the oldest supported minor`, function () {
   this.timeout(180_000);
@@ -130,6 +130,41 @@ describe(`smoke on Kubernetes ${OLDEST_KUBERNETES_VERSION}, the oldest supported
     await expectConverged(fx, informer, model, fx.ns, 90_000);
     expect(informer.stats().lists).to.equal(listsBefore + 1);
     expect(model.since().sort()).to.deep.equal([`add ${fx.ns}/fresh`, `delete ${fx.ns}/gone`, `update ${fx.ns}/change {"v":"1"}`]);
+  });
+
+  it('keeps a generated object true to its trigger: created, updated with it, pruned when it goes', async () => {
+    kubectlApply(
+      fx,
+      ruleConfigMap(
+        fx.ns,
+        'rules-generate',
+        `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: mirror }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}], labelSelector: app=source }
+  generate:
+    objects:
+      - apiVersion: v1
+        kind: ConfigMap
+        metadata: { name: "{{ metadata.name }}-mirror" }
+        data: { v: "{{ data.v }}" }
+`,
+      ),
+    );
+    const d = await DaemonProcess.start({ kubeconfig: fx.cp.kubeconfig, args: ['--config', testConfig(fx.ns)], readyTimeoutMs: 60_000 });
+    cleanups.push(() => d.stop('SIGKILL'));
+    const mirror = (v: string | undefined) =>
+      fx.admin.eventually(async () => {
+        const r = await fx.admin.call<{ data?: Record<string, string> }>('GET', `${cmPath()}/s-mirror`);
+        return (v === undefined ? r.status === 404 : r.status === 200 && r.body.data?.v === v) || undefined;
+      }, 30_000, v === undefined ? 'the mirror to be pruned' : `the mirror to hold v=${v}`);
+    await fx.admin.ok('POST', cmPath(), configMap('s', { v: '1' }, { app: 'source' }));
+    await mirror('1');
+    await fx.admin.ok('PATCH', `${cmPath()}/s`, { data: { v: '2' } }, 'application/merge-patch+json');
+    await mirror('2');
+    await fx.admin.ok('DELETE', `${cmPath()}/s`);
+    await mirror(undefined);
   });
 
   it('runs a rule with two leader-elected daemons: only the leader writes, and the other takes over when it is killed', async () => {
