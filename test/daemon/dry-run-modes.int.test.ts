@@ -54,7 +54,8 @@ spec:
     await setup();
     daemon = await DaemonProcess.start({ kubeconfig: fx.cp.kubeconfig, args: ['--config', testConfig(fx.ns), '--dry-run=server'] });
     const answer = await daemon.waitForLog((l) => l.message === 'dry-run (server): the API server accepted' && l.rule === 'copy-secret', 15_000, "the server's answer");
-    expect((answer.object as { metadata: { name: string } }).metadata.name).to.equal('source-copy');
+    expect((answer.target as { name: string }).name).to.equal('source-copy');
+    expect(answer.object).to.match(/^\[REDACTED: the rule reads Secrets/); // the rule reads Secrets: its answer is masked too
     expect((await fx.admin.call('GET', `/api/v1/namespaces/${fx.ns}/secrets/source-copy`)).status).to.equal(404);
     noSecretInLogs(daemon);
   });
