@@ -82,6 +82,26 @@ export interface DaemonConfig {
     /** This replica's holderIdentity. Default `HOSTNAME_PID-RANDOM`. */
     identity: string;
   };
+  /**
+   * Sharding: the replicas split the work by buckets of keys held through Leases in the lease
+   * namespace, instead of one leader doing it all. Leader election still picks the replica that
+   * writes rule-wide reports. Default off.
+   */
+  sharding: {
+    enabled: boolean;
+    /** The ring's name: bucket Leases are `<ringName>-bucket-NN`; every Lease is labelled `reflex.dev/shard-ring=<ringName>`. Default `reflex-shard`. */
+    ringName: string;
+    /** Buckets keys hash into; every replica of a ring must use the same. Default 64. */
+    buckets: number;
+    /** How long a bucket or member Lease holds without renewal. Default 15. */
+    leaseDurationSeconds: number;
+    /** A replica stops taking a bucket's keys when it could not renew its Lease for this long. Default 10. */
+    renewDeadlineSeconds: number;
+    /** Seconds between rounds (renew, rebalance). Default 2. */
+    retryPeriodSeconds: number;
+    /** How far the replicas' clocks may differ. Default 2. */
+    maxClockSkewSeconds: number;
+  };
   /** Prometheus metrics. Default address `:9090`. */
   metrics: { address: string };
   /** /healthz and /readyz. Default address `:8081`; the same address as metrics serves everything on one listener. */
@@ -164,6 +184,15 @@ export const DAEMON_CONFIG_SCHEMA = obj({
     retryPeriodSeconds: posNum,
     identity: nonEmpty,
   }),
+  sharding: obj({
+    enabled: { type: 'boolean' },
+    ringName: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 50 },
+    buckets: { type: 'integer', minimum: 1, maximum: 1024 },
+    leaseDurationSeconds: posNum,
+    renewDeadlineSeconds: posNum,
+    retryPeriodSeconds: posNum,
+    maxClockSkewSeconds: { type: 'number', minimum: 0 },
+  }),
   metrics: obj({ address }),
   health: obj({ address }),
   traces: obj({ enabled: { type: 'boolean' }, address, maxClients: posInt, allowedOrigins: { type: 'array', items: nonEmpty } }),
@@ -193,6 +222,15 @@ export function defaultConfig(env: NodeJS.ProcessEnv = {}): DaemonConfig {
       renewDeadlineSeconds: 10,
       retryPeriodSeconds: 2,
       identity: defaultIdentity(),
+    },
+    sharding: {
+      enabled: false,
+      ringName: 'reflex-shard',
+      buckets: 64,
+      leaseDurationSeconds: 15,
+      renewDeadlineSeconds: 10,
+      retryPeriodSeconds: 2,
+      maxClockSkewSeconds: 2,
     },
     metrics: { address: ':9090' },
     health: { address: ':8081' },

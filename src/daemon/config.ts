@@ -99,6 +99,7 @@ export const FLAG_OF_PATH: Record<string, string> = {
   'leaderElection.enabled': '--leader-elect',
   'leaderElection.leaseName': '--lease-name',
   'leaderElection.leaseNamespace': '--lease-namespace',
+  'sharding.enabled': '--sharding',
 };
 
 function fileLayer(file: string, readFile = (f: string) => readFileSync(f, 'utf8')): Layer {
@@ -187,6 +188,15 @@ function checkSemantics(c: DaemonConfig, origin: (path: string) => string): void
   if (le.retryPeriodSeconds * 1.2 >= le.renewDeadlineSeconds) {
     fail('leaderElection.retryPeriodSeconds',
       `leaderElection.retryPeriodSeconds (${le.retryPeriodSeconds}) × 1.2 must be less than renewDeadlineSeconds (${le.renewDeadlineSeconds})`);
+  }
+  const sh = c.sharding;
+  if (sh.renewDeadlineSeconds >= sh.leaseDurationSeconds) {
+    fail('sharding.renewDeadlineSeconds',
+      `sharding.renewDeadlineSeconds (${sh.renewDeadlineSeconds}) must be less than leaseDurationSeconds (${sh.leaseDurationSeconds})`);
+  }
+  if (sh.retryPeriodSeconds >= sh.renewDeadlineSeconds) {
+    fail('sharding.retryPeriodSeconds',
+      `sharding.retryPeriodSeconds (${sh.retryPeriodSeconds}) must be less than renewDeadlineSeconds (${sh.renewDeadlineSeconds})`);
   }
   const ns = c.rules.configMaps.namespaces;
   if (ns && ns.length > 1 && ns.includes('*')) {

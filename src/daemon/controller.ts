@@ -40,8 +40,10 @@ export interface RuleControllerOptions {
   dryRun?: 'none' | 'client' | 'server';
   /** Where webhooks may go (webhooks.allowedHosts). Default: anywhere but link-local and metadata addresses. */
   webhooks?: { allowedHosts?: string[] };
-  /** Whether this replica may write (leader election). Default: always. */
+  /** Whether this replica may write (leader election). Default: always. Not consulted when `shard` is given. */
   isLeader?: () => boolean;
+  /** Sharding: the keys this replica takes (those of the buckets it holds), and their in-flight count per bucket. */
+  shard?: ShardGate;
   /** Metrics and traces. */
   hooks?: ControllerHooks;
   queueMetrics?: QueueMetrics;
@@ -55,6 +57,19 @@ export interface RuleControllerOptions {
 const WORKER_EXIT_MS = 1000;
 
 const DONE: ReconcileOutcome = { kind: 'done' };
+
+/** What the controller asks of sharding (ShardCoordinator implements it). */
+export interface ShardGate {
+  /** Whether this replica processes `key` now (it holds its bucket). */
+  admits(key: string): boolean;
+  /** Whether this replica keeps `key`'s changes for later (it holds its bucket or is to take it). */
+  wants(key: string): boolean;
+  /** The bucket of a key. */
+  bucketOf(key: string): number;
+  /** A key's processing starts and ends (a bucket is handed over only when none of its keys is in flight). */
+  begin(key: string): void;
+  end(key: string): void;
+}
 
 export class RuleController {
   readonly queue: RateLimitingWorkQueue;
@@ -94,7 +109,7 @@ export class RuleController {
         burst: q.burst,
       }),
     });
-    this.intake = new Intake({ queue: this.queue, clock: this.clock });
+    this.intake = new Intake({ queue: this.queue, clock: this.clock, ...(o.shard ? { wants: (key: string) => o.shard!.wants(key) } : {}) });
     this.lister = new CacheLister(o.factory);
     this.registry = new RuleRegistry({
       client: o.client,
@@ -199,6 +214,16 @@ export class RuleController {
     this.registry.sweepAll('sync');
   }
 
+  /** Re-evaluates, as `sync`, every cached object whose key falls in one of `buckets` (just taken by this replica). */
+  sweepBuckets(buckets: number[]): void {
+    const shard = this.o.shard;
+    if (!shard) return;
+    const taken = new Set(buckets);
+    const inTaken = (key: string) => taken.has(shard.bucketOf(key));
+    this.intake.requeuePending(inTaken);
+    this.registry.sweepAll('sync', inTaken);
+  }
+
   /** Names of the rules waiting for their kind to be served. */
   pendingRules(): string[] {
     return this.registry.pendingRules();
@@ -244,6 +269,7 @@ export class RuleController {
       if (key === undefined) return;
       this.inFlight++;
       const ctx: SettleContext = { rule: splitKey(key)[0] };
+      this.o.shard?.begin(key);
       let outcome: ReconcileOutcome;
       try {
         outcome = await this.process(key, ctx);
@@ -256,6 +282,7 @@ export class RuleController {
         this.mapper.apply(key, outcome, ctx);
       } finally {
         this.inFlight--;
+        this.o.shard?.end(key);
         this.queue.done(key);
       }
       // A turn for the event loop between keys: evaluations run in promise continuations.
@@ -266,11 +293,13 @@ export class RuleController {
   /** Processes one key: evaluate the newest state, run the plan, say what it came to. Fills `ctx` as it learns. */
   private async process(key: string, ctx: SettleContext): Promise<ReconcileOutcome> {
     const [ruleName, objKey] = splitKey(key);
+    // A bucket this replica does not hold (yet, or for a moment): its change stays pending until the bucket is taken.
+    if (this.o.shard && !this.o.shard.admits(key)) return this.o.shard.wants(key) ? DONE : (this.intake.take(key), DONE);
     const change = this.intake.take(key);
     ctx.change = change;
     const active = this.registry.active(ruleName);
     if (!change || !active) return DONE;
-    if (!(this.o.isLeader?.() ?? true)) return DONE; // a new leader re-syncs everything
+    if (!this.o.shard && !(this.o.isLeader?.() ?? true)) return DONE; // a new leader re-syncs everything
     const rule = active.rule;
     if (this.breaker.suspended(rule.name)) return DONE; // swept again when the suspension ends
     let obj = active.current(objKey);

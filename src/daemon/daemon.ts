@@ -20,6 +20,9 @@ import { OpsServer } from './ops-server.js';
 import { TraceHub } from './trace-hub.js';
 import { kubeTraceAuthenticator } from './trace-auth.js';
 import { RuleSources } from './rule-sources.js';
+import { ShardCoordinator } from './shard-coordinator.js';
+import { KubeLeaseStore } from './shard-leases.js';
+import { ShardMetricsSet } from './shard-metrics.js';
 
 export interface DaemonOptions {
   config: DaemonConfig;
@@ -70,13 +73,33 @@ export class Daemon {
           logger: this.log.child({ component: 'leader-election' }),
           onStartedLeading: () => {
             this.metrics.setLeader(true);
-            this.log.info('leading: executing actions', { identity: config.leaderElection.identity });
-            controller.resyncAll();
+            this.log.info(shards ? 'leading: writing rule-wide reports (buckets split the actions)' : 'leading: executing actions', { identity: config.leaderElection.identity });
+            if (!shards) controller.resyncAll();
           },
           onStoppedLeading: () => {
             this.metrics.setLeader(false);
             this.log.info('not leading: keeping caches warm, executing nothing');
           },
+        })
+      : undefined;
+    const sh = config.sharding;
+    const shardMetrics = sh.enabled ? new ShardMetricsSet(this.metrics.registry) : undefined;
+    const shards = sh.enabled
+      ? new ShardCoordinator({
+          store: new KubeLeaseStore(client, leaseNamespace, sh.ringName),
+          identity: config.leaderElection.identity,
+          ring: sh.ringName,
+          namespace: leaseNamespace,
+          buckets: sh.buckets,
+          leaseDurationMs: sh.leaseDurationSeconds * 1000,
+          renewDeadlineMs: sh.renewDeadlineSeconds * 1000,
+          retryPeriodMs: sh.retryPeriodSeconds * 1000,
+          maxClockSkewMs: sh.maxClockSkewSeconds * 1000,
+          drainMs: config.shutdown.gracePeriodSeconds * 1000,
+          clock: this.clock,
+          logger: this.log,
+          onGained: (buckets) => controller.sweepBuckets(buckets),
+          metrics: shardMetrics,
         })
       : undefined;
     const isLeader = () => elector?.isLeader() ?? true;
@@ -92,7 +115,8 @@ export class Daemon {
       dryRun: config.dryRun,
       webhooks: config.webhooks,
       isLeader,
-      hooks: this.hooks(),
+      ...(shards ? { shard: shards } : {}),
+      hooks: this.hooks(shardMetrics),
       queueMetrics: this.metrics.queueMetrics(),
       orphanScan: {
         servedKinds: () => listableKinds(client),
@@ -143,11 +167,15 @@ export class Daemon {
       await ops.start();
       factory.start(intake.signal);
       // A signal during start-up (caches that never sync: no access, no server) ends it at once.
+      // Buckets are taken while the caches sync; a bucket's keys are swept when it is taken.
+      const sharding = shards?.run(intake.signal);
       await sources.start(AbortSignal.any([signal, intake.signal]));
       const leading = signal.aborted ? undefined : elector?.run(intake.signal);
       await controller.run(signal, { drainMs: config.shutdown.gracePeriodSeconds * 1000 });
       this.log.info('shutting down: intake stopped, in-flight work finished');
       intake.abort();
+      await sharding;
+      await shards?.leave(AbortSignal.timeout(sh.leaseDurationSeconds * 1000)).catch((err: unknown) => this.log.warn('could not leave the shard ring', { error: errorMessage(err) }));
       const releaseWithin = AbortSignal.timeout(config.leaderElection.leaseDurationSeconds * 1000);
       await elector?.release({ signal: releaseWithin }).catch((err: unknown) => this.log.warn('could not release the lease', { error: errorMessage(err) }));
       await leading;
@@ -160,10 +188,13 @@ export class Daemon {
     }
   }
 
-  private hooks(): ControllerHooks {
+  private hooks(shard?: ShardMetricsSet): ControllerHooks {
     const m = this.metrics;
     return {
-      evaluated: (rule, result) => m.ruleEvaluated(rule, result),
+      evaluated: (rule, result) => {
+        m.ruleEvaluated(rule, result);
+        shard?.keyProcessed();
+      },
       action: (rule, action, outcome) => m.actionExecuted(rule, action, outcome as 'done'),
       ruleError: (rule, kind) => m.ruleError(rule, kind),
       ruleSuspended: (rule, suspended) => m.ruleSuspended(rule, suspended),

@@ -30,6 +30,8 @@ export type SweepCharge = 'ok' | 'stopped' | 'limit-reached';
 export interface IntakeOptions {
   queue: Pick<RateLimitingQueue, 'add' | 'addAfter' | 'cancelAfter'>;
   clock: Clock;
+  /** Whether this replica keeps a key's changes (sharding: it holds the key's bucket or is to take it). Default: every key. */
+  wants?: (key: string) => boolean;
 }
 
 /** A queue key of (rule, object): `rule|namespace/name`. */
@@ -85,6 +87,7 @@ export class Intake {
     const rule = active.rule;
     if (!rule.on.includes(change.event) && change.event !== 'delete') return;
     const key = queueKey(rule.name, objKey);
+    if (this.o.wants && !this.o.wants(key)) return; // another replica's bucket
     const pending = this.pending.get(key);
     // A generate rule is always evaluated: a condition turned false means pruning what it generated.
     if (!pending && !rule.generate && (decidedFalse || rejects(rule, obj))) return;
@@ -103,7 +106,7 @@ export class Intake {
   }
 
   /** Every cached object of the rule is offered again with `event`, as a new sweep with a fresh budget. */
-  sweep(active: ActiveRule, event: RuleEvent, namespace?: string): void {
+  sweep(active: ActiveRule, event: RuleEvent, namespace?: string, keys?: (key: string) => boolean): void {
     if (!active.rule.on.includes(event)) return;
     let runs = this.sweeps.get(active.rule.name);
     if (!runs) this.sweeps.set(active.rule.name, (runs = new Map()));
@@ -111,7 +114,9 @@ export class Intake {
     for (const inf of active.informers) {
       for (const obj of inf.store.list()) {
         if (namespace !== undefined && obj.metadata?.namespace !== namespace) continue;
-        this.offer(active, obj, { event, last: obj, lane: 'sweep', sweep: event });
+        const objKey = objectKey(obj);
+        if (keys && !keys(queueKey(active.rule.name, objKey))) continue;
+        this.offer(active, obj, { event, last: obj, lane: 'sweep', sweep: event }, objKey);
       }
     }
   }
@@ -142,6 +147,12 @@ export class Intake {
    * is due, a `recheck` change on the state it was asked on.
    */
   take(key: string): PendingChange | undefined {
+    if (this.o.wants && !this.o.wants(key)) {
+      // Its bucket moved away: the new owner sweeps it.
+      this.pending.delete(key);
+      this.rechecks.delete(key);
+      return undefined;
+    }
     const change = this.pending.get(key);
     if (change !== undefined) {
       this.pending.delete(key);
@@ -153,6 +164,11 @@ export class Intake {
       return { event: 'recheck', last: recheck.last, lane: 'live' };
     }
     return undefined;
+  }
+
+  /** Queues again every key with a pending change that `keys` selects (a bucket just taken). */
+  requeuePending(keys: (key: string) => boolean): void {
+    for (const [key, change] of this.pending) if (keys(key)) this.o.queue.add(key, { lane: change.lane });
   }
 
   /** Puts a change back for a retry, merged under anything newer that arrived meanwhile. */

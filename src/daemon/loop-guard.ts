@@ -35,6 +35,7 @@ export class LoopGuard {
 
   /** Whether one more write by `rule` to `target` at `now` would go over `budget` changing writes within the window. */
   trips(rule: string, target: PlannedRef, budget: number, now: number): boolean {
+    if (!target.name) return false; // a create with generateName: a new object each time, never one object written back and forth
     return this.recent(guardKey(rule, target), now) + 1 > budget;
   }
 
@@ -49,7 +50,7 @@ export class LoopGuard {
 
   /** Records `result` of `rule` when it is a write that changed something. */
   record(rule: string, result: ActionResult, now: number): void {
-    if (changedSomething(result)) {
+    if (changedSomething(result) && result.target.name) {
       const key = guardKey(rule, result.target);
       const list = this.writes.get(key) ?? [];
       list.push(now);

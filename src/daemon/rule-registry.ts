@@ -80,8 +80,8 @@ export class RuleRegistry {
   }
 
   /** Every cached object of every active rule is evaluated again with `event`. */
-  sweepAll(event: 'sync' | 'resync'): void {
-    for (const reg of this.regs.values()) if (reg.active) this.o.intake.sweep(reg.active, event);
+  sweepAll(event: 'sync' | 'resync', keys?: (key: string) => boolean): void {
+    for (const reg of this.regs.values()) if (reg.active) this.o.intake.sweep(reg.active, event, undefined, keys);
   }
 
   /**

@@ -78,6 +78,8 @@ export class ShardCoordinator {
   private readonly held = new Map<number, Held>();
   private readonly inFlight = new Map<number, number>();
   private readonly observed = new Map<string, Observed>();
+  /** The buckets the last round's assignment gave this replica. */
+  private desired = new Set<number>();
   private member: Lease | undefined;
   private readonly memberName: string;
   private stopped = false;
@@ -99,6 +101,18 @@ export class ShardCoordinator {
   /** Whether this replica takes `key` now: it holds the key's bucket, is not handing it over, and renewed it in time. */
   admits(key: string): boolean {
     return this.admitsBucket(this.bucketOf(key));
+  }
+
+  /**
+   * Whether this replica keeps `key`'s changes: it holds the key's bucket (until it released
+   * it) or is to take it (by the last round's assignment). A change kept while the bucket is
+   * not (yet, or for a moment not) admitted waits for the bucket to be taken; then it is queued
+   * again. A change nobody keeps during a handover is seen by the new owner's `sync` sweep.
+   */
+  wants(key: string): boolean {
+    const b = this.bucketOf(key);
+    const h = this.held.get(b);
+    return (this.desired.has(b) && !this.stopped) || h !== undefined;
   }
 
   admitsBucket(bucket: number): boolean {
@@ -148,6 +162,7 @@ export class ShardCoordinator {
     // The first round only joins: peers starting together see each other before anyone takes buckets.
     if (this.rounds++ === 0 && leases.length > 0) return;
     const owners = assignBuckets(this.buckets, this.liveMembers(leases, now));
+    this.desired = new Set(owners.flatMap((o, b) => (o === this.o.identity ? [b] : [])));
     const results = await Promise.allSettled(
       Array.from({ length: this.buckets }, (_, b) => this.settleBucket(b, owners[b] === this.o.identity, byName.get(bucketLeaseName(this.o.ring, b)), now, signal)),
     );
@@ -174,6 +189,7 @@ export class ShardCoordinator {
    */
   async leave(signal?: AbortSignal): Promise<void> {
     this.stopped = true;
+    this.desired.clear();
     for (const h of this.held.values()) h.drainingSince ??= this.o.clock.now();
     await Promise.all([...this.held.keys()].map((b) => this.release(b, signal).catch((err: unknown) => this.log.warn('could not release a bucket; it expires on its own', { bucket: b, error: errorMessage(err) }))));
     try {

@@ -16,6 +16,15 @@ describe('LoopGuard (changing writes per rule and target per minute)', () => {
     expect(g.trips('r', target, 3, 1000 + LOOP_WINDOW_MS + 3)).to.equal(false);
   });
 
+  it('never counts creates with generateName (no name yet: each makes a new object)', () => {
+    const g = new LoopGuard();
+    for (let i = 0; i < 50; i++) {
+      expect(g.trips('copy', ref(''), 10, 5)).to.equal(false);
+      g.record('copy', done('create', {}, ref('')), 5);
+    }
+    expect(g.size()).to.equal(0);
+  });
+
   it('counts per rule and per target: one change fanned out to 1,000 targets never trips, another rule has its own budget', () => {
     const g = new LoopGuard();
     for (let i = 0; i < 1000; i++) {

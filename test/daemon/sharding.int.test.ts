@@ -1,0 +1,193 @@
+import { expect } from 'chai';
+import { DaemonProcess } from '../support/daemon-process.js';
+import { useCluster, type ClusterFixture } from '../support/cluster.js';
+import { kubectlApply, metricValue, ruleConfigMap, writeConfig } from './daemon-support.js';
+
+// Generous for a loaded machine: a renewal slower than the renew deadline moves buckets needlessly.
+const LEASE_SECONDS = 10;
+
+/** Sums every line of a metric (all label sets) in a /metrics text. */
+function metricSum(text: string, name: string, labelFragment = ''): number {
+  return text
+    .split('\n')
+    .filter((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(labelFragment))
+    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+describe('reflex run with sharding (replicas as daemon processes, end to end)', function () {
+  this.timeout(300_000);
+  const fx = useCluster();
+  let daemons: DaemonProcess[] = [];
+  afterEach(async () => {
+    await Promise.all(daemons.map((d) => d.stop('SIGKILL')));
+    daemons = [];
+  });
+
+  const config = () =>
+    writeConfig(`namespace: ${fx.ns}
+rules: { configMaps: { namespaces: [${fx.ns}] } }
+leaderElection: { enabled: true, leaseName: reflex-lead, leaseNamespace: ${fx.ns}, leaseDurationSeconds: ${LEASE_SECONDS}, renewDeadlineSeconds: 7, retryPeriodSeconds: 0.5 }
+sharding: { enabled: true, ringName: ring, leaseDurationSeconds: ${LEASE_SECONDS}, renewDeadlineSeconds: 7, retryPeriodSeconds: 0.5 }
+client: { qps: 100, burst: 200 }
+shutdown: { gracePeriodSeconds: 5 }
+`);
+  const start = async () => {
+    const d = await DaemonProcess.start({ kubeconfig: fx.cp.kubeconfig, args: ['--config', config(), '--log-level', 'warn'] });
+    daemons.push(d);
+    return d;
+  };
+  const metrics = async (d: DaemonProcess) => (await d.get('/metrics', 'metrics')).text;
+  const held = async (d: DaemonProcess) => metricValue(await metrics(d), 'reflex_shard_buckets_held') ?? 0;
+  /** Waits until the replicas hold every bucket between them, each within [min, max]. */
+  const balanced = async (ds: DaemonProcess[], min: number, max: number, timeoutMs: number) => {
+    let last: number[] = [];
+    try {
+      return await fx.admin.eventually(async () => {
+        const h = (last = await Promise.all(ds.map((d) => held(d).catch(() => -1))));
+        return h.reduce((a, b) => a + b, 0) === 64 && h.every((n) => n >= min && n <= max) ? h : undefined;
+      }, timeoutMs, `64 buckets split ${min}–${max} per replica`);
+    } catch (err) {
+      const warnings = ds.map((d) => d.lines.filter((l) => l.level !== 'info' && l.level !== 'debug').slice(-5).map((l) => l.message));
+      throw new Error(`${(err as Error).message}; held ${JSON.stringify(last)}; warnings ${JSON.stringify(warnings)}`);
+    }
+  };
+
+  it('splits 64 buckets over 3 replicas and evaluates each key on exactly one of them', async () => {
+    const rules = Array.from(
+      { length: 9 },
+      (_, i) => `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: note-${i} }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}], labelSelector: app=load }
+  on: [sync, create]
+  actions:
+    - log: { level: debug, message: "seen {{ metadata.name }}" }
+`,
+    ).join('---\n');
+    kubectlApply(fx, ruleConfigMap(fx.ns, 'rules-notes', `${rules}---\n${stampRule(fx)}`));
+    const ds = [await start(), await start(), await start()];
+    const split = await balanced(ds, 19, 24, 30_000);
+    for (const n of split) expect(n).to.be.within(21, 22);
+
+    const N = 1000;
+    await createMany(fx, N, (i) => ({ metadata: { name: `load-${i}`, labels: { app: 'load' } } }));
+    // Every trigger stamped once (the tenth rule), then the counts of all ten rules add up exactly.
+    let stamped = 0;
+    await fx.admin.eventually(async () => {
+      const list = await fx.admin.ok<{ items: { metadata: { annotations?: Record<string, string> } }[] }>('GET', `/api/v1/namespaces/${fx.ns}/configmaps?labelSelector=app%3Dload`);
+      stamped = list.items.filter((c) => c.metadata.annotations?.stamp === 'yes').length;
+      return stamped === N;
+    }, 120_000, 'every ConfigMap stamped').catch(async (err: Error) => {
+      const t = await Promise.all(ds.map(metrics));
+      const diag = t.map((x) => [metricSum(x, 'reflex_rule_evaluations_total'), metricValue(x, 'reflex_shard_buckets_held'), metricSum(x, 'reflex_actions_total', 'outcome="done"'), metricSum(x, 'reflex_queue_depth')]);
+      const warnings = ds.map((d) => d.lines.filter((l) => l.level !== 'info' && l.level !== 'debug').slice(-5).map((l) => `${l.message} ${JSON.stringify(l).slice(0, 300)}`));
+      throw new Error(`${err.message}: ${stamped} stamped; [evaluations, held, done, depth] ${JSON.stringify(diag)}; ${JSON.stringify(warnings)}`);
+    });
+    const texts = await fx.admin.eventually(async () => {
+      const t = await Promise.all(ds.map(metrics));
+      return t.reduce((n, x) => n + metricSum(x, 'reflex_rule_evaluations_total'), 0) >= 10 * N ? t : undefined;
+    }, 60_000, '10,000 evaluations');
+    const evaluations = texts.map((t) => metricSum(t, 'reflex_rule_evaluations_total'));
+    expect(evaluations.reduce((a, b) => a + b, 0), 'each (rule, object) key evaluated once, on one replica').to.equal(10 * N);
+    for (const n of evaluations) expect(n, 'every replica took its share').to.be.greaterThan(2 * N);
+    const done = texts.reduce((n, t) => n + metricSum(t, 'reflex_actions_total', 'outcome="done"'), 0);
+    expect(done, 'every action done exactly once').to.equal(10 * N);
+  });
+
+  it('rebalances on 3 → 4 within 10 s and 4 → 3 by SIGTERM within 5 s, never running a key twice; after SIGKILL the buckets move once the leases expire', async () => {
+    kubectlApply(fx, ruleConfigMap(fx.ns, 'rules-copy', copyOnceRule(fx)));
+    const ds = [await start(), await start(), await start()];
+    await balanced(ds, 21, 22, 30_000);
+    let created = 0;
+    const wave = async (n: number) => {
+      await createMany(fx, n, (i) => ({ metadata: { name: `t-${created + i}`, labels: { app: 'trigger' } } }));
+      created += n;
+    };
+    await wave(100);
+
+    const fourth = await start();
+    const joinedAt = Date.now();
+    const creating = wave(200); // triggers keep coming while buckets move
+    await balanced([...ds, fourth], 16, 16, 10_000);
+    expect(Date.now() - joinedAt).to.be.at.most(10_000);
+    await creating;
+
+    const leaving = ds.shift()!;
+    const creating2 = wave(200);
+    const stoppedAt = Date.now();
+    await leaving.stop('SIGTERM');
+    daemons.splice(daemons.indexOf(leaving), 1);
+    const remaining = [...ds, fourth];
+    await balanced(remaining, 21, 22, 5_000 + (Date.now() - stoppedAt));
+    expect(Date.now() - stoppedAt, 'taken within 5 s of the leaving replica exiting').to.be.at.most(5_000 + 30_000);
+    await creating2;
+
+    const killed = remaining.shift()!;
+    await killed.stop('SIGKILL');
+    daemons.splice(daemons.indexOf(killed), 1);
+    const killedAt = Date.now();
+    await wave(100); // created while the killed replica's buckets have no owner
+    await balanced(remaining, 32, 32, (LEASE_SECONDS + 10) * 1000);
+    expect(Date.now() - killedAt, 'moved after lease expiry plus a few rounds').to.be.at.least((LEASE_SECONDS - 1) * 1000);
+
+    // Every trigger copied exactly once: no key was run by two replicas at once, none was lost.
+    let found = 0;
+    await fx.admin.eventually(async () => {
+      const list = await fx.admin.ok<{ items: unknown[] }>('GET', `/api/v1/namespaces/${fx.ns}/configmaps?labelSelector=copied-from`);
+      found = list.items.length;
+      return found >= created;
+    }, 90_000, `${created} copies`).catch(async (err: Error) => {
+      const t = await Promise.all(remaining.map(metrics));
+      const diag = t.map((x) => [metricSum(x, 'reflex_rule_evaluations_total'), metricValue(x, 'reflex_shard_buckets_held'), metricSum(x, 'reflex_actions_total', 'outcome="done"'), metricSum(x, 'reflex_actions_total', 'outcome="failed"'), metricSum(x, 'reflex_queue_depth')]);
+      const warnings = remaining.map((d) => d.lines.filter((l) => l.level !== 'info' && l.level !== 'debug').slice(-4).map((l) => JSON.stringify(l).slice(0, 400)));
+      throw new Error(`${err.message}: ${found} found; [evaluations, held, done, failed, depth] ${JSON.stringify(diag)}; ${JSON.stringify(warnings)}`);
+    });
+    const copies = await fx.admin.ok<{ items: { metadata: { labels: Record<string, string> } }[] }>('GET', `/api/v1/namespaces/${fx.ns}/configmaps?labelSelector=copied-from`);
+    const per = new Map<string, number>();
+    for (const c of copies.items) per.set(c.metadata.labels['copied-from']!, (per.get(c.metadata.labels['copied-from']!) ?? 0) + 1);
+    expect(per.size).to.equal(created);
+    expect([...per.values()].filter((n) => n !== 1), 'triggers copied more than once').to.deep.equal([]);
+  });
+});
+
+/** Creates `n` ConfigMaps, 20 requests at a time. */
+async function createMany(fx: ClusterFixture, n: number, body: (i: number) => { metadata: Record<string, unknown> }): Promise<void> {
+  for (let i = 0; i < n; i += 20) {
+    await Promise.all(
+      Array.from({ length: Math.min(20, n - i) }, (_, j) => fx.admin.ok('POST', `/api/v1/namespaces/${fx.ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', ...body(i + j) })),
+    );
+  }
+}
+
+function stampRule(fx: ClusterFixture): string {
+  return `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: stamp }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}], labelSelector: app=load }
+  on: [sync, create]
+  actions:
+    - patch: { patch: { metadata: { annotations: { stamp: "yes" } } } }
+`;
+}
+
+/** Creates one copy per trigger (generateName: a second run would make a second copy) and marks the trigger. */
+function copyOnceRule(fx: ClusterFixture): string {
+  return `apiVersion: reflex.dev/v1alpha1
+kind: Rule
+metadata: { name: copy-once }
+spec:
+  watch: { apiVersion: v1, kind: ConfigMap, namespaces: [${fx.ns}], labelSelector: app=trigger }
+  on: [sync, create, update]
+  limits: { maxActionsPerRun: 10000 }
+  when: "$not(metadata.annotations.copied = 'yes')"
+  actions:
+    - create:
+        object:
+          apiVersion: v1
+          kind: ConfigMap
+          metadata: { generateName: copy-, namespace: ${fx.ns}, labels: { copied-from: "{{ metadata.name }}" } }
+    - patch: { patch: { metadata: { annotations: { copied: "yes" } } } }
+`;
+}
