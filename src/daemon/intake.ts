@@ -114,7 +114,7 @@ export class Intake {
     for (const inf of active.informers) {
       for (const obj of inf.store.list()) {
         if (namespace !== undefined && obj.metadata?.namespace !== namespace) continue;
-        const objKey = objectKey(obj);
+        const objKey = active.keyOf(obj);
         if (keys && !keys(queueKey(active.rule.name, objKey))) continue;
         this.offer(active, obj, { event, last: obj, lane: 'sweep', sweep: event }, objKey);
       }

@@ -48,7 +48,7 @@ shutdown: { gracePeriodSeconds: 5 }
       }, timeoutMs, `64 buckets split ${min}–${max} per replica`);
     } catch (err) {
       const warnings = ds.map((d) => d.lines.filter((l) => l.level !== 'info' && l.level !== 'debug').slice(-5).map((l) => l.message));
-      throw new Error(`${(err as Error).message}; held ${JSON.stringify(last)}; warnings ${JSON.stringify(warnings)}`);
+      throw new Error(`${(err as Error).message}; held ${JSON.stringify(last)}; warnings ${JSON.stringify(warnings)}`, { cause: err });
     }
   };
 
@@ -82,7 +82,7 @@ spec:
       const t = await Promise.all(ds.map(metrics));
       const diag = t.map((x) => [metricSum(x, 'reflex_rule_evaluations_total'), metricValue(x, 'reflex_shard_buckets_held'), metricSum(x, 'reflex_actions_total', 'outcome="done"'), metricSum(x, 'reflex_queue_depth')]);
       const warnings = ds.map((d) => d.lines.filter((l) => l.level !== 'info' && l.level !== 'debug').slice(-5).map((l) => `${l.message} ${JSON.stringify(l).slice(0, 300)}`));
-      throw new Error(`${err.message}: ${stamped} stamped; [evaluations, held, done, depth] ${JSON.stringify(diag)}; ${JSON.stringify(warnings)}`);
+      throw new Error(`${err.message}: ${stamped} stamped; [evaluations, held, done, depth] ${JSON.stringify(diag)}; ${JSON.stringify(warnings)}`, { cause: err });
     });
     const texts = await fx.admin.eventually(async () => {
       const t = await Promise.all(ds.map(metrics));
@@ -141,7 +141,7 @@ spec:
       const t = await Promise.all(remaining.map(metrics));
       const diag = t.map((x) => [metricSum(x, 'reflex_rule_evaluations_total'), metricValue(x, 'reflex_shard_buckets_held'), metricSum(x, 'reflex_actions_total', 'outcome="done"'), metricSum(x, 'reflex_actions_total', 'outcome="failed"'), metricSum(x, 'reflex_queue_depth')]);
       const warnings = remaining.map((d) => d.lines.filter((l) => l.level !== 'info' && l.level !== 'debug').slice(-4).map((l) => JSON.stringify(l).slice(0, 400)));
-      throw new Error(`${err.message}: ${found} found; [evaluations, held, done, failed, depth] ${JSON.stringify(diag)}; ${JSON.stringify(warnings)}`);
+      throw new Error(`${err.message}: ${found} found; [evaluations, held, done, failed, depth] ${JSON.stringify(diag)}; ${JSON.stringify(warnings)}`, { cause: err });
     });
     const copies = await fx.admin.ok<{ items: { metadata: { labels: Record<string, string> } }[] }>('GET', `/api/v1/namespaces/${fx.ns}/configmaps?labelSelector=copied-from`);
     const per = new Map<string, number>();
