@@ -42,6 +42,13 @@ export interface ShardCoordinatorOptions {
    * plus this, on this replica's clock, counts as expired. Default 2000 ms.
    */
   maxClockSkewMs?: number;
+  /**
+   * How long after taking a bucket another holder released this replica waits before it processes
+   * the bucket's keys, so its caches hold what the previous holder last wrote (a stale cache
+   * would evaluate those objects as they were and repeat the previous holder's actions).
+   * Default: two retry periods, at least 1 s.
+   */
+  settleMs?: number;
   /** How long a bucket being handed over waits for its in-flight keys before it is released anyway. Default 25 000 ms. */
   drainMs?: number;
   clock: Clock;
@@ -64,6 +71,8 @@ interface Held {
   renewedAt: number;
   /** Since when it is being handed over (keys no longer taken). */
   drainingSince?: number;
+  /** Its keys are processed from this time on (see `settleMs`). */
+  settledAt: number;
 }
 
 interface Observed {
@@ -73,7 +82,8 @@ interface Observed {
 
 export class ShardCoordinator {
   readonly buckets: number;
-  private readonly o: Required<Omit<ShardCoordinatorOptions, 'onGained' | 'metrics' | 'logger'>> & ShardCoordinatorOptions;
+  private readonly o: Required<Omit<ShardCoordinatorOptions, 'onGained' | 'metrics' | 'logger' | 'settleMs'>> & ShardCoordinatorOptions;
+  private readonly settleMs: number;
   private readonly log: Logger;
   private readonly held = new Map<number, Held>();
   private readonly inFlight = new Map<number, number>();
@@ -89,6 +99,7 @@ export class ShardCoordinator {
     this.o = { buckets: 64, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000, drainMs: 25_000, maxClockSkewMs: 2000, ...options };
     if (this.o.renewDeadlineMs >= this.o.leaseDurationMs) throw new Error('sharding: renewDeadlineSeconds must be shorter than leaseDurationSeconds');
     this.buckets = this.o.buckets;
+    this.settleMs = options.settleMs ?? Math.max(1000, 2 * this.o.retryPeriodMs);
     this.log = (options.logger ?? nullLogger).child({ component: 'sharding', identity: options.identity });
     this.memberName = memberLeaseName(options.identity);
   }
@@ -117,7 +128,8 @@ export class ShardCoordinator {
 
   admitsBucket(bucket: number): boolean {
     const h = this.held.get(bucket);
-    return h !== undefined && h.drainingSince === undefined && this.o.clock.now() - h.renewedAt < this.o.renewDeadlineMs;
+    const now = this.o.clock.now();
+    return h !== undefined && h.drainingSince === undefined && now >= h.settledAt && now - h.renewedAt < this.o.renewDeadlineMs;
   }
 
   /** A key's processing starts (counted per bucket, so a handover waits for it). */
@@ -167,11 +179,18 @@ export class ShardCoordinator {
       Array.from({ length: this.buckets }, (_, b) => this.settleBucket(b, owners[b] === this.o.identity, byName.get(bucketLeaseName(this.o.ring, b)), now, signal)),
     );
     const gained: number[] = [];
+    const settling: number[] = [];
     let failures = 0;
     results.forEach((r, b) => {
-      if (r.status === 'fulfilled' && r.value) gained.push(b);
+      if (r.status === 'fulfilled' && r.value) (this.held.get(b)!.settledAt > now ? settling : gained).push(b);
       if (r.status === 'rejected') failures++;
     });
+    if (settling.length > 0) {
+      this.o.clock.setTimer(() => {
+        const ready = settling.filter((b) => this.admitsBucket(b));
+        if (ready.length > 0 && !this.stopped) this.o.onGained?.(ready);
+      }, this.settleMs);
+    }
     if (failures > 0 && !signal?.aborted) {
       const first = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       this.log.warn('sharding: some bucket leases could not be written this round; retrying', { failures, error: errorMessage(first?.reason) });
@@ -288,7 +307,10 @@ export class ShardCoordinator {
         ? await this.o.store.update({ ...lease, spec: this.spec(now, lease.spec) }, signal)
         : await this.o.store.create(ringLease(this.o.ring, this.o.namespace, bucketLeaseName(this.o.ring, b), 'bucket', this.spec(now)), signal);
       if (this.stopped) return false;
-      this.held.set(b, { lease: taken, renewedAt: now });
+      // Released by another holder just now: wait until this replica's caches have seen its last
+      // writes (an expired holder stopped a lease duration ago; a new bucket had none).
+      const settledAt = lease && kind === 'graceful' ? now + this.settleMs : now;
+      this.held.set(b, { lease: taken, renewedAt: now, settledAt });
       this.observe(taken, now);
       this.o.metrics?.handover?.(kind, lease ? now - seenAt : 0);
       return true;
