@@ -78,3 +78,11 @@ export function metricValue(text: string, name: string, labelFragment = ''): num
   }
   return undefined;
 }
+
+/** Sums every line of a metric (all label sets) in a /metrics text. */
+export function metricSum(text: string, name: string, labelFragment = ''): number {
+  return text
+    .split('\n')
+    .filter((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(labelFragment))
+    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DaemonProcess } from '../support/daemon-process.js';
 import { useCluster } from '../support/cluster.js';
-import { kubectlApply, metricValue, ruleConfigMap, writeConfig } from './daemon-support.js';
+import { kubectlApply, metricSum, metricValue, ruleConfigMap, writeConfig } from './daemon-support.js';
 
 const LEASE_SECONDS = 4;
 
@@ -25,13 +25,7 @@ leaderElection: { enabled: true, leaseName: reflex-e2e, leaseNamespace: ${fx.ns}
     return d;
   };
   const leads = async (d: DaemonProcess) => metricValue((await d.get('/metrics', 'metrics')).text, 'reflex_leader') === 1;
-  const actions = async (d: DaemonProcess) => {
-    const text = (await d.get('/metrics', 'metrics')).text;
-    return text
-      .split('\n')
-      .filter((l) => l.startsWith('reflex_actions_total{') && l.includes('outcome="done"'))
-      .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-  };
+  const actions = async (d: DaemonProcess) => metricSum((await d.get('/metrics', 'metrics')).text, 'reflex_actions_total', 'outcome="done"');
   const leaderOf = async (ds: DaemonProcess[]) =>
     fx.admin.eventually(async () => {
       const states = await Promise.all(ds.map((d) => leads(d).catch(() => false)));

@@ -1,18 +1,10 @@
 import { expect } from 'chai';
 import { DaemonProcess } from '../support/daemon-process.js';
 import { useCluster, type ClusterFixture } from '../support/cluster.js';
-import { kubectlApply, metricValue, ruleConfigMap, writeConfig } from './daemon-support.js';
+import { kubectlApply, metricSum, metricValue, ruleConfigMap, writeConfig } from './daemon-support.js';
 
 // Generous for a loaded machine: a renewal slower than the renew deadline moves buckets needlessly.
 const LEASE_SECONDS = 10;
-
-/** Sums every line of a metric (all label sets) in a /metrics text. */
-function metricSum(text: string, name: string, labelFragment = ''): number {
-  return text
-    .split('\n')
-    .filter((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(labelFragment))
-    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-}
 
 describe('reflex run with sharding (replicas as daemon processes, end to end)', function () {
   this.timeout(300_000);
