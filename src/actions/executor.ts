@@ -58,7 +58,7 @@ export interface PlanHooks {
 }
 
 /**
- * Executes a rule's planned actions in order; the first failure stops the rest (design.md §3: the
+ * Executes a rule's planned actions in order; the first failure stops the rest (the
  * whole rule is retried). `options.current` is ignored (use `lookup`). Resolves to the results of the actions that ran.
  */
 export async function executePlan(plan: PlannedAction[], options: ExecuteOptions, hooks: PlanHooks = {}): Promise<ActionResult[]> {

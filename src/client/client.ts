@@ -32,7 +32,7 @@ export interface ClientParts {
 
 const writeQuery = (o: T.WriteOptions = {}) => ({ dryRun: o.dryRun ? 'All' : undefined, fieldManager: o.fieldManager });
 
-/** The KubeClient of design §1, plus its configuration, discovery and pool statistics. */
+/** The KubeClient, plus its configuration, discovery and pool statistics. */
 export class DynamicClient implements T.KubeClient {
   constructor(private readonly p: ClientParts) {}
 

@@ -1,6 +1,6 @@
 /**
  * coalesce: what a worker evaluates when several changes of one object arrive
- * before it gets to the key (design.md §2): the newest state, once, with `$old` =
+ * before it gets to the key: the newest state, once, with `$old` =
  * the state before the first of those changes.
  */
 import type { KubeObject } from '../core/index.js';

@@ -1,4 +1,4 @@
-/** config-schema: the shape of the daemon's configuration (design.md §4), its JSON Schema and its defaults. */
+/** config-schema: the shape of the daemon's configuration, its JSON Schema and its defaults. */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 

@@ -1,7 +1,7 @@
 /**
  * RuleController: drains the work queue of (rule, object) keys: each key is evaluated on the
  * newest cached state, its plan run, and what that came to (a ReconcileOutcome) applied to the
- * queue in one place, the OutcomeMapper (design.md §3). What is queued, and with which change,
+ * queue in one place, the OutcomeMapper (docs/architecture.md). What is queued, and with which change,
  * is the Intake's business; binding rules to informers and timers is the RuleRegistry's.
  *
  * Concurrency: N workers; the queue never hands one key to two of them.

@@ -1,5 +1,5 @@
 /**
- * Daemon: the wiring of `reflex run` (design.md §3–4): client, shared informers, rule
+ * Daemon: the wiring of `reflex run`: client, shared informers, rule
  * sources with hot reload, the rule controller, leader election, the ops server
  * (/metrics, /healthz, /readyz, /traces), and an orderly shutdown.
  *

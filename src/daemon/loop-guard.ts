@@ -1,5 +1,5 @@
 /**
- * LoopGuard: the action budget of design.md §2 (`actionsPerObjectPerMinute`), counted per
+ * LoopGuard: the action budget (`actionsPerObjectPerMinute`, docs/rules.md), counted per
  * (rule, target): the writes of one rule to one object that changed something, within a sliding
  * minute. It is checked before each write, so one change fanned out to many targets (one write
  * each) never trips it, while two writers flipping one object do. Memory is bounded by the
@@ -8,7 +8,7 @@
 import type { ActionResult } from '../actions/index.js';
 import type { PlannedRef } from '../engine/index.js';
 
-/** The window of the budget (design.md: per minute). */
+/** The window of the budget (per minute). */
 export const LOOP_WINDOW_MS = 60_000;
 
 const WRITES = new Set(['apply', 'create', 'update', 'patch', 'delete']);

@@ -1,6 +1,6 @@
 /**
  * OutcomeMapper: the one place that maps what processing a key came to (ReconcileOutcome) to
- * the queue, and reports failures (design.md §3):
+ * the queue, and reports failures:
  *
  * | outcome   | queue                                                   | reported                              |
  * |-----------|---------------------------------------------------------|---------------------------------------|

@@ -5,7 +5,7 @@ import type { CronSchedule } from './schedule.js';
 import type { TemplateNode } from './template.js';
 import type { ActionKind, RuleDocument, RuleEvent } from './types.js';
 
-/** Defaults of the rule format (design.md §2). */
+/** Defaults of the rule format (docs/reference.md). */
 export const RULE_DEFAULTS = {
   on: ['sync', 'create', 'update', 'resync'] as RuleEvent[],
   onWithSchedule: ['schedule'] as RuleEvent[],

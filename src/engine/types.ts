@@ -1,11 +1,11 @@
-/** The rule model (design.md §2) after loading, the planned-action contract, and the ports the engine reads through. */
+/** The rule model after loading, the planned-action contract, and the ports the engine reads through. */
 import type { KubeObject, LabelSelectorSpec } from '../core/index.js';
 
 /** Events a rule sees (`recheck`: the time `recheckAt` gave has come; implied in `on` by recheckAt). */
 export type RuleEvent = 'sync' | 'create' | 'update' | 'delete' | 'resync' | 'schedule' | 'dependency' | 'recheck';
 export const RULE_EVENTS: readonly RuleEvent[] = ['sync', 'create', 'update', 'delete', 'resync', 'schedule', 'dependency', 'recheck'];
 
-/** Action keys, in the order of design.md's table. */
+/** Action keys, in the order the docs list them. */
 export type ActionKind = 'apply' | 'create' | 'update' | 'patch' | 'delete' | 'event' | 'log' | 'webhook';
 export const ACTION_KINDS: readonly ActionKind[] = ['apply', 'create', 'update', 'patch', 'delete', 'event', 'log', 'webhook'];
 
