@@ -10,7 +10,7 @@ import { errorMessage, nullLogger, realClock, type Clock, type KubeObject, type 
 import { oneLine, type KubeClient } from '../client/index.js';
 import { RateLimitingWorkQueue, defaultControllerRateLimiter, noopQueueMetrics, type QueueMetrics, type Lane } from '../queue/index.js';
 import type { SharedInformerFactory } from '../informers/index.js';
-import { evaluateRule, refOf, type CompiledRule, type Plan, type PlannedRef, type RuleEvent } from '../engine/index.js';
+import { evaluateRule, refOf, type CompiledRule, type Plan, type PlannedAction, type PlannedRef, type RuleEvent } from '../engine/index.js';
 import { CacheLister } from './cache-lister.js';
 import { FailureBook, type LastError } from './failure-book.js';
 import type { ControllerHooks, ControllerTrace } from './hooks.js';
@@ -22,6 +22,7 @@ import { PlanRunner } from './plan-runner.js';
 import { redactPlanned } from './redact.js';
 import { RuleBreaker, type Suspension } from './rule-breaker.js';
 import { RuleRegistry } from './rule-registry.js';
+import { scrubDeep, SecretValues } from './secret-values.js';
 
 export interface RuleControllerOptions {
   client: KubeClient;
@@ -275,8 +276,9 @@ export class RuleController {
         outcome = await this.process(key, ctx);
       } catch (err) {
         // Never a lost key: an unexpected exception is a transient failure, its change kept.
-        this.log.error('unexpected failure while processing a key; retrying it', { key, error: errorMessage(err) });
-        outcome = { kind: 'transient', failure: { reason: 'Unexpected', message: oneLine(errorMessage(err)), cause: err } };
+        const message = (ctx.scrub ?? String)(errorMessage(err));
+        this.log.error('unexpected failure while processing a key; retrying it', { key, error: message });
+        outcome = { kind: 'transient', failure: { reason: 'Unexpected', message: oneLine(message), cause: err } };
       }
       try {
         this.mapper.apply(key, outcome, ctx);
@@ -319,6 +321,13 @@ export class RuleController {
 
     const started = this.clock.now();
     const trace: ControllerTrace = { time: '', rule: rule.name, object: refOf(obj), event, condition: false, planned: [], executed: [], durationMs: 0 };
+    // A rule that reads Secrets: what its failures say is scrubbed of the values it read (secret-values.ts).
+    let secrets = rule.sensitive ? new SecretValues() : undefined;
+    if (secrets) {
+      secrets.add(obj);
+      secrets.add(change.old);
+      ctx.scrub = secrets.scrubber;
+    }
     let plan: Plan;
     // What to say when nothing is left to do now: the re-check the evaluation asked for, or done.
     let settled: ReconcileOutcome = DONE;
@@ -326,7 +335,7 @@ export class RuleController {
       const lister = this.generate.listerFor(rule);
       const evaluation = await evaluateRule(rule, event, obj, change.old, {
         clock: this.clock,
-        lister,
+        lister: secrets ? secrets.recording(lister) : lister,
         scopeOf: (a, k) => this.registry.scopeOf(a, k),
         onFiltered: (reason) => (trace.filtered = reason),
       });
@@ -341,15 +350,16 @@ export class RuleController {
     } catch (err) {
       this.hooks.evaluated?.(rule.name, 'error');
       trace.condition = 'error';
-      trace.error = errorMessage(err);
+      trace.error = secrets ? secrets.scrub(errorMessage(err)) : errorMessage(err);
       this.publish(trace, started);
-      const suspension = this.breaker.failed(rule.name, err);
+      const suspension = this.breaker.failed(rule.name, err, secrets?.scrubber);
       if (suspension) this.suspended(suspension, obj);
-      return classify(err);
+      return classify(err, undefined, secrets?.scrubber);
     }
     this.hooks.evaluated?.(rule.name, plan.length > 0 ? 'match' : 'nomatch');
     trace.condition = plan.length > 0;
-    if (this.tracing()) trace.planned = plan.map(redactPlanned);
+    // A target named after a value read from Secrets is shown masked too (`scrubDeep`: the forms are built once per evaluation).
+    if (this.tracing()) trace.planned = plan.map((p) => redactPlanned(secrets ? { ...p, target: scrubDeep(p.target, secrets.scrubber, 0) as PlannedRef } : p));
     if (plan.length === 0) {
       this.publish(trace, started);
       return settled;
@@ -359,7 +369,14 @@ export class RuleController {
       this.publish(trace, started);
       return { kind: 'skipped', limit: 'max-actions-per-run' };
     }
-    const run = await this.runner.run(rule, plan, obj, trace);
+    // What is written into Secrets is scrubbed from failures too, whatever the rule reads.
+    if (plan.some((p) => p.target.kind === 'Secret')) {
+      secrets ??= new SecretValues();
+      for (const p of plan) secrets.addWrite(p);
+      ctx.scrub = secrets.scrubber;
+    }
+    if (secrets && rule.sensitive) plan = plan.map((p) => scrubEventReason(p, secrets!));
+    const run = await this.runner.run(rule, plan, obj, trace, secrets);
     if (rule.generate) for (const r of run.results) this.generate.written(r.object);
     if (run.tripped) {
       this.loopGuardTripped(rule, obj, run.tripped);
@@ -367,7 +384,7 @@ export class RuleController {
     }
     this.publish(trace, started);
     const failed = run.results.find((r) => r.status === 'failed');
-    if (failed) return classify(failed.cause ?? new Error(`${failed.action} failed`), failed.action);
+    if (failed) return classify(failed.cause ?? new Error(`${failed.action} failed`), failed.action, secrets?.scrubber);
     return run.tripped ? { kind: 'skipped', limit: 'loop-guard' } : settled;
   }
 
@@ -416,6 +433,13 @@ export class RuleController {
     trace.durationMs = this.clock.now() - started;
     this.hooks.trace?.(trace);
   }
+}
+
+/** An Event's reason is shown as it is (its note is masked): it says no value read from Secrets either. */
+function scrubEventReason(p: PlannedAction, secrets: SecretValues): PlannedAction {
+  const body = p.body as { reason?: unknown } | null;
+  if (p.action !== 'event' || typeof body?.reason !== 'string') return p;
+  return { ...p, body: { ...body, reason: secrets.scrub(body.reason) } };
 }
 
 export type { Lane };

@@ -35,6 +35,8 @@ export interface SettleContext {
   trigger?: KubeObject;
   /** The change taken for this evaluation (kept for a retry). */
   change?: PendingChange;
+  /** Takes out of a message what it may not say (the values a rule read from Secrets). */
+  scrub?: (text: string) => string;
 }
 
 export interface OutcomeMapperOptions {

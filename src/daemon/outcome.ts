@@ -77,11 +77,14 @@ const webhookStatus = (e: unknown): number | undefined => {
  * - terminal: 400, 415, 422 and other 4xx the request itself caused, a kind the server does not
  *   serve (after one discovery refresh), an action that cannot be sent as planned (an error marked
  *   `terminal`), a rule expression that failed.
+ *
+ * `scrub` takes out of the message what it may not say (the values a rule read from Secrets),
+ * before it is made one line and cut.
  */
-export function classify(err: unknown, action?: string): FailureOutcome {
+export function classify(err: unknown, action?: string, scrub: (text: string) => string = (t) => t): FailureOutcome {
   const causes = chain(err);
   const api = causes.find((e) => isKubeApiError(e));
-  const failure = (reason: string): Failure => ({ reason, message: oneLine(errorMessage(err), 600), ...(action ? { action } : {}), cause: err });
+  const failure = (reason: string): Failure => ({ reason, message: oneLine(scrub(errorMessage(err)), 600), ...(action ? { action } : {}), cause: err });
   const transient = (reason: string, retryAfterMs?: number): FailureOutcome =>
     retryAfterMs !== undefined ? { kind: 'transient', failure: failure(reason), retryAfterMs } : { kind: 'transient', failure: failure(reason) };
   const terminal = (reason: string): FailureOutcome => ({ kind: 'terminal', failure: failure(reason) });

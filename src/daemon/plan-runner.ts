@@ -13,6 +13,7 @@ import type { ControllerHooks, ControllerTrace } from './hooks.js';
 import { isWrite, type LoopGuard } from './loop-guard.js';
 import { redactPlanned, SENSITIVE } from './redact.js';
 import type { RuleRegistry } from './rule-registry.js';
+import { scrubbingLogger, type SecretValues } from './secret-values.js';
 
 /** What running a plan came to. */
 export interface PlanRun {
@@ -53,16 +54,18 @@ export class PlanRunner {
   /**
    * Runs a plan in order (the first failure stops the rest), or only logs it in client dry-run
    * mode. A write that would take its (rule, target) over `actionsPerObjectPerMinute` changing
-   * writes is not sent, and stops the plan (`tripped`).
+   * writes is not sent, and stops the plan (`tripped`). With `secrets`, the Secrets the actions
+   * look up are recorded in it, and the errors in the trace say none of its values.
    */
-  async run(rule: CompiledRule, plan: Plan, trigger: KubeObject, trace: ControllerTrace): Promise<PlanRun> {
+  async run(rule: CompiledRule, plan: Plan, trigger: KubeObject, trace: ControllerTrace, secrets?: SecretValues): Promise<PlanRun> {
+    const log = secrets ? scrubbingLogger(this.log, secrets.scrubber) : this.log;
     if (this.o.dryRun === 'client') {
       for (const p of plan) {
         const safe = redactPlanned(p);
         // One short line per action at info; the body and options at debug.
         const where = `${p.target.kind} ${p.target.namespace ? `${p.target.namespace}/` : ''}${p.target.name}`;
-        this.log.info(`dry-run: planned ${p.action} ${where} by ${rule.name}`, { rule: rule.name, action: p.action, target: p.target });
-        this.log.debug('dry-run: planned action detail', { rule: rule.name, action: p.action, target: p.target, body: safe.body, options: p.options });
+        log.info(`dry-run: planned ${p.action} ${where} by ${rule.name}`, { rule: rule.name, action: p.action, target: p.target });
+        log.debug('dry-run: planned action detail', { rule: rule.name, action: p.action, target: p.target, body: safe.body, options: p.options });
         this.hooks.action?.(rule.name, p.action, 'planned');
       }
       return { results: [] };
@@ -74,9 +77,13 @@ export class PlanRunner {
       dryRun: this.o.dryRun === 'server',
       trigger,
       renderUpdate,
-      logger: this.log.child({ rule: rule.name }),
+      logger: log.child({ rule: rule.name }),
       clock: this.clock,
-      lookup: (t: PlannedRef) => this.o.lookup?.(t) ?? this.o.registry.lookup(t),
+      lookup: (t: PlannedRef) => {
+        const found = this.o.lookup?.(t) ?? this.o.registry.lookup(t);
+        secrets?.add(found);
+        return found;
+      },
       signal: this.o.signal,
       webhooks: this.o.webhooks,
     };
@@ -93,10 +100,10 @@ export class PlanRunner {
       onResult: (p, r, durationMs) => {
         if (r === held) return;
         guard.record(rule.name, r, this.clock.now());
-        trace.executed.push({ action: r.action, outcome: r.status, durationMs, ...(r.cause ? { error: errorMessage(r.cause) } : {}) });
+        trace.executed.push({ action: r.action, outcome: r.status, durationMs, ...(r.cause ? { error: secrets ? secrets.scrub(errorMessage(r.cause)) : errorMessage(r.cause) } : {}) });
         this.hooks.action?.(rule.name, r.action, r.status);
         if (this.o.dryRun === 'server' && r.status !== 'failed') {
-          this.log.info('dry-run (server): the API server accepted', { rule: rule.name, action: r.action, target: r.target, status: r.status, object: p.sensitive ? SENSITIVE : r.object });
+          log.info('dry-run (server): the API server accepted', { rule: rule.name, action: r.action, target: r.target, status: r.status, object: p.sensitive ? SENSITIVE : r.object });
         }
       },
     });

@@ -64,8 +64,9 @@ export class RuleBreaker {
   /**
    * Records a failed evaluation of `rule`; the new Suspension when this overrun opens the
    * breaker, undefined otherwise (not an overrun, not enough of them, or already open).
+   * `scrub` takes out of the error's message what it may not say (values read from Secrets).
    */
-  failed(rule: string, err: unknown): Suspension | undefined {
+  failed(rule: string, err: unknown, scrub: (text: string) => string = (t) => t): Suspension | undefined {
     if (!isOverrun(err) || this.open.has(rule)) return undefined;
     const now = this.o.clock.now();
     const times = (this.overruns.get(rule) ?? []).filter((t) => now - t < this.windowMs);
@@ -80,7 +81,7 @@ export class RuleBreaker {
       until: now + cooldown,
       message:
         `rule ${rule} suspended for ${Math.round(cooldown / 1000)} s: ${times.length} evaluations within ${Math.round(this.windowMs / 1000)} s ` +
-        `ran out of their budget or past an evaluation limit; the last: ${err.message}`,
+        `ran out of their budget or past an evaluation limit; the last: ${scrub(err.message)}`,
     };
     this.overruns.delete(rule);
     this.open.set(rule, s);

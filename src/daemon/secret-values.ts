@@ -1,0 +1,154 @@
+/**
+ * SecretValues: the values one evaluation read from Secrets (its trigger, the old object,
+ * `$get`/`$list` answers, an update's current target) and wrote into Secrets, so that what the
+ * evaluation's failures say — an expression error quoting a value, an API answer quoting the
+ * submitted value, a terminal failure — is said without them: `scrub` replaces every occurrence
+ * of a value, in its stored (base64), decoded, JSON-escaped and whitespace-collapsed forms, and
+ * the beginning of one where a message was cut short (`…`).
+ *
+ * Cost: recording is a reference pushed per Secret read; the forms are computed only when a
+ * message is scrubbed (a failure), once per evaluation.
+ */
+import type { KubeObject, LogFields, Logger } from '../core/index.js';
+import type { ObjectLister, PlannedAction } from '../engine/index.js';
+import { REDACTED } from './redact.js';
+
+/** Values shorter than this are not searched for: they would match ordinary words of a message. */
+export const MIN_SECRET_CHARS = 4;
+
+/** Where a message was cut (oneLine). */
+const CUT = '…';
+
+const isSecretKind = (apiVersion: string, kind: string) => kind === 'Secret' && apiVersion === 'v1';
+
+export class SecretValues {
+  /** Base64 values as stored (a Secret's data) and plain ones (stringData, decoded patches). */
+  private readonly encoded: unknown[] = [];
+  private readonly plain: unknown[] = [];
+  /** Every form of every value, longest first; undefined until a message is scrubbed. */
+  private needles: string[] | undefined;
+
+  /** Records the data of `obj` when it is a Secret. */
+  add(obj: KubeObject | undefined): void {
+    if (obj?.kind !== 'Secret' || obj.data === undefined) return;
+    this.encoded.push(obj.data);
+    this.needles = undefined;
+  }
+
+  /** Records what `planned` writes into a Secret: data (base64), stringData, a JSON patch's values. */
+  addWrite(planned: Pick<PlannedAction, 'target' | 'body'>): void {
+    if (planned.target.kind !== 'Secret') return;
+    const body = planned.body;
+    if (Array.isArray(body)) {
+      for (const op of body as { path?: unknown; value?: unknown }[]) {
+        const inData = typeof op?.path === 'string' && op.path.startsWith('/data');
+        (inData ? this.encoded : this.plain).push(op?.value);
+      }
+    } else if (body !== null && typeof body === 'object') {
+      const b = body as { data?: unknown; stringData?: unknown };
+      this.encoded.push(b.data);
+      this.plain.push(b.stringData);
+    } else {
+      this.plain.push(body);
+    }
+    this.needles = undefined;
+  }
+
+  /** `inner`, recording the Secrets it answers with. */
+  recording(inner: ObjectLister): ObjectLister {
+    return {
+      get: (apiVersion, kind, namespace, name) => {
+        const r = inner.get(apiVersion, kind, namespace, name);
+        if (!isSecretKind(apiVersion, kind)) return r;
+        if (r instanceof Promise) return r.then((o) => (this.add(o), o));
+        this.add(r);
+        return r;
+      },
+      list: (apiVersion, kind, namespace, labelSelector) => {
+        const r = inner.list(apiVersion, kind, namespace, labelSelector);
+        if (!isSecretKind(apiVersion, kind)) return r;
+        const keep = (items: KubeObject[]) => {
+          for (const o of items) if (o.data !== undefined) this.encoded.push(o.data);
+          this.needles = undefined;
+          return items;
+        };
+        return r instanceof Promise ? r.then(keep) : keep(r);
+      },
+    };
+  }
+
+  /** Whether any value was recorded. */
+  get empty(): boolean {
+    return this.encoded.length === 0 && this.plain.length === 0;
+  }
+
+  /** `text` with every recorded value (in any of its forms) replaced by `[REDACTED]`. */
+  scrub(text: string): string {
+    if (this.empty || text.length === 0) return text;
+    this.needles ??= needlesOf(this.encoded, this.plain);
+    let out = text;
+    for (const n of this.needles) if (out.includes(n)) out = out.split(n).join(REDACTED);
+    return maskCutPrefix(out, this.needles);
+  }
+
+  /** `scrub` as a function. */
+  readonly scrubber = (text: string): string => this.scrub(text);
+}
+
+/** A message cut inside a value ends with that value's beginning: masked too. */
+function maskCutPrefix(text: string, needles: string[]): string {
+  if (!text.endsWith(CUT)) return text;
+  const body = text.slice(0, -CUT.length);
+  let longest = 0;
+  for (const n of needles) {
+    for (let len = Math.min(n.length - 1, body.length); len >= MIN_SECRET_CHARS && len > longest; len--) {
+      if (body.endsWith(n.slice(0, len))) {
+        longest = len;
+        break;
+      }
+    }
+  }
+  return longest === 0 ? text : `${body.slice(0, body.length - longest)}${REDACTED}${CUT}`;
+}
+
+function needlesOf(encoded: unknown[], plain: unknown[]): string[] {
+  const out = new Set<string>();
+  const forms = (value: string) => {
+    for (const v of [value, ...value.split(/\r?\n/)]) {
+      if (v.length < MIN_SECRET_CHARS) continue;
+      const escaped = JSON.stringify(v).slice(1, -1);
+      // As written, JSON-escaped (an API answer quotes it so), and either made one line (oneLine).
+      for (const f of [v, escaped]) out.add(f).add(f.replace(/\s+/g, ' ').trim());
+    }
+  };
+  const walk = (v: unknown, base64: boolean) => {
+    if (typeof v === 'string') {
+      if (base64) {
+        forms(v);
+        forms(Buffer.from(v, 'base64').toString('utf8'));
+      } else {
+        forms(v);
+        forms(Buffer.from(v, 'utf8').toString('base64'));
+      }
+    } else if (v !== null && typeof v === 'object') {
+      for (const x of Object.values(v)) walk(x, base64);
+    }
+  };
+  for (const v of encoded) walk(v, true);
+  for (const v of plain) walk(v, false);
+  return [...out].filter((n) => n.length >= MIN_SECRET_CHARS).sort((a, b) => b.length - a.length);
+}
+
+/** A logger whose lines (message and every string field) go through `scrub` first. */
+export function scrubbingLogger(inner: Logger, scrub: (text: string) => string): Logger {
+  const line = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, fields?: LogFields) => inner[level](scrub(message), fields && (scrubDeep(fields, scrub, 0) as LogFields));
+  return { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error'), child: (fields) => scrubbingLogger(inner.child(scrubDeep(fields, scrub, 0) as LogFields), scrub) };
+}
+
+/** A copy of `v` with every string scrubbed (plain data: what log fields and planned actions hold). */
+export function scrubDeep(v: unknown, scrub: (text: string) => string, depth: number): unknown {
+  if (typeof v === 'string') return scrub(v);
+  if (v === null || typeof v !== 'object' || depth > 32 || v instanceof Error) return v instanceof Error ? scrub(v.message) : v;
+  if (Array.isArray(v)) return v.map((x) => scrubDeep(x, scrub, depth + 1));
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scrubDeep(x, scrub, depth + 1)]));
+}
