@@ -23,7 +23,7 @@ export async function confine(planned: PlannedAction, options: ExecuteOptions): 
       { code, cause, terminal: code === ActionErrorCode.confined },
     ),
   });
-  const inTenant = `a rule from a ConfigMap in namespace "${tenant}" writes only there`;
+  const inTenant = `a rule of namespace "${tenant}" writes only there`;
   if (t.namespace !== tenant) return refuse(`${t.namespace ? `namespace "${t.namespace}"` : 'no namespace'}; ${inTenant}`);
   const group = groupOf(t.apiVersion);
   if (TENANT_FORBIDDEN_GROUPS.includes(group)) return refuse(`a tenant rule never writes ${group} objects`);

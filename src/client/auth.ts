@@ -46,7 +46,8 @@ export class TokenFile {
   }
 }
 
-function impersonationHeaders(imp: Impersonation | undefined): Record<string, string | string[]> {
+/** The Impersonate-* headers of an identity (none for undefined). */
+export function impersonationHeaders(imp: Impersonation | undefined): Record<string, string | string[]> {
   const h: Record<string, string | string[]> = {};
   if (!imp) return h;
   if (imp.user) h['impersonate-user'] = imp.user;

@@ -1,6 +1,6 @@
 /** DynamicClient: the KubeClient for any resource the server serves, resolved through discovery. */
 import { type Clock, type KubeList, type KubeObject, type Logger, parseApiVersion, ReflexError } from '../core/index.js';
-import type { ConnectionConfig } from './config.js';
+import type { ConnectionConfig, Impersonation } from './config.js';
 import type { Discovery } from './discovery.js';
 import { ListDecoder } from './list-decoder.js';
 import { describeResource, resourcePath } from './paths.js';
@@ -34,7 +34,25 @@ const writeQuery = (o: T.WriteOptions = {}) => ({ dryRun: o.dryRun ? 'All' : und
 
 /** The KubeClient, plus its configuration, discovery and pool statistics. */
 export class DynamicClient implements T.KubeClient {
-  constructor(private readonly p: ClientParts) {}
+  /** `as`: every request of this client is sent as that identity (see `impersonate`). */
+  constructor(
+    private readonly p: ClientParts,
+    private readonly as?: Impersonation,
+  ) {}
+
+  /**
+   * A client that sends every request as `identity` (Impersonate-User, -Group, -Uid, -Extra
+   * headers, in place of the configuration's own impersonation). It shares this client's
+   * connection pools, rate limiter, discovery and warnings; closing it closes nothing.
+   */
+  impersonate(identity: Impersonation): DynamicClient {
+    return new DynamicClient(this.p, identity);
+  }
+
+  /** The identity this client impersonates, if any. */
+  get impersonating(): Impersonation | undefined {
+    return this.as;
+  }
 
   get server(): string {
     return this.p.config.server;
@@ -66,7 +84,7 @@ export class DynamicClient implements T.KubeClient {
   }
 
   private call<R>(spec: Omit<RequestSpec, 'resource'> & { resource: string }): Promise<R> {
-    return this.p.requester.json<R>(spec);
+    return this.p.requester.json<R>({ ...spec, impersonate: this.as });
   }
 
   async get<R extends KubeObject = KubeObject>(t: T.ObjectTarget, o: T.CallOptions & { subresource?: string } = {}): Promise<R> {
@@ -97,6 +115,7 @@ export class DynamicClient implements T.KubeClient {
         resourceVersion: o.resourceVersion, resourceVersionMatch: o.resourceVersionMatch,
       },
       signal: o.signal,
+      impersonate: this.as,
     }, decoder);
     list.items ??= [];
     return list;
@@ -116,6 +135,7 @@ export class DynamicClient implements T.KubeClient {
         resourceVersionMatch: o.resourceVersionMatch, allowWatchBookmarks: o.allowWatchBookmarks || undefined,
         timeoutSeconds: o.timeoutSeconds, sendInitialEvents: o.sendInitialEvents,
       },
+      impersonate: this.as,
     };
     const ctx = this.p.requester.ctx(spec);
     // Silent streams are the informers' watchdog's to find (src/informers/watchdog.ts): the client sets no idle limit.
@@ -192,6 +212,7 @@ export class DynamicClient implements T.KubeClient {
   }
 
   async close(): Promise<void> {
+    if (this.as) return; // the pools belong to the client it came from
     await this.p.transport.close();
   }
 

@@ -4,7 +4,8 @@
  * turns failures into KubeApiError or KubeNetworkError naming verb, resource and server.
  */
 import { type Clock, type Logger, ReflexError, sleep } from '../core/index.js';
-import type { Authenticator } from './auth.js';
+import { impersonationHeaders, type Authenticator } from './auth.js';
+import type { Impersonation } from './config.js';
 import { ListDecodeError } from './list-decoder.js';
 import { KubeApiError, KubeNetworkError, reasonForStatus, type RequestContext, type Status } from './errors.js';
 import type { RequestLimiter } from './rate-limiter.js';
@@ -23,6 +24,8 @@ export interface RequestSpec {
   accept?: string;
   signal?: AbortSignal;
   watch?: boolean;
+  /** Send as this identity: replaces the configuration's own impersonation, if any (see DynamicClient.impersonate). */
+  impersonate?: Impersonation;
 }
 
 export interface RetryPolicy {
@@ -89,6 +92,13 @@ export interface BodyDecoder<T> {
   end(): T;
 }
 
+/** Auth headers with `as`'s Impersonate-* headers instead of the configuration's (unchanged without `as`). */
+function withIdentity(auth: Record<string, string | string[]>, as: Impersonation | undefined): Record<string, string | string[]> {
+  if (!as) return auth;
+  const out = Object.fromEntries(Object.entries(auth).filter(([k]) => !k.startsWith('impersonate-')));
+  return { ...out, ...impersonationHeaders(as) };
+}
+
 export class Requester {
   constructor(private readonly d: RequesterDeps) {}
 
@@ -151,7 +161,7 @@ export class Requester {
       const timeout = spec.watch ? undefined : AbortSignal.timeout(d.timeoutMs);
       const signal = timeout && spec.signal ? AbortSignal.any([spec.signal, timeout]) : (timeout ?? spec.signal);
       const headers: Record<string, string | string[]> = {
-        ...(await d.auth.headers()),
+        ...withIdentity(await d.auth.headers(), spec.impersonate),
         accept: spec.accept ?? 'application/json',
         'user-agent': d.userAgent,
       };

@@ -3,6 +3,7 @@
  * CLI may rely on. Implementations live beside it.
  */
 import type { GroupVersionKind, GroupVersionResource, KubeList, KubeObject } from '../core/index.js';
+import type { Impersonation } from './config.js';
 
 /** A resource addressed by apiVersion + kind (resolved through discovery), optionally in one namespace. */
 export interface ResourceTarget {
@@ -150,4 +151,10 @@ export interface KubeClient {
   onWarning(listener: (warning: ServerWarning) => void): () => void;
   /** Closes the connection pools. */
   close(): Promise<void>;
+  /**
+   * A client sending every request as `identity` (Impersonate-* headers), sharing this one's
+   * connections, limiter and discovery. Optional: a caller that needs it must refuse to write
+   * without it rather than write as itself.
+   */
+  impersonate?(identity: Impersonation): KubeClient;
 }

@@ -11,6 +11,7 @@ import { oneLine, type KubeClient } from '../client/index.js';
 import { RateLimitingWorkQueue, defaultControllerRateLimiter, noopQueueMetrics, type QueueMetrics, type Lane } from '../queue/index.js';
 import type { SharedInformerFactory } from '../informers/index.js';
 import { evaluateRule, refOf, type CompiledRule, type Plan, type PlannedAction, type PlannedRef, type RuleEvent } from '../engine/index.js';
+import { AccessReviewer, RuleIdentities, type AccessReviewOptions } from './access-review.js';
 import { CacheLister } from './cache-lister.js';
 import { FailureBook, type LastError } from './failure-book.js';
 import type { ControllerHooks, ControllerTrace } from './hooks.js';
@@ -50,6 +51,8 @@ export interface RuleControllerOptions {
   queueMetrics?: QueueMetrics;
   /** How often rules whose kind is not served are tried again, ms. Default 5000. */
   pendingRetryMs?: number;
+  /** Decision lifetimes of the SubjectAccessReviews of rules that run as a ServiceAccount (access-review.ts). */
+  accessReview?: Pick<AccessReviewOptions, 'allowedTtlMs' | 'deniedTtlMs' | 'refreshMs'>;
   /** For the start-up report of generated objects whose rule is not loaded: the served kinds and a labelled listing of one. */
   orphanScan?: { servedKinds: () => Promise<ServedKind[]>; listGenerated: (kind: ServedKind) => Promise<KubeObject[]> };
 }
@@ -93,6 +96,8 @@ export class RuleController {
   private rules = new Map<string, CompiledRule>();
   /** Suspends rules whose evaluations keep running out of their budget (rule-breaker.ts). */
   private readonly breaker: RuleBreaker;
+  /** Impersonated writes and reviewed reads of rules that run as a ServiceAccount. */
+  private readonly identities: RuleIdentities;
 
   constructor(private readonly o: RuleControllerOptions) {
     this.clock = o.clock ?? realClock;
@@ -138,8 +143,25 @@ export class RuleController {
       ruleNames: () => [...this.rules.keys()],
       ...(o.orphanScan ?? {}),
     });
+    const reviewer = new AccessReviewer({
+      ...o.accessReview,
+      client: o.client,
+      clock: this.clock,
+      logger: this.log.child({ component: 'access-review' }),
+      // A read allowed again: the keys waiting out their Forbidden backoff are tried now.
+      onChange: (sa, _attributes, decision) => {
+        if (!decision.allowed) return;
+        const runsAs = (name: string) => {
+          const r = this.rules.get(name)?.runAs;
+          return r !== undefined && r.namespace === sa.namespace && r.name === sa.name;
+        };
+        this.intake.requeuePending((key) => runsAs(splitKey(key)[0]));
+      },
+    });
+    this.identities = new RuleIdentities(o.client, reviewer);
     this.runner = new PlanRunner({
       client: o.client,
+      clientFor: (rule) => this.identities.clientFor(rule),
       registry: this.registry,
       lookup: (t) => this.generate.inventory.get(t),
       guard: this.intake.guard,
@@ -175,6 +197,7 @@ export class RuleController {
     const before = this.rules;
     this.rules = rules;
     for (const name of before.keys()) if (before.get(name) !== rules.get(name) && this.breaker.forget(name)) this.hooks.ruleSuspended?.(name, false);
+    this.identities.retain(rules.values());
     const prunes = this.generate.rulesChanged(before, rules);
     await this.registry.setRules(rules);
     if (prunes.length > 0 && (this.o.isLeader?.() ?? true)) await this.runPrunes(before, prunes);
@@ -248,6 +271,7 @@ export class RuleController {
   /** Runs the workers until `signal` aborts; then drains in-flight work for at most `drainMs`. */
   async run(signal: AbortSignal, options: { drainMs?: number } = {}): Promise<void> {
     const workers = Array.from({ length: this.o.workers ?? 32 }, () => this.worker());
+    this.identities.reviewer.start();
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener('abort', () => resolve(), { once: true });
@@ -255,6 +279,7 @@ export class RuleController {
     this.registry.stop();
     this.generate.close();
     this.breaker.stop();
+    this.identities.reviewer.stop();
     const drained = await this.queue.shutdownWithDrain({ timeoutMs: options.drainMs ?? 25_000 });
     if (!drained) {
       this.log.warn('shutdown: in-flight work did not finish within the grace period; cancelling it', { inFlight: this.inFlight });
@@ -332,10 +357,13 @@ export class RuleController {
     // What to say when nothing is left to do now: the re-check the evaluation asked for, or done.
     let settled: ReconcileOutcome = DONE;
     try {
+      // A rule running as a ServiceAccount sees only what that ServiceAccount may list and get.
+      await this.identities.admitTrigger(rule, obj);
       const lister = this.generate.listerFor(rule);
+      const reviewed = this.identities.listerFor(rule, lister);
       const evaluation = await evaluateRule(rule, event, obj, change.old, {
         clock: this.clock,
-        lister: secrets ? secrets.recording(lister) : lister,
+        lister: secrets ? secrets.recording(reviewed) : reviewed,
         scopeOf: (a, k) => this.registry.scopeOf(a, k),
         onFiltered: (reason) => (trace.filtered = reason),
       });

@@ -18,11 +18,12 @@ import {
   oneLine,
 } from '../client/index.js';
 import { RuleEvaluationError } from '../engine/index.js';
+import { isAccessDenied } from './access-review.js';
 import { isCacheNotSynced } from './cache-lister.js';
 
 /** Why a key's processing failed, for logs, Events, metrics and a rule's status. */
 export interface Failure {
-  /** A stable word: the API's reason (`Invalid`, `Forbidden`, `ServiceUnavailable`…) or one of ours (`NetworkError`, `CacheNotSynced`, `KindNotServed`, `EvaluationFailed`, `InvalidAction`, `Unexpected`). */
+  /** A stable word: the API's reason (`Invalid`, `Forbidden`, `ServiceUnavailable`…) or one of ours (`NetworkError`, `CacheNotSynced`, `KindNotServed`, `EvaluationFailed`, `InvalidAction`, `Confined`, `Unexpected`). */
   reason: string;
   /** One line saying what failed: verb, resource, server and the server's message (never a whole body). */
   message: string;
@@ -60,6 +61,12 @@ function chain(err: unknown): unknown[] {
   return out;
 }
 
+/** A tenant rule's confinement refused a read (the engine's lister) or a write (the actions' check). */
+const isConfined = (e: unknown): boolean => {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return code === 'ERR_TENANT_CONFINED' || code === 'ERR_ACTION_CONFINED';
+};
+
 /** Whether an error says of itself that retrying cannot help (`terminal: true`, as ActionError). */
 const selfTerminal = (e: unknown): boolean => typeof e === 'object' && e !== null && (e as { terminal?: unknown }).terminal === true;
 
@@ -73,8 +80,8 @@ const webhookStatus = (e: unknown): number | undefined => {
  * Classifies a failure of evaluation or of `action`:
  * - transient: network errors, 5xx, 429 (with its Retry-After), 409 Conflict, a cache not synced,
  *   discovery that did not answer, a webhook's 5xx/408/429 or no answer, anything unexpected;
- * - forbidden: 403;
- * - terminal: 400, 415, 422 and other 4xx the request itself caused, a kind the server does not
+ * - forbidden: 403, and a read its ServiceAccount may not make (access-review.ts);
+ * - terminal: a tenant rule's read or write outside its namespace (`Confined`), 400, 415, 422 and other 4xx the request itself caused, a kind the server does not
  *   serve (after one discovery refresh), an action that cannot be sent as planned (an error marked
  *   `terminal`), a rule expression that failed.
  *
@@ -90,6 +97,10 @@ export function classify(err: unknown, action?: string, scrub: (text: string) =>
   const terminal = (reason: string): FailureOutcome => ({ kind: 'terminal', failure: failure(reason) });
 
   if (causes.some(isCacheNotSynced)) return transient('CacheNotSynced');
+  // A rule running as a ServiceAccount read what that ServiceAccount may not (a SubjectAccessReview said so).
+  if (causes.some(isAccessDenied)) return { kind: 'forbidden', failure: failure('Forbidden') };
+  // A tenant rule's read or write outside its namespace, refused before anything was sent.
+  if (causes.some(isConfined)) return terminal('Confined');
   if (causes.some(isUnknownKind)) return terminal('KindNotServed');
   if (api) {
     const retryAfterMs = api.retryAfterSeconds !== undefined ? api.retryAfterSeconds * 1000 : undefined;

@@ -25,6 +25,8 @@ export interface PlanRun {
 
 export interface PlanRunnerOptions {
   client: KubeClient;
+  /** The client of a rule's writes (one impersonating the ServiceAccount it runs as). Default `client`. */
+  clientFor?: (rule: CompiledRule) => KubeClient;
   registry: Pick<RuleRegistry, 'scopeOf' | 'lookup'>;
   /** The loop guard's books (the intake's). */
   guard: LoopGuard;
@@ -72,7 +74,7 @@ export class PlanRunner {
     }
     let held: ActionResult | undefined;
     const options = {
-      client: this.o.client,
+      client: this.o.clientFor?.(rule) ?? this.o.client,
       mode: rule.mode,
       dryRun: this.o.dryRun === 'server',
       trigger,

@@ -11,7 +11,7 @@ import { parseDuration } from '../core/index.js';
 import { CronSchedule } from './schedule.js';
 import { parseFieldSelector, SelectorSyntaxError, toLabelSelector, type LabelSelector } from '../core/index.js';
 import { compileTemplate } from './template.js';
-import { confineToTenant } from './tenant.js';
+import { checkClusterWide, confineToTenant } from './tenant.js';
 import { lookupCalls, templateExpressions } from './lookups.js';
 import { ACTION_KINDS, type ActionKind, type LabelSelectorSpec, type RuleDocument, type RuleEvent, type WatchDocument } from './types.js';
 import { DEFAULT_YAML_LIMITS, parseYamlDocuments, type LineCol, type PositionMap, type YamlLimits } from './yaml-source.js';
@@ -25,6 +25,11 @@ export interface RuleSource {
    * namespace (tenant.ts), and what they say otherwise is a load error. Undefined: cluster-wide.
    */
   tenant?: string;
+  /**
+   * With `tenant`: the ServiceAccount the source's rules act as (a namespaced Rule object's
+   * `spec.serviceAccountName`, `default` when unset). Undefined: the rule's own spec.serviceAccountName, if any.
+   */
+  serviceAccountName?: string;
   /** The source could not be read as text (invalid UTF-8): where, and why. Its `text` is ignored. */
   unreadable?: LineCol & { reason: string };
 }
@@ -110,8 +115,10 @@ export function* loadRulesStepwise(sources: RuleSource[], options: LoadOptions =
         confineToTenant(rule, src.tenant, doc.positions, (at, msg) => {
           confined = false;
           problem(at, `rule "${rule.name}" (document ${doc.index + 1}): ${msg}`, rule.name);
-        });
+        }, src.serviceAccountName);
         if (!confined) continue;
+      } else if (!checkClusterWide(rule, doc.positions, (at, msg) => problem(at, `rule "${rule.name}" (document ${doc.index + 1}): ${msg}`, rule.name))) {
+        continue;
       }
       const first = seen.get(rule.name);
       if (first !== undefined) {

@@ -1,6 +1,6 @@
 /** rule: a loaded, validated and compiled rule, ready to evaluate. */
 import type { Expression } from './expression.js';
-import type { FieldSelector, LabelSelector } from '../core/index.js';
+import type { FieldSelector, LabelSelector, ServiceAccountRef } from '../core/index.js';
 import type { CronSchedule } from './schedule.js';
 import type { TemplateNode } from './template.js';
 import type { ActionKind, RuleDocument, RuleEvent } from './types.js';
@@ -75,6 +75,12 @@ export interface CompiledRule {
    * may watch, read and write (tenant.ts). Undefined for cluster-wide rules.
    */
   tenant?: string;
+  /**
+   * Set for a tenant rule that acts as a ServiceAccount of its namespace (a namespaced Rule, or a
+   * tenant ConfigMap's rule with `spec.serviceAccountName`): its writes are impersonated as it, and
+   * its reads checked by SubjectAccessReview (the daemon's access-review.ts).
+   */
+  runAs?: ServiceAccountRef;
   /** `spec.generate`: the objects this rule keeps true for each matching trigger. */
   generate?: CompiledGenerate;
   /**

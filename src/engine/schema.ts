@@ -128,6 +128,7 @@ export const RULE_SCHEMA = {
         description: str,
         suspend: { type: 'boolean' },
         revealSecretValues: { type: 'boolean' },
+        serviceAccountName: { type: 'string', maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' },
         mode: { enum: ['enforce', 'audit'] },
         watch: {
           type: ['object', 'array'],
@@ -202,6 +203,10 @@ export const FIELD_DOCS: Record<string, { description: string; default?: unknown
     description: 'A rule that reads Secrets (watches them, or calls $get/$list on them) never shows rendered values in logs, traces, dry-run output or Event notes; true shows them (validate warns).',
     default: false,
     example: 'true',
+  },
+  'spec.serviceAccountName': {
+    description: 'The ServiceAccount of its own namespace a namespaced rule acts as: its writes are sent as that ServiceAccount, and it reads (watch, $get, $list) only what the ServiceAccount may get or list. A namespaced Rule runs as `default` when this is not set; a rule from a ConfigMap outside the daemon\'s namespace runs as the ServiceAccount only when set. Not allowed on cluster-wide rules.',
+    example: 'rule-runner',
   },
   'spec.suspend': { description: 'When true the rule is loaded and validated but never evaluated.', default: false, example: 'true' },
   'spec.mode': { description: '`enforce` runs the actions; `audit` evaluates and plans them, logs and counts what it would do, and writes nothing (Events and logs still go out).', default: 'enforce', example: 'audit' },

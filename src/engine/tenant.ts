@@ -1,6 +1,8 @@
 /**
- * tenant: confinement of tenant rules, the rules of a ConfigMap outside the daemon's own namespace.
- * A tenant rule watches, reads and writes only in its namespace. What can be decided from the
+ * tenant: confinement of tenant rules: namespaced Rules, and the rules of a ConfigMap outside the
+ * daemon's own namespace. A tenant rule watches, reads and writes only in its namespace; one that
+ * runs as a ServiceAccount (`runAs`) also writes as it and reads only what it may read (the
+ * daemon's access-review.ts). What can be decided from the
  * rule as written is a load error (`confineToTenant`); what depends on rendered values is refused
  * when it happens: the lister of its evaluations (`confinedLister`) and, before each write, the
  * actions' check of `PlannedAction.tenant`.
@@ -21,13 +23,25 @@ export class TenantConfinementError extends ReflexError {
 
 
 const why = (tenant: string) =>
-  `a rule from a ConfigMap in namespace "${tenant}" is confined to that namespace (cluster-wide rules come from rule files or ConfigMaps in the daemon's own namespace)`;
+  `a rule of namespace "${tenant}" (a namespaced Rule, or a ConfigMap there) is confined to that namespace (cluster-wide rules are ClusterRules, rule files, or ConfigMaps in the daemon's own namespace)`;
+
+/**
+ * A cluster-wide rule that names a ServiceAccount: a load error (through `fail`), since only a rule
+ * of a namespace acts as one of its ServiceAccounts. True when the rule may load.
+ */
+export function checkClusterWide(rule: CompiledRule, pos: PositionMap, fail: (at: LineCol, message: string) => void): boolean {
+  if (rule.document.spec.serviceAccountName === undefined) return true;
+  fail(pos.at('/spec/serviceAccountName'), 'spec.serviceAccountName: only a namespaced rule (a Rule in a namespace, or a rule from a ConfigMap outside the daemon\'s namespace) acts as a ServiceAccount; a cluster-wide rule acts as the daemon');
+  return false;
+}
 
 /**
  * Checks a compiled rule of a tenant source and confines it: its watch is limited to `tenant`.
- * Reports every static violation through `fail` (the rule must then be dropped).
+ * Reports every static violation through `fail` (the rule must then be dropped). The rule acts as
+ * ServiceAccount `serviceAccountName` (the source's, e.g. a namespaced Rule's, else the rule's
+ * spec.serviceAccountName) when one is given.
  */
-export function confineToTenant(rule: CompiledRule, tenant: string, pos: PositionMap, fail: (at: LineCol, message: string) => void): void {
+export function confineToTenant(rule: CompiledRule, tenant: string, pos: PositionMap, fail: (at: LineCol, message: string) => void, serviceAccountName?: string): void {
   const list = Array.isArray(rule.document.spec.watch);
   for (const w of rule.watches) {
     const base = list ? `/spec/watch/${w.index}` : '/spec/watch';
@@ -39,6 +53,8 @@ export function confineToTenant(rule: CompiledRule, tenant: string, pos: Positio
     if (builtinKind(w.apiVersion, w.kind)?.scope === 'Cluster') fail(pos.at(`${base}/kind`), `${name}.kind: ${w.kind} is cluster-scoped; ${why(tenant)}`);
   }
   rule.tenant = tenant;
+  const sa = serviceAccountName ?? rule.document.spec.serviceAccountName;
+  if (sa !== undefined) rule.runAs = { namespace: tenant, name: sa };
   rule.watches = rule.watches.map((w) => ({ ...w, namespaces: [tenant] }));
   rule.watch = rule.watches[0];
 
@@ -100,7 +116,7 @@ function literal(a: LookupArg): string | null | undefined {
 export function confinedLister(lister: ObjectLister, tenant: string, rule: string): ObjectLister {
   const refuse = (fn: string, kind: string, ns: string | undefined): never => {
     throw new TenantConfinementError(
-      `rule "${rule}": $${fn} of ${kind} ${ns ? `in namespace "${ns}"` : 'outside any namespace'} refused: a rule from a ConfigMap in "${tenant}" reads only that namespace`,
+      `rule "${rule}": $${fn} of ${kind} ${ns ? `in namespace "${ns}"` : 'outside any namespace'} refused: a rule of namespace "${tenant}" reads only that namespace`,
     );
   };
   return {

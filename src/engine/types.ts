@@ -32,6 +32,8 @@ export interface RuleDocument {
     suspend?: boolean;
     /** Show rendered values of a rule that reads Secrets in logs, traces and Event notes. Default false. */
     revealSecretValues?: boolean;
+    /** The ServiceAccount of its namespace a namespaced rule acts as (writes impersonated, reads reviewed). */
+    serviceAccountName?: string;
     mode?: 'enforce' | 'audit';
     /** One watch, or a list of them (one rule, several kinds). */
     watch: WatchDocument | WatchDocument[];

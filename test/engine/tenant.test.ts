@@ -87,4 +87,20 @@ actions:
     const { rules } = tenantLoad('watch: { apiVersion: v1, kind: Pod }\nactions:\n  - delete: {}');
     expect(await evaluate(rules[0], 'create', pod('p', { namespace: 'kube-system' }), undefined, { clock: clock() })).to.deep.equal([]);
   });
+
+  it('runs as a ServiceAccount: the source\'s (a namespaced Rule\'s) or the rule\'s spec.serviceAccountName; none otherwise', () => {
+    const text = (sa: string) => ruleText('t', `${sa}watch: { apiVersion: v1, kind: Pod }\nactions:\n  - delete: {}`);
+    const load = (t: string, extra: { serviceAccountName?: string } = {}) => loadRules([{ file: 'f.yaml', text: t, tenant: 'tenant', ...extra }]).rules[0];
+    expect(load(text('')).runAs).to.equal(undefined);
+    expect(load(text('serviceAccountName: robot\n')).runAs).to.deep.equal({ namespace: 'tenant', name: 'robot' });
+    expect(load(text(''), { serviceAccountName: 'default' }).runAs).to.deep.equal({ namespace: 'tenant', name: 'default' });
+    expect(load(text('serviceAccountName: robot\n'), { serviceAccountName: 'robot' }).runAs).to.deep.equal({ namespace: 'tenant', name: 'robot' });
+  });
+
+  it('refuses spec.serviceAccountName on a cluster-wide rule, and a name that is not a DNS subdomain', () => {
+    const cluster = loadRules([{ file: 'rules/r.yaml', text: ruleText('t', 'serviceAccountName: robot\nwatch: { apiVersion: v1, kind: Pod }\nactions:\n  - delete: {}') }]);
+    expect(cluster.rules).to.deep.equal([]);
+    expect(cluster.errors.map((e) => `${e.location.line}:${e.location.column}: ${e.reason}`)[0]).to.match(/^\d+:\d+: .*spec\.serviceAccountName: only a namespaced rule .* acts as a ServiceAccount; a cluster-wide rule acts as the daemon/);
+    expect(reasons('serviceAccountName: Robot_1\nwatch: { apiVersion: v1, kind: Pod }\nactions:\n  - delete: {}')[0]).to.match(/serviceAccountName/);
+  });
 });
