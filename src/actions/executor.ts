@@ -2,6 +2,7 @@
 import { realClock } from '../core/index.js';
 import type { PlannedAction } from '../engine/index.js';
 import { confine } from './confine.js';
+import { wrongOption } from './options.js';
 import { runEvent, runLog, runWebhook } from './notify.js';
 import { ActionError, ActionErrorCode, type ActionResult, type ExecuteOptions } from './types.js';
 import { runApply, runCreate, runDelete, runPatch, runUpdate } from './writes.js';
@@ -12,6 +13,8 @@ import { runApply, runCreate, runDelete, runPatch, runUpdate } from './writes.js
  * Resolves to the outcome; an action's failure is a `failed` result carrying a typed ActionError.
  */
 export async function executeAction(planned: PlannedAction, options: ExecuteOptions): Promise<ActionResult> {
+  const invalid = invalidOptions(planned);
+  if (invalid) return invalid;
   const refused = await confine(planned, options);
   if (refused) return refused;
   if (options.mode === 'audit' && planned.action !== 'log') {
@@ -47,6 +50,18 @@ export async function executeAction(planned: PlannedAction, options: ExecuteOpti
       return { status: 'failed', action: p.action, target: p.target, cause };
     }
   }
+}
+
+/**
+ * A plan made elsewhere than by the engine (which checks every rendered field) may still carry an
+ * option of the wrong type: a terminal failure, never an option silently dropped or defaulted.
+ */
+function invalidOptions(p: PlannedAction): ActionResult | undefined {
+  const problem = wrongOption(p);
+  if (!problem) return undefined;
+  const got = JSON.stringify(problem.got) ?? 'nothing';
+  const message = `${p.action} for rule "${p.rule}": option ${problem.option}: expected ${problem.expected}; got ${p.sensitive ? 'a hidden value' : got.slice(0, 80)}; nothing was sent`;
+  return { status: 'failed', action: p.action, target: p.target, cause: new ActionError(message, p.action, p.target, { code: ActionErrorCode.invalid, terminal: true }) };
 }
 
 /** What a caller of executePlan may add around each action. */

@@ -162,7 +162,7 @@ export async function runDelete(p: PlannedAction, o: ExecuteOptions): Promise<Ac
       defined({
         ...base(o),
         propagationPolicy: p.options.propagationPolicy as 'Foreground' | 'Background' | 'Orphan' | undefined,
-        gracePeriodSeconds: typeof p.options.gracePeriodSeconds === 'number' ? p.options.gracePeriodSeconds : undefined,
+        gracePeriodSeconds: p.options.gracePeriodSeconds as number | undefined,
         preconditions: uid ? { uid } : undefined,
       }),
     );

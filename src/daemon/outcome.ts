@@ -17,13 +17,13 @@ import {
   isUnsupportedMediaType,
   oneLine,
 } from '../client/index.js';
-import { RuleEvaluationError } from '../engine/index.js';
+import { RenderedValueError, RuleEvaluationError } from '../engine/index.js';
 import { isAccessDenied } from './access-review.js';
 import { isCacheNotSynced } from './cache-lister.js';
 
 /** Why a key's processing failed, for logs, Events, metrics and a rule's status. */
 export interface Failure {
-  /** A stable word: the API's reason (`Invalid`, `Forbidden`, `ServiceUnavailable`…) or one of ours (`NetworkError`, `CacheNotSynced`, `KindNotServed`, `EvaluationFailed`, `InvalidAction`, `Confined`, `Unexpected`). */
+  /** A stable word: the API's reason (`Invalid`, `Forbidden`, `ServiceUnavailable`…) or one of ours (`NetworkError`, `CacheNotSynced`, `KindNotServed`, `EvaluationFailed`, `InvalidAction`, `InvalidValue`, `Confined`, `Unexpected`). */
   reason: string;
   /** One line saying what failed: verb, resource, server and the server's message (never a whole body). */
   message: string;
@@ -83,7 +83,8 @@ const webhookStatus = (e: unknown): number | undefined => {
  * - forbidden: 403, and a read its ServiceAccount may not make (access-review.ts);
  * - terminal: a tenant rule's read or write outside its namespace (`Confined`), 400, 415, 422 and other 4xx the request itself caused, a kind the server does not
  *   serve (after one discovery refresh), an action that cannot be sent as planned (an error marked
- *   `terminal`), a rule expression that failed.
+ *   `terminal`), a rendered value of the wrong type (`InvalidValue`, the failure of its action), a
+ *   rule expression that failed.
  *
  * `scrub` takes out of the message what it may not say (the values a rule read from Secrets),
  * before it is made one line and cut.
@@ -91,7 +92,10 @@ const webhookStatus = (e: unknown): number | undefined => {
 export function classify(err: unknown, action?: string, scrub: (text: string) => string = (t) => t): FailureOutcome {
   const causes = chain(err);
   const api = causes.find((e) => isKubeApiError(e));
-  const failure = (reason: string): Failure => ({ reason, message: oneLine(scrub(errorMessage(err)), 600), ...(action ? { action } : {}), cause: err });
+  const failure = (reason: string, of = action): Failure => ({ reason, message: oneLine(scrub(errorMessage(err)), 600), ...(of ? { action: of } : {}), cause: err });
+  // A rendered value of the wrong type is the failure of its action, found before anything was sent.
+  const rendered = causes.find((e): e is RenderedValueError => e instanceof RenderedValueError);
+  if (rendered) return { kind: 'terminal', failure: failure('InvalidValue', action ?? rendered.action) };
   const transient = (reason: string, retryAfterMs?: number): FailureOutcome =>
     retryAfterMs !== undefined ? { kind: 'transient', failure: failure(reason), retryAfterMs } : { kind: 'transient', failure: failure(reason) };
   const terminal = (reason: string): FailureOutcome => ({ kind: 'terminal', failure: failure(reason) });

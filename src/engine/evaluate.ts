@@ -9,6 +9,7 @@ import type { RequiredEquality } from './fast-path.js';
 import { planGenerated } from './generate.js';
 import type { CompiledAction, CompiledRule, CompiledWatch } from './rule.js';
 import { plainOf, renderTemplate, run, type TemplateNode } from './template.js';
+import { actionFields, checkRendered } from './rendered-check.js';
 import { confinedLister } from './tenant.js';
 import { emptyLister, type Evaluation, type KindScope, type ObjectLister, type Plan, type PlannedAction, type PlannedRef, type RuleEvent } from './types.js';
 
@@ -259,6 +260,7 @@ async function resolveTarget(raw: unknown, trigger: PlannedRef, context: Evaluat
   return namespace ? { apiVersion, kind, namespace, name: String(t.name ?? '') } : { apiVersion, kind, name: String(t.name ?? '') };
 }
 
+/** The fields of each action that go into the planned action's `options` (the others make its target and body). */
 const OPTION_FIELDS: Record<string, string[]> = {
   apply: ['force'],
   create: ['ifExists'],
@@ -270,6 +272,11 @@ const OPTION_FIELDS: Record<string, string[]> = {
   webhook: ['timeout'],
 };
 
+/**
+ * Renders an action's fields, checks them against the action's rendered form (rendered-check.ts:
+ * a value of the wrong type is a RenderedValueError, nothing is planned, nothing defaulted) and
+ * builds the planned action from them.
+ */
 async function planAction(
   rule: CompiledRule,
   action: CompiledAction,
@@ -278,19 +285,30 @@ async function planAction(
   scope: EvaluationScope,
   context: EvaluationContext,
 ): Promise<PlannedAction> {
-  const f = (key: string) => renderField(rule, action, key, object, scope);
   const triggerRef: PlannedRef = { ...trigger };
   delete (triggerRef as { event?: unknown }).event;
-  const options: Record<string, unknown> = {};
-  for (const key of OPTION_FIELDS[action.kind]) {
-    const v = await f(key);
-    if (v !== undefined) options[key] = v;
+  const fields: Record<string, unknown> = {};
+  for (const key of actionFields(action.kind)) {
+    if (action.kind === 'update' && key === 'object') continue; // rendered against $target below
+    const v = await renderField(rule, action, key, object, scope);
+    if (v !== undefined) fields[key] = v;
   }
-  const out = (target: PlannedRef, body: unknown): PlannedAction => ({
+  const target = action.kind === 'apply' || action.kind === 'create' || action.kind === 'log' || action.kind === 'webhook' ? triggerRef : await resolveTarget(fields.target, triggerRef, context);
+  let current: KubeObject | undefined;
+  if (action.kind === 'update') {
+    // Without a target there is nothing to render against: planned with a null body, skipped when run.
+    current = await scope.lister.get(target.apiVersion, target.kind, target.namespace, target.name);
+    const v = current ? await renderField(rule, action, 'object', object, { ...scope, target: current }) : undefined;
+    if (v !== undefined) fields.object = v;
+  }
+  checkRendered(rule, action, fields, action.kind === 'update' && !current ? ['object'] : []);
+  const options: Record<string, unknown> = {};
+  for (const key of OPTION_FIELDS[action.kind]) if (fields[key] !== undefined) options[key] = fields[key];
+  const out = (to: PlannedRef, body: unknown): PlannedAction => ({
     rule: rule.name,
     trigger: { ...trigger },
     action: action.kind,
-    target,
+    target: to,
     body,
     options,
     ...(rule.tenant !== undefined ? { tenant: rule.tenant } : {}),
@@ -299,44 +317,29 @@ async function planAction(
   switch (action.kind) {
     case 'apply':
     case 'create': {
-      const obj = asObject(await f('object'), rule, action, 'object');
-      const stamped = stampOwnership(obj, rule.name);
+      const stamped = stampOwnership(fields.object as KubeObject, rule.name);
       return out(refOf(stamped), stamped);
     }
     case 'update': {
-      const target = await resolveTarget(await f('target'), triggerRef, context);
-      const current = await scope.lister.get(target.apiVersion, target.kind, target.namespace, target.name);
-      const body = current ? asObject(await renderField(rule, action, 'object', object, { ...scope, target: current }), rule, action, 'object') : null;
-      const planned = out(target, body);
+      const planned = out(target, current ? fields.object : null);
       updates.set(planned, { rule, action, scope, object });
       return planned;
     }
     case 'patch':
-      return out(await resolveTarget(await f('target'), triggerRef, context), (await f('patch')) ?? null);
+      return out(target, fields.patch);
     case 'delete':
-      return out(await resolveTarget(await f('target'), triggerRef, context), null);
-    case 'event': {
-      const body = { type: (await f('type')) ?? 'Normal', reason: await f('reason'), message: await f('message') };
-      return out(await resolveTarget(await f('target'), triggerRef, context), body);
-    }
+      return out(target, null);
+    case 'event':
+      return out(target, { type: fields.type ?? 'Normal', reason: fields.reason, message: fields.message });
     case 'log':
-      return out(triggerRef, (await f('message')) ?? '');
+      return out(triggerRef, fields.message);
     case 'webhook': {
-      const request: Record<string, unknown> = { method: (await f('method')) ?? 'POST', url: await f('url') };
-      const headers = await f('headers');
-      const body = await f('body');
-      if (headers !== undefined) request.headers = headers;
-      if (body !== undefined) request.body = body;
+      const request: Record<string, unknown> = { method: fields.method ?? 'POST', url: fields.url };
+      if (fields.headers !== undefined) request.headers = fields.headers;
+      if (fields.body !== undefined) request.body = fields.body;
       return out(triggerRef, request);
     }
   }
-}
-
-function asObject(v: unknown, rule: CompiledRule, action: CompiledAction, key: string): KubeObject {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-    throw new RuleEvaluationError(rule.name, `${action.where}.${key}`, '', `expected the ${key} to render to a mapping; got ${JSON.stringify(v) ?? 'undefined'}`);
-  }
-  return v as KubeObject;
 }
 
 /**
@@ -351,7 +354,9 @@ export async function renderUpdate(planned: PlannedAction, current: KubeObject):
     return { ...body, metadata: { ...(body.metadata ?? {}), resourceVersion: current.metadata?.resourceVersion } };
   }
   const { rule, action, scope, object } = origin;
-  return asObject(await renderField(rule, action, 'object', object, { ...scope, target: current }), rule, action, 'object');
+  const rendered = await renderField(rule, action, 'object', object, { ...scope, target: current });
+  checkRendered(rule, action, rendered === undefined ? {} : { object: rendered });
+  return rendered as KubeObject;
 }
 
 /** Sorts planned actions by rule name, then trigger namespace and name; stable, so action order is kept. */

@@ -173,6 +173,11 @@ export class Expression {
     }
   }
 
+  /** The parsed JSONata tree (read-only: for static checks such as constant expressions). */
+  ast(): unknown {
+    return this.compiled.ast();
+  }
+
   /**
    * The value on `input` when the pure-JS fast path can decide it without JSONata (and without
    * any binding: the fast path reads only `$`); undefined when only JSONata can tell.

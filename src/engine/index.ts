@@ -22,6 +22,7 @@ export { evaluate, evaluateRule, futureTime, selectingWatch, watchesOf, rejects,
 export { walk as valueAt, BAIL, type RequiredEquality } from './fast-path.js';
 export { Expression, ExpressionSyntaxError, ExpressionRuntimeError, DEFAULT_LIMITS, truthy, type ExpressionLimits } from './expression.js';
 export { splitTemplate } from './template.js';
+export { RenderedValueError, RENDERED_VALUE_ERROR, renderedProblems, staticProblems, type RenderedProblem } from './rendered-check.js';
 export {
   LabelSelector,
   FieldSelector,

@@ -10,11 +10,12 @@ import { describeSchemaErrors } from './schema-errors.js';
 import { parseDuration } from '../core/index.js';
 import { CronSchedule } from './schedule.js';
 import { parseFieldSelector, SelectorSyntaxError, toLabelSelector, type LabelSelector } from '../core/index.js';
+import { staticProblems } from './rendered-check.js';
 import { compileTemplate } from './template.js';
 import { checkClusterWide, confineToTenant } from './tenant.js';
 import { lookupCalls, templateExpressions } from './lookups.js';
 import { ACTION_KINDS, type ActionKind, type LabelSelectorSpec, type RuleDocument, type RuleEvent, type WatchDocument } from './types.js';
-import { DEFAULT_YAML_LIMITS, parseYamlDocuments, type LineCol, type PositionMap, type YamlLimits } from './yaml-source.js';
+import { DEFAULT_YAML_LIMITS, parseYamlDocuments, pointerSegment, type LineCol, type PositionMap, type YamlLimits } from './yaml-source.js';
 
 /** A rule source: a file name (for messages) and its text. */
 export interface RuleSource {
@@ -424,6 +425,8 @@ function compileAction(item: Record<string, unknown>, index: number, pos: Positi
   }
   const fields = compileTemplate(item[kind] ?? {}, `${base}/${kind}`, where, limits, onError);
   if (kind === 'apply' || kind === 'create') checkStaticObject(item[kind], `${base}/${kind}/object`, `spec.${where}.object`, pos, fail);
+  // What a template is sure to render (a constant, or text) must already be what the field takes.
+  for (const p of staticProblems(kind, fields)) fail(pos.at(`${base}/${kind}/${p.path.map(pointerSegment).join('/')}`), `spec.${where}.${p.path.join('.')}: ${p.message}`);
   return { index, kind, forEach, fields, where };
 }
 

@@ -2,7 +2,8 @@
 import { Ajv, type ErrorObject } from 'ajv';
 
 /** A string that is exactly one `{{ expr }}`: allowed wherever a typed value may be computed. */
-const template = { type: 'string', pattern: '^\\s*\\{\\{[\\s\\S]*\\}\\}\\s*$' };
+export const TEMPLATE_SCHEMA = { type: 'string', pattern: '^\\s*\\{\\{[\\s\\S]*\\}\\}\\s*$' };
+const template = TEMPLATE_SCHEMA;
 const str = { type: 'string' };
 const strOrTemplate = str;
 const boolOr = { anyOf: [{ type: 'boolean' }, template], 'x-expected': 'a boolean or one {{ expression }}' };
@@ -41,7 +42,7 @@ const target = {
   type: 'object',
   additionalProperties: false,
   required: ['name'],
-  properties: { apiVersion: str, kind: str, namespace: str, name: str },
+  properties: { apiVersion: str, kind: str, namespace: str, name: { type: 'string', minLength: 1 } },
 };
 
 /** An object to create or apply: a mapping, or one template yielding it. */

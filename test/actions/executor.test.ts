@@ -182,6 +182,27 @@ describe('actions/executor: request shapes', () => {
     expect(JSON.stringify(logger.records)).to.not.include('c2VjcmV0');
   });
 
+  it('fails an option of the wrong type in a plan made elsewhere as terminal, sending nothing (never dropped or defaulted)', async () => {
+    const cases: [PlannedAction, string][] = [
+      [planned('delete', null, { gracePeriodSeconds: 'soon' }), 'option gracePeriodSeconds: expected an integer >= 0; got "soon"'],
+      [planned('delete', null, { ignoreMissing: 'false' }), 'option ignoreMissing: expected a boolean; got "false"'],
+      [planned('apply', cm(), { force: 'yes' }), 'option force: expected a boolean; got "yes"'],
+      [planned('patch', { a: 1 }, { type: 'merge', ignoreMissing: 1 }), 'option ignoreMissing: expected a boolean; got 1'],
+    ];
+    for (const [p, message] of cases) {
+      const client = echoClient();
+      const r = await executeAction(p, { client });
+      expect(r.status, message).to.equal('failed');
+      expect(r.cause?.code).to.equal(ActionErrorCode.invalid);
+      expect(r.cause?.terminal).to.equal(true);
+      expect(r.cause?.message).to.contain(message).and.contain('nothing was sent');
+      expect(client.calls).to.deep.equal([]);
+    }
+    const ok = echoClient();
+    expect((await executeAction(planned('delete', null, { gracePeriodSeconds: 0, ignoreMissing: false }), { client: ok })).status).to.equal('done');
+    expect(ok.calls[0].options).to.include({ gracePeriodSeconds: 0 });
+  });
+
   it('executePlan stops at the first failure', async () => {
     const client = scriptedClient((verb) => {
       if (verb === 'delete') throw apiError(403, 'Forbidden');
