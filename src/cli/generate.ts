@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cliReference } from './cli-docs.js';
 import { commands } from './commands.js';
+import { crdFiles } from './crd-files.js';
 import { chartRbac, CHART_RBAC_PATH, valuesSchema, VALUES_SCHEMA_PATH } from './chart-files.js';
 import { ruleJsonSchema, ruleReference, RULE_SCHEMA_PATH } from './reference-docs.js';
 
@@ -24,6 +25,7 @@ export function generatedFiles(root = repositoryRoot): GeneratedFile[] {
     { path: 'docs/cli.md', text: cliReference(commands.map((c) => c.spec)) },
     { path: 'docs/reference.md', text: ruleReference() },
     { path: RULE_SCHEMA_PATH, text: ruleJsonSchema() },
+    ...crdFiles(),
   ];
 }
 

@@ -73,7 +73,7 @@ export function ruleReference(): string {
     '```yaml',
     '# yaml-language-server: $schema=../schema/rule.schema.json',
     'apiVersion: reflex.dev/v1alpha1',
-    'kind: Rule',
+    'kind: ClusterRule',
     '```',
     '',
     'or map it to a glob once in the editor settings, e.g. for VS Code:',

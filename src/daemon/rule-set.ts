@@ -10,6 +10,8 @@ export interface RuleSetUpdate {
   rules: Map<string, CompiledRule>;
   /** Every load problem of this reload. */
   errors: RuleLoadError[];
+  /** What loads but deserves a look (a deprecated kind). */
+  warnings: RuleLoadError[];
   /** Rules kept at their previous version because their new document failed to load. */
   kept: string[];
 }
@@ -29,7 +31,7 @@ export class RuleSet {
    * while thousands of rules load.
    */
   async reload(sources: RuleSource[], options: { sliceMs?: number } = {}): Promise<RuleSetUpdate> {
-    const { rules, errors } = await stepThrough(loadRulesStepwise(sources, this.options), options.sliceMs ?? 20);
+    const { rules, errors, warnings } = await stepThrough(loadRulesStepwise(sources, this.options), options.sliceMs ?? 20);
     const next = new Map<string, CompiledRule>();
     for (const r of rules) next.set(docKey(r.source.file, r.source.document), r);
     const names = new Set(rules.map((r) => r.name));
@@ -46,7 +48,7 @@ export class RuleSet {
     this.good = next;
     const byName = new Map<string, CompiledRule>();
     for (const r of next.values()) byName.set(r.name, r);
-    return { rules: byName, errors, kept };
+    return { rules: byName, errors, warnings, kept };
   }
 }
 

@@ -151,6 +151,7 @@ export class RuleSources {
   private filesDirty = false;
   private stopped = false;
   private knownErrors = new Set<string>();
+  private knownWarnings = new Set<string>();
 
   /** Reloads every source (serialized: one reload at a time). */
   reload(): Promise<void> {
@@ -166,7 +167,10 @@ export class RuleSources {
       await this.readFiles();
     }
     const sources = [...this.fileSources, ...this.configMapSources()];
-    const { rules, errors, kept } = await this.set.reload(sources);
+    const { rules, errors, warnings, kept } = await this.set.reload(sources);
+    const deprecated = warnings.filter((w) => w.code === 'WARN_DEPRECATED');
+    for (const w of deprecated.filter((x) => !this.knownWarnings.has(x.message))) this.o.logger.warn('deprecated rule kind', { warning: w.message });
+    this.knownWarnings = new Set(deprecated.map((w) => w.message));
     // Each distinct problem is logged and counted once, not again on every reload while it lasts.
     const fresh = errors.filter((e) => !this.knownErrors.has(e.message));
     this.knownErrors = new Set(errors.map((e) => e.message));

@@ -13,6 +13,7 @@ import { parseFieldSelector, SelectorSyntaxError, toLabelSelector, type LabelSel
 import { staticProblems } from './rendered-check.js';
 import { compileTemplate } from './template.js';
 import { checkClusterWide, confineToTenant } from './tenant.js';
+import { deprecatedKindWarning, ruleScope } from './rule-kind.js';
 import { lookupCalls, templateExpressions } from './lookups.js';
 import { ACTION_KINDS, type ActionKind, type LabelSelectorSpec, type RuleDocument, type RuleEvent, type WatchDocument } from './types.js';
 import { DEFAULT_YAML_LIMITS, parseYamlDocuments, pointerSegment, type LineCol, type PositionMap, type YamlLimits } from './yaml-source.js';
@@ -97,6 +98,7 @@ export function* loadRulesStepwise(sources: RuleSource[], options: LoadOptions =
       sourceProblem(extra.error?.at ?? extra.positions.at(''), `the source holds ${ruleDocs.length.toLocaleString('en-US')} rule documents, more than the limit of ${bounds.maxRulesPerSource.toLocaleString('en-US')} per source (rules.maxRulesPerSource); none of its rules are loaded (split it)`);
       continue;
     }
+    const deprecated: LineCol[] = [];
     for (const doc of docs) {
       const problem = (at: LineCol, message: string, rule?: string, cause?: unknown) =>
         errors.push(new RuleLoadError({ file: src.file, document: doc.index, line: at.line, column: at.column }, message, { rule, cause }));
@@ -111,12 +113,19 @@ export function* loadRulesStepwise(sources: RuleSource[], options: LoadOptions =
       });
       yield;
       if (!rule) continue;
-      if (src.tenant !== undefined) {
+      let scoped = true;
+      const scope = ruleScope(doc.value, doc.positions, src, (at, msg) => {
+        scoped = false;
+        problem(at, `rule "${rule.name}" (document ${doc.index + 1}): ${msg}`, rule.name);
+      });
+      if (!scoped) continue;
+      if (scope.deprecated) deprecated.push(scope.deprecated);
+      if (scope.tenant !== undefined) {
         let confined = true;
-        confineToTenant(rule, src.tenant, doc.positions, (at, msg) => {
+        confineToTenant(rule, scope.tenant, doc.positions, (at, msg) => {
           confined = false;
           problem(at, `rule "${rule.name}" (document ${doc.index + 1}): ${msg}`, rule.name);
-        }, src.serviceAccountName);
+        }, scope.serviceAccountName);
         if (!confined) continue;
       } else if (!checkClusterWide(rule, doc.positions, (at, msg) => problem(at, `rule "${rule.name}" (document ${doc.index + 1}): ${msg}`, rule.name))) {
         continue;
@@ -133,6 +142,9 @@ export function* loadRulesStepwise(sources: RuleSource[], options: LoadOptions =
       for (const w of ruleWarnings(rule, doc.positions)) {
         warnings.push(new RuleLoadError({ file: src.file, document: doc.index, line: w.at.line, column: w.at.column }, `rule "${rule.name}" (document ${doc.index + 1}): ${w.message}`, { rule: rule.name, code: 'WARN_RULE' }));
       }
+    }
+    if (deprecated.length > 0) {
+      warnings.push(new RuleLoadError({ file: src.file, document: 0, line: deprecated[0].line, column: deprecated[0].column }, deprecatedKindWarning(deprecated.length), { code: 'WARN_DEPRECATED' }));
     }
   }
   const order = new Map(sources.map((s, i) => [s.file, i]));
@@ -204,7 +216,7 @@ function compileDocument(
     report(at, message, cause);
   };
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    fail(pos.at(''), `expected a mapping with apiVersion: reflex.dev/v1alpha1 and kind: Rule; got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`);
+    fail(pos.at(''), `expected a mapping with apiVersion: reflex.dev/v1alpha1 and kind: ClusterRule (or Rule); got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`);
     return undefined;
   }
   checkActionKeys(value, pos, fail);

@@ -1,4 +1,7 @@
-/** schema: the JSON Schema of kind Rule (reflex.dev/v1alpha1), compiled once with ajv. Unknown fields are errors everywhere. */
+/**
+ * schema: the JSON Schema of a rule document (reflex.dev/v1alpha1, kind ClusterRule or Rule), compiled
+ * once with ajv. Unknown fields are errors everywhere. The CRDs are generated from it (src/cli/crd-files.ts).
+ */
 import { Ajv, type ErrorObject } from 'ajv';
 
 /** A string that is exactly one `{{ expr }}`: allowed wherever a typed value may be computed. */
@@ -115,10 +118,11 @@ export const RULE_SCHEMA = {
   required: ['apiVersion', 'kind', 'metadata', 'spec'],
   properties: {
     apiVersion: { const: 'reflex.dev/v1alpha1' },
-    kind: { const: 'Rule' },
+    kind: { enum: ['ClusterRule', 'Rule'] },
     metadata: obj(
       {
         name: { type: 'string', maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' },
+        namespace: { type: 'string', maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
         labels: stringMap,
         annotations: stringMap,
       },
@@ -193,9 +197,10 @@ export type SchemaError = ErrorObject;
  */
 export const FIELD_DOCS: Record<string, { description: string; default?: unknown; example?: string }> = {
   apiVersion: { description: 'The version of the rule format.', example: 'reflex.dev/v1alpha1' },
-  kind: { description: 'Always `Rule`.', example: 'Rule' },
+  kind: { description: '`ClusterRule` (cluster-wide) or `Rule` (namespaced: confined to `metadata.namespace`). In files and ConfigMaps, `Rule` without `metadata.namespace` is read as `ClusterRule` (deprecated).', example: 'ClusterRule' },
   metadata: { description: 'The rule\'s identity, as for any Kubernetes object.' },
   'metadata.name': { description: 'Unique across every rule source of the daemon (a DNS subdomain name). It names the rule in logs, metrics, Events and `$rule.name`.', example: 'delete-finished-jobs' },
+  'metadata.namespace': { description: 'Only for kind `Rule`: the namespace the rule is confined to (it watches, reads and writes only there).', example: 'team-a' },
   'metadata.labels': { description: 'Labels, available to expressions as `$rule.labels`.', example: '{team: platform}' },
   'metadata.annotations': { description: 'Annotations, available to expressions as `$rule.annotations`.', example: '{owner: "#platform"}' },
   spec: { description: 'What to watch, when to act and what to do.' },

@@ -11,7 +11,7 @@ export function ruleFrom(text: string): CompiledRule {
 
 /** A rule document around `spec` (YAML indented by 2 under `spec:`). */
 export function ruleText(name: string, spec: string): string {
-  return `apiVersion: reflex.dev/v1alpha1\nkind: Rule\nmetadata:\n  name: ${name}\nspec:\n${spec.replace(/^\n/, '').replace(/^/gm, '  ')}\n`;
+  return `apiVersion: reflex.dev/v1alpha1\nkind: ClusterRule\nmetadata:\n  name: ${name}\nspec:\n${spec.replace(/^\n/, '').replace(/^/gm, '  ')}\n`;
 }
 
 /** The load errors of `text` as `file:line:col: message` strings. */

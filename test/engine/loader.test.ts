@@ -192,7 +192,7 @@ describe('engine/loader: every invalid input has a precise error', () => {
 
   it('a document that is not a mapping', () => {
     expect(problems('- just\n- a list\n')).to.deep.equal([
-      'rule.yaml:1:1: document 1: expected a mapping with apiVersion: reflex.dev/v1alpha1 and kind: Rule; got a list',
+      'rule.yaml:1:1: document 1: expected a mapping with apiVersion: reflex.dev/v1alpha1 and kind: ClusterRule (or Rule); got a list',
     ]);
   });
 });
