@@ -26,26 +26,27 @@ type Fail = (at: LineCol, message: string) => void;
 
 const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 
-/** The scope of one document; what contradicts its kind or source goes to `fail`. */
+/**
+ * The scope of one document; what contradicts its kind or source goes to `fail`. Every rule of a
+ * tenant source is that namespace's, whatever its kind. `spec.serviceAccountName` on a cluster-wide
+ * rule is refused by the tenant checks (checkClusterWide).
+ */
 export function ruleScope(value: unknown, pos: PositionMap, src: ScopeSource, fail: Fail): RuleScope {
   const doc = (value ?? {}) as { kind?: unknown; metadata?: { namespace?: unknown }; spec?: { serviceAccountName?: unknown } };
   const namespace = str(doc.metadata?.namespace);
   const account = str(doc.spec?.serviceAccountName);
-  if (doc.kind === 'ClusterRule') {
-    if (namespace) fail(pos.keyAt('/metadata/namespace'), `metadata.namespace: a ClusterRule is cluster-wide and has no namespace; remove it, or write kind: Rule for a rule confined to "${namespace}"`);
-    if (account) fail(pos.keyAt('/spec/serviceAccountName'), 'spec.serviceAccountName: only a namespaced Rule runs as a ServiceAccount; a ClusterRule acts with the daemon\'s identity');
-    return { tenant: src.tenant, serviceAccountName: src.serviceAccountName };
-  }
-  if (doc.kind !== 'Rule') return { tenant: src.tenant, serviceAccountName: src.serviceAccountName };
-  if (namespace) {
-    if (src.tenant !== undefined && src.tenant !== namespace) {
+  const namespaced = doc.kind === 'Rule' && namespace !== undefined;
+  if (src.tenant !== undefined) {
+    if (namespace !== undefined && namespace !== src.tenant) {
       fail(pos.at('/metadata/namespace'), `metadata.namespace: "${namespace}" is not "${src.tenant}"; a rule from namespace "${src.tenant}" is confined to it`);
     }
-    return { tenant: namespace, serviceAccountName: account ?? src.serviceAccountName ?? 'default' };
+    return { tenant: src.tenant, serviceAccountName: account ?? src.serviceAccountName ?? (namespaced ? 'default' : undefined) };
   }
-  if (src.tenant !== undefined) return { tenant: src.tenant, serviceAccountName: account ?? src.serviceAccountName };
-  if (account) fail(pos.keyAt('/spec/serviceAccountName'), 'spec.serviceAccountName: needs metadata.namespace (the namespace of the ServiceAccount); a Rule without one is read as a ClusterRule');
-  return { deprecated: pos.at('/kind') };
+  if (doc.kind === 'ClusterRule' && namespace !== undefined) {
+    fail(pos.keyAt('/metadata/namespace'), `metadata.namespace: a ClusterRule is cluster-wide and has no namespace; remove it, or write kind: Rule for a rule confined to "${namespace}"`);
+  }
+  if (namespaced) return { tenant: namespace, serviceAccountName: account ?? 'default' };
+  return { deprecated: doc.kind === 'Rule' ? pos.at('/kind') : undefined };
 }
 
 /** The one-line warning of a source whose rules say `kind: Rule` without a namespace. */

@@ -33,7 +33,10 @@ describe('engine: rule kinds ClusterRule and Rule', () => {
     expect(lines(r, 'errors')).to.deep.equal([]);
     expect(lines(r, 'warnings')).to.deep.equal([]);
     expect(r.rules[0].tenant).to.equal('team-a');
+    expect(r.rules[0].runAs).to.deep.equal({ namespace: 'team-a', name: 'default' });
     expect(r.rules[0].watch.namespaces).to.deep.equal(['team-a']);
+    const bot = loadRules([{ file: 'r.yaml', text: doc('Rule', 'a', { namespace: 'team-a', spec: '  serviceAccountName: bot\n' }) }]);
+    expect(bot.rules[0].runAs).to.deep.equal({ namespace: 'team-a', name: 'bot' });
     const wide = loadRules([{ file: 'r.yaml', text: doc('Rule', 'b', { namespace: 'team-a' }).replace('kind: ConfigMap', 'kind: Namespace') }]);
     expect(wide.rules).to.deep.equal([]);
     expect(lines(wide, 'errors')[0]).to.match(/^r\.yaml:7:34: rule "b" \(document 1\): spec\.watch\.kind: Namespace is cluster-scoped; /);
@@ -50,8 +53,8 @@ describe('engine: rule kinds ClusterRule and Rule', () => {
     expect(r.rules).to.deep.equal([]);
     expect(lines(r, 'errors')).to.deep.equal([
       'c.yaml:5:3: rule "ns" (document 1): metadata.namespace: a ClusterRule is cluster-wide and has no namespace; remove it, or write kind: Rule for a rule confined to "team-a"',
-      'd.yaml:7:3: rule "sa" (document 1): spec.serviceAccountName: only a namespaced Rule runs as a ServiceAccount; a ClusterRule acts with the daemon\'s identity',
-      'e.yaml:7:3: rule "nons" (document 1): spec.serviceAccountName: needs metadata.namespace (the namespace of the ServiceAccount); a Rule without one is read as a ClusterRule',
+      'd.yaml:7:23: rule "sa" (document 1): spec.serviceAccountName: only a namespaced rule (a Rule in a namespace, or a rule from a ConfigMap outside the daemon\'s namespace) acts as a ServiceAccount; a cluster-wide rule acts as the daemon',
+      'e.yaml:7:23: rule "nons" (document 1): spec.serviceAccountName: only a namespaced rule (a Rule in a namespace, or a rule from a ConfigMap outside the daemon\'s namespace) acts as a ServiceAccount; a cluster-wide rule acts as the daemon',
       'f.yaml:5:14: rule "other" (document 1): metadata.namespace: "team-b" is not "team-a"; a rule from namespace "team-a" is confined to it',
       'g.yaml:2:7: rule "p" (document 1): kind: expected one of ClusterRule, Rule; got "Policy"',
     ]);
@@ -61,6 +64,6 @@ describe('engine: rule kinds ClusterRule and Rule', () => {
     const r = loadRules([{ file: 'cm', text: `${doc('Rule', 'a')}---\n${doc('Rule', 'b', { namespace: 'team-a' })}`, tenant: 'team-a' }]);
     expect(lines(r, 'errors')).to.deep.equal([]);
     expect(lines(r, 'warnings')).to.deep.equal([]);
-    expect(r.rules.map((x) => x.tenant)).to.deep.equal(['team-a', 'team-a']);
+    expect(r.rules.map((x) => [x.tenant, x.runAs?.name])).to.deep.equal([['team-a', undefined], ['team-a', 'default']]);
   });
 });
