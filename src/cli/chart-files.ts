@@ -1,7 +1,8 @@
 /**
  * chart-files: the chart's generated files. files/rbac.json holds, for each bundled rule, the
  * ClusterRole rules it needs (`reflex rbac rules/NAME.yaml --crds examples/`), and the Role the
- * daemon needs in its own namespace; the chart grants only what the enabled rules need.
+ * daemon needs in its own namespace, and what it needs to run namespaced rules as their
+ * ServiceAccounts (`rbac.namespacedRules`); the chart grants only what the enabled rules need.
  * values.schema.json gets the daemon's configuration schema for `config:` and the bundled rule
  * names for `bundledRules.rules`.
  */
@@ -9,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DAEMON_CONFIG_SCHEMA } from '../daemon/index.js';
 import { loadRules } from '../engine/index.js';
-import { analyseRules, toPolicyRules } from './rbac-policy.js';
+import { analyseRules, namespacedRulePolicy, toPolicyRules } from './rbac-policy.js';
 import { customKinds } from './rbac.js';
 
 export const CHART_RBAC_PATH = 'charts/reflex/files/rbac.json';
@@ -35,7 +36,7 @@ export function chartRbac(root: string): string {
     rules[name] = toPolicyRules(analysis.cluster);
     namespaceRole = toPolicyRules(analysis.namespace);
   }
-  return `${JSON.stringify({ namespaceRole, rules }, null, 2)}\n`;
+  return `${JSON.stringify({ namespaceRole, namespacedRules: namespacedRulePolicy(), rules }, null, 2)}\n`;
 }
 
 /** The chart's values schema as written, with `config` and `bundledRules.rules` generated. */

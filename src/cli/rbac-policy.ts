@@ -73,6 +73,23 @@ export const NAMESPACE_GRANTS: readonly { apiGroup: string; resource: string; ve
   { apiGroup: 'events.k8s.io', resource: 'events', verbs: EVENT_VERBS, reason: 'daemon: Events about rule ConfigMaps' },
 ];
 
+/**
+ * Cluster-wide, to run namespaced rules as their ServiceAccounts: impersonate them (the API server
+ * adds a ServiceAccount's groups itself, so no right to impersonate groups is needed), and ask
+ * whether one may read what its rule reads from the daemon's caches.
+ */
+export const NAMESPACED_RULE_GRANTS: readonly { apiGroup: string; resource: string; verbs: string[]; reason: string }[] = [
+  { apiGroup: '', resource: 'serviceaccounts', verbs: ['impersonate'], reason: 'daemon: a namespaced rule writes as its ServiceAccount' },
+  { apiGroup: 'authorization.k8s.io', resource: 'subjectaccessreviews', verbs: ['create'], reason: 'daemon: a namespaced rule reads only what its ServiceAccount may' },
+];
+
+/** NAMESPACED_RULE_GRANTS as a ClusterRole's rules. */
+export function namespacedRulePolicy(): PolicyRule[] {
+  const g = new Grants();
+  for (const x of NAMESPACED_RULE_GRANTS) g.add(x.apiGroup, x.resource, x.verbs, x.reason);
+  return toPolicyRules(g.all());
+}
+
 type TemplateNode = CompiledAction['fields'];
 
 class Grants {
@@ -156,6 +173,7 @@ export function analyseRules(rules: CompiledRule[], crds: CustomKind[] = []): Rb
     }
   }
   if (rules.length > 0) cluster.add('events.k8s.io', 'events', EVENT_VERBS, 'daemon: Events about rule actions and failures');
+  if (rules.some((r) => r.runAs)) for (const g of NAMESPACED_RULE_GRANTS) cluster.add(g.apiGroup, g.resource, g.verbs, g.reason);
   const ns = new Grants();
   for (const g of NAMESPACE_GRANTS) ns.add(g.apiGroup, g.resource, g.verbs, g.reason);
   return { cluster: cluster.all(), namespace: ns.all(), notes };

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { runReflex } from '../support/reflex-cli.js';
 import { loadDaemonConfig } from '../../src/daemon/index.js';
+import { namespacedRulePolicy } from '../../src/cli/rbac-policy.js';
 import { repoRoot } from '../support/control-plane.js';
 import { useCluster } from '../support/cluster.js';
 import { ensureHelm, helm, HelmError } from '../support/helm.js';
@@ -170,10 +171,11 @@ describe('charts/reflex', function () {
       expect((only(ms, 'Role') as Obj).rules).to.deep.include({ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] });
     });
 
-    it('grants nothing cluster-wide while no rule is enabled, and in the Role what `reflex rbac` prints', async () => {
+    it('grants nothing cluster-wide while no rule is enabled but what namespaced rules need, and in the Role what `reflex rbac` prints', async () => {
       const ms = render(fx.ns);
       const [, role] = await rbacOfBundledRules();
-      expect((only(ms, 'ClusterRole') as Obj).rules).to.deep.equal([]);
+      expect((only(ms, 'ClusterRole') as Obj).rules).to.deep.equal(namespacedRulePolicy());
+      expect((only(render(fx.ns, { rbac: { namespacedRules: false } }), 'ClusterRole') as Obj).rules).to.deep.equal([]);
       expect((only(ms, 'Role') as Obj).rules).to.deep.equal(role.rules);
     });
 
@@ -186,7 +188,7 @@ describe('charts/reflex', function () {
         for (const x of rules) for (const g of x.apiGroups) for (const res of x.resources) out.set(`${g}/${res}`, new Set([...(out.get(`${g}/${res}`) ?? []), ...x.verbs]));
         return Object.fromEntries([...out].map(([k, v]) => [k, [...v].sort()]).sort());
       };
-      expect(verbs((only(ms, 'ClusterRole') as Obj).rules)).to.deep.equal(verbs(wanted.rules));
+      expect(verbs((only(ms, 'ClusterRole') as Obj).rules)).to.deep.equal(verbs([...wanted.rules, ...namespacedRulePolicy()]));
       expect(JSON.stringify((only(ms, 'ClusterRole') as Obj).rules)).to.not.contain('networkpolicies');
     });
 
@@ -248,7 +250,7 @@ describe('charts/reflex', function () {
       expect(pod.terminationGracePeriodSeconds).to.equal(60);
       expect(d.spec.template.metadata.labels).to.include({ team: 'platform' });
       expect((only(ms, 'PodDisruptionBudget') as Obj).spec).to.deep.include({ maxUnavailable: 1 });
-      expect((only(ms, 'ClusterRole') as Obj).rules).to.deep.equal([...custom.rbac.clusterRules, ...custom.rbac.extraClusterRules]);
+      expect((only(ms, 'ClusterRole') as Obj).rules).to.deep.equal([...custom.rbac.clusterRules, ...custom.rbac.extraClusterRules, ...namespacedRulePolicy()]);
       const sm = only(ms, 'ServiceMonitor') as Obj;
       expect(sm.metadata.labels).to.include({ release: 'prometheus' });
       expect(sm.spec.endpoints).to.deep.equal([{ port: 'metrics', path: '/metrics', interval: '15s', scrapeTimeout: '5s' }]);

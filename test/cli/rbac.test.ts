@@ -93,6 +93,18 @@ actions:
     });
   });
 
+  it('grants impersonation of ServiceAccounts and SubjectAccessReviews only when a rule runs as a ServiceAccount', () => {
+    const text = 'apiVersion: reflex.dev/v1alpha1\nkind: Rule\nmetadata: {name: r}\nspec:\n  serviceAccountName: robot\n  watch: {apiVersion: v1, kind: ConfigMap}\n  actions: [{log: {message: hi}}]\n';
+    const { rules, errors } = loadRules([{ file: 'r.yaml', text, tenant: 'team-a' }]);
+    expect(errors).to.deep.equal([]);
+    const rs = rulesOf(...rules);
+    expect(verbsOn(rs, '', 'serviceaccounts')).to.deep.equal(['impersonate']);
+    expect(verbsOn(rs, 'authorization.k8s.io', 'subjectaccessreviews')).to.deep.equal(['create']);
+    const plain = rulesOf(rule('r', 'watch: {apiVersion: v1, kind: ConfigMap}\nactions: [{log: {message: hi}}]'));
+    expect(verbsOn(plain, '', 'serviceaccounts')).to.equal(undefined);
+    expect(verbsOn(plain, 'authorization.k8s.io', 'subjectaccessreviews')).to.equal(undefined);
+  });
+
   it('guesses plurals as client-go does without discovery', () => {
     expect(['Preview', 'Policy', 'Gateway', 'Ingress', 'Mouse'].map(guessPlural)).to.deep.equal(['previews', 'policies', 'gateways', 'ingresses', 'mouses']);
   });
