@@ -29,6 +29,7 @@ import {
 import { defineCommand, HELP, NAMESPACE, output, UsageError, type Flag } from './flags.js';
 import { readInputs, StdinOnce } from './inputs.js';
 import { OfflineCluster, parseManifests } from './offline-cluster.js';
+import { reportLoadErrors } from './rule-sources.js';
 import { lineDiff } from './text-diff.js';
 
 /** A re-check an evaluation asked for (its rule's `recheckAt` gave a time after now). */
@@ -221,7 +222,7 @@ export const dryRunCommand = defineCommand(
       return 1;
     }
     const loaded = loadRules(ruleSources);
-    for (const e of loaded.errors) io.err(`${e.location.file}:${e.location.line}:${e.location.column}: ${e.reason}`);
+    reportLoadErrors(loaded, io);
     const parsed = parseManifests(manifestSources);
     for (const p of parsed.problems) io.err(`${p.file}:${p.line}:${p.column}: ${p.message}`);
     const cluster = new OfflineCluster(parsed.objects, v.namespace as string | undefined);

@@ -14,8 +14,9 @@ export async function loadRuleFiles(paths: string[], options: { signal?: AbortSi
   return { ...loadRules(files), files };
 }
 
-/** Prints load errors as `file:line:col: message`; returns how many there were. */
+/** Prints load errors as `file:line:col: message`, and deprecation warnings; returns how many errors there were. */
 export function reportLoadErrors(result: LoadResult, io: CommandIO): number {
   for (const e of result.errors) io.err(`${e.location.file}:${e.location.line}:${e.location.column}: ${e.reason}`);
+  for (const w of result.warnings) if (w.code === 'WARN_DEPRECATED') io.err(`${w.location.file}:${w.location.line}:${w.location.column}: warning: ${w.reason}`);
   return result.errors.length;
 }
