@@ -407,7 +407,7 @@ export class RuleController {
     const run = await this.runner.run(rule, plan, obj, trace, secrets);
     if (rule.generate) for (const r of run.results) this.generate.written(r.object);
     if (run.tripped) {
-      this.loopGuardTripped(rule, obj, run.tripped);
+      this.loopGuardTripped(rule, obj, run.tripped, secrets?.scrubber);
       trace.skipped = 'loop-guard';
     }
     this.publish(trace, started);
@@ -440,10 +440,10 @@ export class RuleController {
   }
 
   /** The loop guard held a write back: counted, and said once per (rule, target) and window. */
-  private loopGuardTripped(rule: CompiledRule, obj: KubeObject, target: PlannedRef): void {
+  private loopGuardTripped(rule: CompiledRule, obj: KubeObject, target: PlannedRef, scrub: (text: string) => string = String): void {
     this.hooks.loopGuard?.(rule.name);
     if (!this.intake.guard.shouldReport(rule.name, target, this.clock.now())) return;
-    const where = `${target.kind} ${target.namespace ? `${target.namespace}/` : ''}${target.name}`;
+    const where = scrub(`${target.kind} ${target.namespace ? `${target.namespace}/` : ''}${target.name}`);
     const limit = rule.limits.actionsPerObjectPerMinute;
     const message = `rule ${rule.name}: more than ${limit} changing writes to ${where} within a minute; holding them back (loop guard: is another rule or controller changing it back?)`;
     this.log.warn(message, { rule: rule.name, target: where });

@@ -6,8 +6,8 @@
  * of a value, in its stored (base64), decoded, JSON-escaped and whitespace-collapsed forms, and
  * the beginning of one where a message was cut short (`…`).
  *
- * Cost: recording is a reference pushed per Secret read; the forms are computed only when a
- * message is scrubbed (a failure), once per evaluation.
+ * Cost: recording is a reference pushed per Secret read; the forms of a Secret's values are
+ * computed when a message is first scrubbed of them, and kept for as long as that object lives.
  */
 import type { KubeObject, LogFields, Logger } from '../core/index.js';
 import type { ObjectLister, PlannedAction } from '../engine/index.js';
@@ -22,17 +22,13 @@ const CUT = '…';
 const isSecretKind = (apiVersion: string, kind: string) => kind === 'Secret' && apiVersion === 'v1';
 
 export class SecretValues {
-  /** Base64 values as stored (a Secret's data) and plain ones (stringData, decoded patches). */
+  /** What was read or written: Secrets' `data` (base64 values), and plain values (stringData, patch values). */
   private readonly encoded: unknown[] = [];
   private readonly plain: unknown[] = [];
-  /** Every form of every value, longest first; undefined until a message is scrubbed. */
-  private needles: string[] | undefined;
 
   /** Records the data of `obj` when it is a Secret. */
   add(obj: KubeObject | undefined): void {
-    if (obj?.kind !== 'Secret' || obj.data === undefined) return;
-    this.encoded.push(obj.data);
-    this.needles = undefined;
+    if (obj?.kind === 'Secret' && obj.data !== undefined) this.encoded.push(obj.data);
   }
 
   /** Records what `planned` writes into a Secret: data (base64), stringData, a JSON patch's values. */
@@ -41,8 +37,7 @@ export class SecretValues {
     const body = planned.body;
     if (Array.isArray(body)) {
       for (const op of body as { path?: unknown; value?: unknown }[]) {
-        const inData = typeof op?.path === 'string' && op.path.startsWith('/data');
-        (inData ? this.encoded : this.plain).push(op?.value);
+        (typeof op?.path === 'string' && op.path.startsWith('/data') ? this.encoded : this.plain).push(op?.value);
       }
     } else if (body !== null && typeof body === 'object') {
       const b = body as { data?: unknown; stringData?: unknown };
@@ -51,7 +46,6 @@ export class SecretValues {
     } else {
       this.plain.push(body);
     }
-    this.needles = undefined;
   }
 
   /** `inner`, recording the Secrets it answers with. */
@@ -69,7 +63,6 @@ export class SecretValues {
         if (!isSecretKind(apiVersion, kind)) return r;
         const keep = (items: KubeObject[]) => {
           for (const o of items) if (o.data !== undefined) this.encoded.push(o.data);
-          this.needles = undefined;
           return items;
         };
         return r instanceof Promise ? r.then(keep) : keep(r);
@@ -85,10 +78,16 @@ export class SecretValues {
   /** `text` with every recorded value (in any of its forms) replaced by `[REDACTED]`. */
   scrub(text: string): string {
     if (this.empty || text.length === 0) return text;
-    this.needles ??= needlesOf(this.encoded, this.plain);
     let out = text;
-    for (const n of this.needles) if (out.includes(n)) out = out.split(n).join(REDACTED);
-    return maskCutPrefix(out, this.needles);
+    const all: string[][] = [];
+    const replace = (value: unknown, base64: boolean) => {
+      const needles = needlesOf(value, base64);
+      all.push(needles);
+      for (const n of needles) if (n.length <= out.length && out.includes(n)) out = out.split(n).join(REDACTED);
+    };
+    for (const v of this.encoded) replace(v, true);
+    for (const v of this.plain) replace(v, false);
+    return out.endsWith(CUT) ? maskCutPrefix(out, all) : out;
   }
 
   /** `scrub` as a function. */
@@ -96,46 +95,60 @@ export class SecretValues {
 }
 
 /** A message cut inside a value ends with that value's beginning: masked too. */
-function maskCutPrefix(text: string, needles: string[]): string {
-  if (!text.endsWith(CUT)) return text;
+function maskCutPrefix(text: string, all: string[][]): string {
   const body = text.slice(0, -CUT.length);
   let longest = 0;
-  for (const n of needles) {
-    for (let len = Math.min(n.length - 1, body.length); len >= MIN_SECRET_CHARS && len > longest; len--) {
-      if (body.endsWith(n.slice(0, len))) {
-        longest = len;
-        break;
+  for (const needles of all) {
+    for (const n of needles) {
+      for (let len = Math.min(n.length - 1, body.length); len >= MIN_SECRET_CHARS && len > longest; len--) {
+        if (body.endsWith(n.slice(0, len))) {
+          longest = len;
+          break;
+        }
       }
     }
   }
   return longest === 0 ? text : `${body.slice(0, body.length - longest)}${REDACTED}${CUT}`;
 }
 
-function needlesOf(encoded: unknown[], plain: unknown[]): string[] {
+/**
+ * The forms of the values of a Secret's data (or stringData), longest first. Cached per object:
+ * informer caches hand out the same object until it changes, so a Secret's forms are built once
+ * per version, not once per evaluation.
+ */
+const formsCache = new WeakMap<object, { base64: string[]; plain: string[] }>();
+
+function needlesOf(value: unknown, base64: boolean): string[] {
+  if (value === null || value === undefined) return [];
+  if (typeof value !== 'object') return buildNeedles(value, base64);
+  let entry = formsCache.get(value);
+  if (!entry) formsCache.set(value, (entry = { base64: [], plain: [] }));
+  const key = base64 ? 'base64' : 'plain';
+  if (entry[key].length === 0) entry[key] = buildNeedles(value, base64);
+  return entry[key];
+}
+
+function buildNeedles(value: unknown, base64: boolean): string[] {
   const out = new Set<string>();
-  const forms = (value: string) => {
-    for (const v of [value, ...value.split(/\r?\n/)]) {
+  const forms = (text: string) => {
+    for (const v of text.includes('\n') ? [text, ...text.split(/\r?\n/)] : [text]) {
       if (v.length < MIN_SECRET_CHARS) continue;
       const escaped = JSON.stringify(v).slice(1, -1);
       // As written, JSON-escaped (an API answer quotes it so), and either made one line (oneLine).
-      for (const f of [v, escaped]) out.add(f).add(f.replace(/\s+/g, ' ').trim());
+      out.add(v);
+      if (escaped !== v) out.add(escaped);
+      if (/\s\s|[\t\n\r]/.test(v)) out.add(v.replace(/\s+/g, ' ').trim()).add(escaped.replace(/\s+/g, ' ').trim());
     }
   };
-  const walk = (v: unknown, base64: boolean) => {
+  const walk = (v: unknown) => {
     if (typeof v === 'string') {
-      if (base64) {
-        forms(v);
-        forms(Buffer.from(v, 'base64').toString('utf8'));
-      } else {
-        forms(v);
-        forms(Buffer.from(v, 'utf8').toString('base64'));
-      }
+      forms(v);
+      forms(base64 ? Buffer.from(v, 'base64').toString('utf8') : Buffer.from(v, 'utf8').toString('base64'));
     } else if (v !== null && typeof v === 'object') {
-      for (const x of Object.values(v)) walk(x, base64);
+      for (const x of Object.values(v)) walk(x);
     }
   };
-  for (const v of encoded) walk(v, true);
-  for (const v of plain) walk(v, false);
+  walk(value);
   return [...out].filter((n) => n.length >= MIN_SECRET_CHARS).sort((a, b) => b.length - a.length);
 }
 
