@@ -13,12 +13,12 @@ export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Ma
 
 export const SECTION = '## Suite: Reflex next to client-node and client-go';
 
-/** Replaces (or appends) the suite's section of bench/RESULTS.md. */
-export function writeSection(body: string): string {
+/** Replaces (or appends) the suite's section (or the one under `heading`) of bench/RESULTS.md. */
+export function writeSection(body: string, heading = SECTION): string {
   const file = join(repoRoot, 'bench', 'RESULTS.md');
   const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const section = `${SECTION}\n\n${body.trim()}\n`;
-  const start = current.indexOf(SECTION);
+  const section = `${heading}\n\n${body.trim()}\n`;
+  const start = current.indexOf(heading);
   let next: string;
   if (start < 0) next = `${current.trimEnd()}\n\n${section}`;
   else {

@@ -173,14 +173,15 @@ export function shortError(error: string): string {
 }
 
 /**
- * One readable line: `TIME RULE EVENT KIND NS/NAME decision → actions (DURATION)`; coloured when
+ * One readable line: `TIME RULE EVENT KIND NS/NAME decision → actions (DURATION)` (with sharding,
+ * `[bucket N on REPLICA]` after the object); coloured when
  * asked; at most `width` visible characters (the end of the actions cut with `…`).
  */
 export function formatTrace(t: TailTrace, options: { color?: boolean; width?: number } = {}): string {
   const paint = (tone: keyof typeof PAINT, s: string) => (options.color ? `${PAINT[tone]}${s}${PAINT.reset}` : s);
   const o = t.object ?? { apiVersion: '?', kind: '?', name: '?' };
   const time = t.time?.slice(11, 23) ?? '';
-  const target = `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
+  const target = `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}${t.shard ? ` [bucket ${t.shard.bucket} on ${t.shard.replica}]` : ''}`;
   const d = decision(t);
   const failed = (t.executed ?? []).some((a) => a.outcome === 'failed');
   const executed = (t.executed ?? []).map((a) => `${a.action} ${a.outcome}${a.durationMs !== undefined ? ` ${a.durationMs}ms` : ''}${a.error ? ` (${shortError(a.error)})` : ''}`);

@@ -93,24 +93,28 @@ const DURATION_ALIASES: Record<string, string> = {
 };
 
 /**
- * Rewrites `leaderElection.leaseDuration: 15s` (and renewDeadline, retryPeriod; a Go-style duration
+ * Rewrites `leaderElection.leaseDuration: 15s` (and renewDeadline, retryPeriod, in `sharding` too; a Go-style duration
  * such as `500ms`, `15s`, `1m30s`, or a number of seconds) to the `…Seconds` field. Setting both is an error.
  */
 export function normalizeDurations(doc: Record<string, unknown>, fail: (msg: string) => Error): Record<string, unknown> {
-  const le = doc.leaderElection;
-  if (!isPlainObject(le)) return doc;
-  const out: Record<string, unknown> = { ...le };
-  for (const [alias, field] of Object.entries(DURATION_ALIASES)) {
-    if (!(alias in out)) continue;
-    if (field in out) throw fail(`set leaderElection.${alias} or leaderElection.${field}, not both`);
-    const seconds = parseDurationSeconds(out[alias]);
-    if (seconds === undefined) {
-      throw fail(`leaderElection.${alias} must be a duration such as "15s", "500ms" or "1m", got ${JSON.stringify(out[alias])}`);
+  let result = doc;
+  for (const section of ['leaderElection', 'sharding']) {
+    const le = doc[section];
+    if (!isPlainObject(le)) continue;
+    const out: Record<string, unknown> = { ...le };
+    for (const [alias, field] of Object.entries(DURATION_ALIASES)) {
+      if (!(alias in out)) continue;
+      if (field in out) throw fail(`set ${section}.${alias} or ${section}.${field}, not both`);
+      const seconds = parseDurationSeconds(out[alias]);
+      if (seconds === undefined) {
+        throw fail(`${section}.${alias} must be a duration such as "15s", "500ms" or "1m", got ${JSON.stringify(out[alias])}`);
+      }
+      delete out[alias];
+      out[field] = seconds;
     }
-    delete out[alias];
-    out[field] = seconds;
+    result = { ...result, [section]: out };
   }
-  return { ...doc, leaderElection: out };
+  return result;
 }
 
 /** `15s` → 15, `500ms` → 0.5, `1m30s` → 90, `2` → 2; undefined when unreadable. */

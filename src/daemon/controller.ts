@@ -70,8 +70,12 @@ export interface ShardGate {
   wants(key: string): boolean;
   /** The bucket of a key. */
   bucketOf(key: string): number;
+  /** This replica's identity (in traces). */
+  readonly identity?: string;
   /** A key's processing starts and ends (a bucket is handed over only when none of its keys is in flight). */
   begin(key: string): void;
+  /** An object written while processing `key`, as the server returned it (the next owner of its bucket waits to see it). */
+  written?(key: string, obj: KubeObject): void;
   end(key: string): void;
 }
 
@@ -353,6 +357,7 @@ export class RuleController {
       secrets.add(change.old);
       ctx.scrub = secrets.scrubber;
     }
+    if (this.o.shard?.identity !== undefined) trace.shard = { replica: this.o.shard.identity, bucket: this.o.shard.bucketOf(key) };
     let plan: Plan;
     // What to say when nothing is left to do now: the re-check the evaluation asked for, or done.
     let settled: ReconcileOutcome = DONE;
@@ -405,6 +410,7 @@ export class RuleController {
     }
     if (secrets && rule.sensitive) plan = plan.map((p) => scrubEventReason(p, secrets!));
     const run = await this.runner.run(rule, plan, obj, trace, secrets);
+    for (const r of run.results) if (r.object && r.status === 'done' && !r.audit && !r.dryRun) this.o.shard?.written?.(key, r.object);
     if (rule.generate) for (const r of run.results) this.generate.written(r.object);
     if (run.tripped) {
       this.loopGuardTripped(rule, obj, run.tripped, secrets?.scrubber);

@@ -20,6 +20,7 @@ import { OpsServer } from './ops-server.js';
 import { TraceHub } from './trace-hub.js';
 import { kubeTraceAuthenticator } from './trace-auth.js';
 import { RuleSources } from './rule-sources.js';
+import { CacheBarrier } from './shard-barrier.js';
 import { ShardCoordinator } from './shard-coordinator.js';
 import { KubeLeaseStore } from './shard-leases.js';
 import { ShardMetricsSet } from './shard-metrics.js';
@@ -53,6 +54,13 @@ export class Daemon {
       timeoutMs: config.client.timeoutMs,
       logger: this.log.child({ component: 'client' }),
     });
+    // Leases get a client of their own: a renewal must never wait behind the actions' request
+    // budget (a renewal later than the renew deadline gives a bucket or the leadership up).
+    // Its traffic is bounded by design: per retry period one LIST and a few renewals.
+    const coordination =
+      config.sharding.enabled || config.leaderElection.enabled
+        ? await createClient({ kubeconfig: config.kubeconfig, context: config.context, qps: 0, timeoutMs: config.client.timeoutMs, logger: this.log.child({ component: 'client', purpose: 'leases' }) })
+        : client;
     const namespace = config.namespace ?? client.namespace;
     const leaseNamespace = config.leaderElection.leaseNamespace ?? namespace;
     const cmNamespaces = config.rules.configMaps.namespaces ?? [namespace];
@@ -62,7 +70,7 @@ export class Daemon {
     const factory = new SharedInformerFactory(client, { logger: this.log.child({ component: 'informers' }), streamingList: config.client.streamingLists });
     const elector = config.leaderElection.enabled
       ? new LeaderElector({
-          client,
+          client: coordination,
           name: config.leaderElection.leaseName,
           namespace: leaseNamespace,
           identity: config.leaderElection.identity,
@@ -83,10 +91,20 @@ export class Daemon {
         })
       : undefined;
     const sh = config.sharding;
+    const barrier = sh.enabled
+      ? new CacheBarrier({
+          caches: () => factory.targets(),
+          client: coordination,
+          clock: this.clock,
+          logger: this.log,
+          maxWaitMs: sh.leaseDurationSeconds * 1000,
+          settleMs: Math.max(1000, 2 * sh.retryPeriodSeconds * 1000),
+        })
+      : undefined;
     const shardMetrics = sh.enabled ? new ShardMetricsSet(this.metrics.registry) : undefined;
     const shards = sh.enabled
       ? new ShardCoordinator({
-          store: new KubeLeaseStore(client, leaseNamespace, sh.ringName),
+          store: new KubeLeaseStore(coordination, leaseNamespace, sh.ringName),
           identity: config.leaderElection.identity,
           ring: sh.ringName,
           namespace: leaseNamespace,
@@ -99,6 +117,12 @@ export class Daemon {
           clock: this.clock,
           logger: this.log,
           onGained: (buckets) => controller.sweepBuckets(buckets),
+          prepare: async (taken, signal) => {
+            const started = this.clock.now();
+            shardMetrics?.barrier(await barrier!.wait(taken, signal), this.clock.now() - started);
+          },
+          handoverNote: (b) => barrier!.marksOf(b),
+          written: (b, obj) => barrier!.written(b, obj),
           metrics: shardMetrics,
         })
       : undefined;
@@ -184,6 +208,7 @@ export class Daemon {
       await factory.shutdown();
       await ops.close();
       await client.close();
+      if (coordination !== client) await coordination.close();
       this.log.info('stopped');
     }
   }

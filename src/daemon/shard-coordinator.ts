@@ -16,11 +16,12 @@
  * at once (a key already in flight when its holder loses the Lease finishes where it is; the
  * gap between the deadlines bounds how long that may overlap a new owner).
  */
-import { errorMessage, formatMicroTime, nullLogger, type Clock, type Logger } from '../core/index.js';
+import { errorMessage, formatMicroTime, nullLogger, type Clock, type KubeObject, type Logger } from '../core/index.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../client/index.js';
 import type { LeaseSpec } from './leader-election.js';
 import { assignBuckets, bucketOf } from './shard-hash.js';
-import { bucketLeaseName, memberLeaseName, ringLease, ROLE_LABEL, type Lease, type LeaseStore } from './shard-leases.js';
+import { bucketIndex } from './shard-leases.js';
+import { bucketLeaseName, HANDOVER_ANNOTATION, memberLeaseName, ringLease, ROLE_LABEL, type Lease, type LeaseStore } from './shard-leases.js';
 
 export interface ShardCoordinatorOptions {
   store: LeaseStore;
@@ -43,12 +44,22 @@ export interface ShardCoordinatorOptions {
    */
   maxClockSkewMs?: number;
   /**
-   * How long after taking a bucket another holder released this replica waits before it processes
-   * the bucket's keys, so its caches hold what the previous holder last wrote (a stale cache
-   * would evaluate those objects as they were and repeat the previous holder's actions).
-   * Default: two retry periods, at least 1 s.
+   * Before the keys of buckets just taken are processed: waits until this replica's caches hold
+   * what the previous holders wrote (see shard-barrier.ts). `previous` is what the holder that
+   * released a bucket left on its Lease (`handoverNote`), undefined when it stopped renewing
+   * instead. Not called for buckets nobody held before. Default: no wait.
    */
-  settleMs?: number;
+  prepare?(taken: { bucket: number; previous: string | undefined }[], signal?: AbortSignal): Promise<unknown>;
+  /** What this replica leaves on a bucket's Lease when it releases it (for the next holder's `prepare`). */
+  handoverNote?(bucket: number): string;
+  /** An object written while processing a key (for `handoverNote`). */
+  written?(bucket: number, obj: KubeObject): void;
+  /**
+   * A member Lease not renewed for this many lease durations (a replica that crashed and never
+   * came back), and a bucket Lease past the bucket count (the count was lowered), is deleted by
+   * whichever member sees it first. Default 5.
+   */
+  collectAfterDurations?: number;
   /** How long a bucket being handed over waits for its in-flight keys before it is released anyway. Default 25 000 ms. */
   drainMs?: number;
   clock: Clock;
@@ -60,9 +71,12 @@ export interface ShardCoordinatorOptions {
 
 /** What the coordinator reports. */
 export interface ShardMetrics {
-  bucketsHeld?(n: number): void;
+  /** Buckets whose Lease this replica holds (and keeps), and of those the ones whose keys wait for `prepare`. */
+  bucketsHeld?(n: number, waiting: number): void;
   /** A bucket taken: `graceful` (released by its holder, or new) or `expired` (its holder stopped renewing). */
   handover?(kind: 'graceful' | 'expired', ownerlessMs: number): void;
+  /** A stale Lease deleted (see `collectAfterDurations`). */
+  collected?(): void;
 }
 
 interface Held {
@@ -71,8 +85,15 @@ interface Held {
   renewedAt: number;
   /** Since when it is being handed over (keys no longer taken). */
   drainingSince?: number;
-  /** Its keys are processed from this time on (see `settleMs`). */
-  settledAt: number;
+  /** Its keys are processed once `prepare` is done. */
+  ready: boolean;
+}
+
+interface Taken {
+  /** Whether its keys wait for `prepare`. */
+  prepare: boolean;
+  /** What the holder that released it left on its Lease. */
+  previous: string | undefined;
 }
 
 interface Observed {
@@ -82,8 +103,7 @@ interface Observed {
 
 export class ShardCoordinator {
   readonly buckets: number;
-  private readonly o: Required<Omit<ShardCoordinatorOptions, 'onGained' | 'metrics' | 'logger' | 'settleMs'>> & ShardCoordinatorOptions;
-  private readonly settleMs: number;
+  private readonly o: Required<Omit<ShardCoordinatorOptions, 'onGained' | 'metrics' | 'logger' | 'prepare' | 'handoverNote' | 'written'>> & ShardCoordinatorOptions;
   private readonly log: Logger;
   private readonly held = new Map<number, Held>();
   private readonly inFlight = new Map<number, number>();
@@ -96,12 +116,16 @@ export class ShardCoordinator {
   private rounds = 0;
 
   constructor(options: ShardCoordinatorOptions) {
-    this.o = { buckets: 64, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000, drainMs: 25_000, maxClockSkewMs: 2000, ...options };
+    this.o = { buckets: 64, collectAfterDurations: 5, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000, drainMs: 25_000, maxClockSkewMs: 2000, ...options };
     if (this.o.renewDeadlineMs >= this.o.leaseDurationMs) throw new Error('sharding: renewDeadlineSeconds must be shorter than leaseDurationSeconds');
     this.buckets = this.o.buckets;
-    this.settleMs = options.settleMs ?? Math.max(1000, 2 * this.o.retryPeriodMs);
     this.log = (options.logger ?? nullLogger).child({ component: 'sharding', identity: options.identity });
     this.memberName = memberLeaseName(options.identity);
+  }
+
+  /** This replica's identity. */
+  get identity(): string {
+    return this.o.identity;
   }
 
   /** The bucket of a queue key. */
@@ -129,13 +153,18 @@ export class ShardCoordinator {
   admitsBucket(bucket: number): boolean {
     const h = this.held.get(bucket);
     const now = this.o.clock.now();
-    return h !== undefined && h.drainingSince === undefined && now >= h.settledAt && now - h.renewedAt < this.o.renewDeadlineMs;
+    return h !== undefined && h.ready && h.drainingSince === undefined && now - h.renewedAt < this.o.renewDeadlineMs;
   }
 
   /** A key's processing starts (counted per bucket, so a handover waits for it). */
   begin(key: string): void {
     const b = this.bucketOf(key);
     this.inFlight.set(b, (this.inFlight.get(b) ?? 0) + 1);
+  }
+
+  /** An object written while processing `key` (the next holder of its bucket waits for its caches to see it). */
+  written(key: string, obj: KubeObject): void {
+    this.o.written?.(this.bucketOf(key), obj);
   }
 
   end(key: string): void {
@@ -148,6 +177,13 @@ export class ShardCoordinator {
   /** The buckets this replica takes keys of now, ascending. */
   heldBuckets(): number[] {
     return [...this.held.keys()].filter((b) => this.admitsBucket(b)).sort((a, b) => a - b);
+  }
+
+  /** Held buckets and, of them, those whose keys wait for `prepare`. */
+  private report(): void {
+    const now = this.o.clock.now();
+    const kept = [...this.held.values()].filter((h) => h.drainingSince === undefined && now - h.renewedAt < this.o.renewDeadlineMs);
+    this.o.metrics?.bucketsHeld?.(kept.length, kept.filter((h) => !h.ready).length);
   }
 
   /** Rounds every retry period until `signal` aborts. */
@@ -171,6 +207,7 @@ export class ShardCoordinator {
     const byName = new Map(leases.map((l) => [l.metadata?.name ?? '', l]));
     for (const l of leases) this.observe(l, now);
     await this.renewMember(byName.get(this.memberName), now, signal);
+    await this.collect(leases, now, signal);
     // The first round only joins: peers starting together see each other before anyone takes buckets.
     if (this.rounds++ === 0 && leases.length > 0) return;
     const owners = assignBuckets(this.buckets, this.liveMembers(leases, now));
@@ -179,23 +216,19 @@ export class ShardCoordinator {
       Array.from({ length: this.buckets }, (_, b) => this.settleBucket(b, owners[b] === this.o.identity, byName.get(bucketLeaseName(this.o.ring, b)), now, signal)),
     );
     const gained: number[] = [];
-    const settling: number[] = [];
+    const preparing: { bucket: number; previous: string | undefined }[] = [];
     let failures = 0;
     results.forEach((r, b) => {
-      if (r.status === 'fulfilled' && r.value) (this.held.get(b)!.settledAt > now ? settling : gained).push(b);
+      if (r.status === 'fulfilled' && r.value?.prepare) preparing.push({ bucket: b, previous: r.value.previous });
+      else if (r.status === 'fulfilled' && r.value) gained.push(b);
       if (r.status === 'rejected') failures++;
     });
-    if (settling.length > 0) {
-      this.o.clock.setTimer(() => {
-        const ready = settling.filter((b) => this.admitsBucket(b));
-        if (ready.length > 0 && !this.stopped) this.o.onGained?.(ready);
-      }, this.settleMs);
-    }
+    if (preparing.length > 0) void this.prepare(preparing, signal);
     if (failures > 0 && !signal?.aborted) {
       const first = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       this.log.warn('sharding: some bucket leases could not be written this round; retrying', { failures, error: errorMessage(first?.reason) });
     }
-    this.o.metrics?.bucketsHeld?.(this.heldBuckets().length);
+    this.report();
     if (gained.length > 0 && !this.stopped) {
       this.log.info('took buckets', { buckets: gained.length, held: this.heldBuckets().length });
       this.o.onGained?.(gained);
@@ -216,7 +249,7 @@ export class ShardCoordinator {
     } catch (err) {
       if (!isNotFound(err)) this.log.warn('could not delete the member lease; it expires on its own', { error: errorMessage(err) });
     }
-    this.o.metrics?.bucketsHeld?.(0);
+    this.o.metrics?.bucketsHeld?.(0, 0);
   }
 
   /** Records a Lease; its record changing restarts its observed clock. */
@@ -240,6 +273,29 @@ export class ShardCoordinator {
     if (seen === undefined || now - seen.at >= durationMs) return false;
     const renewed = Date.parse(lease.spec?.renewTime ?? '');
     return Number.isNaN(renewed) || now - renewed < durationMs + this.o.maxClockSkewMs;
+  }
+
+  /** Deletes Leases left behind: members gone for `collectAfterDurations`, buckets past the count. */
+  private async collect(leases: Lease[], now: number, signal?: AbortSignal): Promise<void> {
+    const n = this.o.collectAfterDurations;
+    for (const l of leases) {
+      const name = l.metadata?.name ?? '';
+      const role = l.metadata?.labels?.[ROLE_LABEL];
+      const beyond = role === 'bucket' && bucketIndex(this.o.ring, name) >= this.buckets;
+      if (name === this.memberName || !(role === 'member' || beyond)) continue;
+      const durationMs = Math.max(this.o.leaseDurationMs, (l.spec?.leaseDurationSeconds ?? 0) * 1000);
+      const seen = this.observed.get(name);
+      const renewed = Date.parse(l.spec?.renewTime ?? '');
+      if (!seen || now - seen.at < n * durationMs || (!Number.isNaN(renewed) && now - renewed < n * durationMs)) continue;
+      try {
+        await this.o.store.delete(name, signal, l.metadata?.resourceVersion);
+        this.observed.delete(name);
+        this.o.metrics?.collected?.();
+        this.log.info(beyond ? 'deleted the Lease of a bucket past the bucket count' : 'deleted the member Lease of a replica gone for a while', { lease: name, holder: l.spec?.holderIdentity ?? '' });
+      } catch (err) {
+        if (!isNotFound(err) && !isConflict(err)) this.log.debug('could not delete a stale Lease; trying again next round', { lease: name, error: errorMessage(err) });
+      }
+    }
   }
 
   private liveMembers(leases: Lease[], now: number): string[] {
@@ -277,28 +333,28 @@ export class ShardCoordinator {
     }
   }
 
-  /** Renews, hands over or takes one bucket; true when it was taken now. */
-  private async settleBucket(b: number, mine: boolean, lease: Lease | undefined, now: number, signal?: AbortSignal): Promise<boolean> {
+  /** Renews, hands over or takes one bucket; what was taken now (and whether it waits for `prepare`), else undefined. */
+  private async settleBucket(b: number, mine: boolean, lease: Lease | undefined, now: number, signal?: AbortSignal): Promise<Taken | undefined> {
     const held = this.held.get(b);
     if (held) {
       if (now - held.renewedAt >= this.o.renewDeadlineMs) {
         this.held.delete(b);
         this.log.warn('lost a bucket: could not renew it within the renew deadline', { bucket: b });
-        return false;
+        return undefined;
       }
       if (!mine || this.stopped) {
         held.drainingSince ??= now;
         if ((this.inFlight.get(b) ?? 0) === 0 || now - held.drainingSince >= this.o.drainMs) await this.release(b, signal);
-        return false;
+        return undefined;
       }
       if (now - held.renewedAt >= this.o.leaseDurationMs / 3) await this.renew(b, held, now, signal);
-      return false;
+      return undefined;
     }
-    if (!mine || this.stopped) return false;
+    if (!mine || this.stopped) return undefined;
     const holder = lease?.spec?.holderIdentity ?? '';
     let kind: 'graceful' | 'expired' = 'graceful';
     if (lease && holder !== '' && holder !== this.o.identity) {
-      if (this.fresh(lease, now)) return false; // held by a live owner: wait for its release or expiry
+      if (this.fresh(lease, now)) return undefined; // held by a live owner: wait for its release or expiry
       kind = 'expired';
     }
     const seenAt = lease ? (this.observed.get(lease.metadata?.name ?? '')?.at ?? now) : now;
@@ -306,18 +362,40 @@ export class ShardCoordinator {
       const taken = lease
         ? await this.o.store.update({ ...lease, spec: this.spec(now, lease.spec) }, signal)
         : await this.o.store.create(ringLease(this.o.ring, this.o.namespace, bucketLeaseName(this.o.ring, b), 'bucket', this.spec(now)), signal);
-      if (this.stopped) return false;
-      // Released by another holder just now: wait until this replica's caches have seen its last
-      // writes (an expired holder stopped a lease duration ago; a new bucket had none).
-      const settledAt = lease && kind === 'graceful' ? now + this.settleMs : now;
-      this.held.set(b, { lease: taken, renewedAt: now, settledAt });
+      if (this.stopped) return undefined;
+      // A bucket held before: its keys wait until this replica's caches hold what its holder wrote.
+      const prepare = lease !== undefined && this.o.prepare !== undefined;
+      this.held.set(b, { lease: taken, renewedAt: now, ready: !prepare });
       this.observe(taken, now);
       this.o.metrics?.handover?.(kind, lease ? now - seenAt : 0);
-      return true;
+      // Its own Lease (lost for a moment): what it wrote itself, as it would have left it.
+      const previous = holder === this.o.identity ? this.o.handoverNote?.(b) : kind === 'graceful' ? lease?.metadata?.annotations?.[HANDOVER_ANNOTATION] : undefined;
+      return { prepare, previous };
     } catch (err) {
-      if (isConflict(err) || isAlreadyExists(err)) return false; // someone else moved first: next round
+      if (isConflict(err) || isAlreadyExists(err)) return undefined; // someone else moved first: next round
       throw err;
     }
+  }
+
+  /** Waits for `prepare`, then admits the buckets still held and has their keys swept. */
+  private async prepare(taken: { bucket: number; previous: string | undefined }[], signal?: AbortSignal): Promise<void> {
+    const held = taken.map((t) => this.held.get(t.bucket));
+    try {
+      await this.o.prepare!(taken, signal);
+    } catch (err) {
+      this.log.warn('sharding: waiting for the caches failed; processing the taken buckets anyway', { error: errorMessage(err) });
+    }
+    const ready: number[] = [];
+    taken.forEach((t, i) => {
+      const h = this.held.get(t.bucket);
+      if (h === undefined || h !== held[i]) return; // released or lost meanwhile
+      h.ready = true;
+      ready.push(t.bucket);
+    });
+    if (ready.length === 0 || this.stopped) return;
+    this.report();
+    this.log.info('took buckets', { buckets: ready.length, held: this.heldBuckets().length });
+    this.o.onGained?.(ready);
   }
 
   private async renew(b: number, held: Held, now: number, signal?: AbortSignal): Promise<void> {
@@ -343,7 +421,9 @@ export class ShardCoordinator {
     const now = this.o.clock.now();
     const t = formatMicroTime(now);
     try {
-      const released = await this.o.store.update({ ...held.lease, spec: { ...held.lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: t } }, signal);
+      const note = this.o.handoverNote?.(b);
+      const metadata = note === undefined ? held.lease.metadata : { ...held.lease.metadata, annotations: { ...held.lease.metadata?.annotations, [HANDOVER_ANNOTATION]: note } };
+      const released = await this.o.store.update({ ...held.lease, metadata, spec: { ...held.lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: t } }, signal);
       this.observe(released, now);
     } catch (err) {
       if (!isConflict(err) && !isNotFound(err)) throw err;

@@ -14,6 +14,8 @@ export type Lease = KubeObject & { spec?: LeaseSpec };
 
 export const RING_LABEL = 'reflex.dev/shard-ring';
 export const ROLE_LABEL = 'reflex.dev/shard-role';
+/** On a released bucket Lease: what its last holder wrote (per cache, the resourceVersion the next holder's caches must reach). */
+export const HANDOVER_ANNOTATION = 'reflex.dev/shard-written';
 
 /** What the coordinator reads and writes; errors are the client's (Conflict, AlreadyExists, NotFound). */
 export interface LeaseStore {
@@ -22,7 +24,8 @@ export interface LeaseStore {
   create(lease: Lease, signal?: AbortSignal): Promise<Lease>;
   /** Replaces a Lease; a stale resourceVersion is a Conflict. */
   update(lease: Lease, signal?: AbortSignal): Promise<Lease>;
-  delete(name: string, signal?: AbortSignal): Promise<void>;
+  /** Deletes a Lease; with `resourceVersion`, only if it is still that version (else a Conflict). */
+  delete(name: string, signal?: AbortSignal, resourceVersion?: string): Promise<void>;
 }
 
 /** The member Lease name of a replica: `reflex-member-<identity>`, made a valid name (hashed when it is not one). */
@@ -37,6 +40,13 @@ export function memberLeaseName(identity: string): string {
 /** The Lease name of bucket `n` of `ring`. */
 export function bucketLeaseName(ring: string, n: number): string {
   return `${ring}-bucket-${String(n).padStart(2, '0')}`;
+}
+
+/** The bucket number of a bucket Lease name of `ring`; -1 when it is not one. */
+export function bucketIndex(ring: string, name: string): number {
+  const prefix = `${ring}-bucket-`;
+  const rest = name.startsWith(prefix) ? name.slice(prefix.length) : '';
+  return /^\d+$/.test(rest) ? Number(rest) : -1;
 }
 
 /** A Lease of the ring, labelled with its role. */
@@ -73,7 +83,7 @@ export class KubeLeaseStore implements LeaseStore {
     return this.client.update<Lease>(lease, { signal });
   }
 
-  async delete(name: string, signal?: AbortSignal): Promise<void> {
-    await this.client.delete({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: this.namespace, name }, { signal });
+  async delete(name: string, signal?: AbortSignal, resourceVersion?: string): Promise<void> {
+    await this.client.delete({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: this.namespace, name }, { signal, ...(resourceVersion ? { preconditions: { resourceVersion } } : {}) });
   }
 }

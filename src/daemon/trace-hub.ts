@@ -40,6 +40,8 @@ export interface DecisionTrace {
   executed: ExecutedAction[];
   /** Evaluation plus execution, ms. */
   durationMs: number;
+  /** With sharding: the replica that decided and the bucket of the key. */
+  shard?: { replica: string; bucket: number };
 }
 
 /**

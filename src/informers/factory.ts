@@ -25,6 +25,7 @@ export interface AcquiredInformer<T extends KubeObject = KubeObject> {
 
 interface Entry {
   informer: SharedInformer;
+  target: InformerTarget;
   /** Holders through `acquire`. */
   users: number;
   /** Handed out by `informerFor`: kept until shutdown. */
@@ -94,6 +95,11 @@ export class SharedInformerFactory {
     return [...this.entries.values()].map((e) => e.informer);
   }
 
+  /** Every informer handed out so far (and not released), with what it watches. */
+  targets(): { target: InformerTarget; informer: SharedInformer }[] {
+    return [...this.entries.values()].map((e) => ({ target: e.target, informer: e.informer }));
+  }
+
   /** Starts every informer (and, from now on, new ones) until `signal` aborts or `shutdown`. */
   start(signal?: AbortSignal): void {
     if (this.controller) return;
@@ -127,7 +133,7 @@ export class SharedInformerFactory {
         ...options,
         logger: options.logger ?? this.options.logger ?? nullLogger,
       });
-      entry = { informer, users: 0, permanent: false };
+      entry = { informer, target, users: 0, permanent: false };
       this.entries.set(key, entry);
       if (this.controller) this.launch(entry, this.controller.signal);
     }

@@ -175,6 +175,11 @@ describe('reflex tail', () => {
     expect(cut).to.have.length(60);
   });
 
+  it('shows, with sharding, which replica decided and the bucket of the key', () => {
+    expect(formatTrace(trace('r', { shard: { replica: 'reflex-7d9f-x2', bucket: 17 } })))
+      .to.equal('12:00:01.234 r update Job ci/build-1 [bucket 17 on reflex-7d9f-x2]: match → delete done 12ms (15ms)');
+  });
+
   it('says why an update was filtered out, and why planned actions were skipped', () => {
     expect(formatTrace({ ...trace('r', { condition: false, executed: [], planned: [] }), filtered: 'changes unchanged' }))
       .to.equal('12:00:01.234 r update Job ci/build-1: filtered: changes unchanged → no actions (15ms)');

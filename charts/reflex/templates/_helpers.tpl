@@ -109,5 +109,14 @@ namespace; the daemon finishes running work 5 s before the pod's grace period en
   "log" (dict "level" .Values.log.level "format" .Values.log.format)
   "shutdown" (dict "gracePeriodSeconds" (max 1 $grace))
 }}
+{{- if .Values.sharding.enabled }}
+{{- $_ := set $cfg "sharding" (dict
+    "enabled" true
+    "ringName" (printf "%s-shard" (include "reflex.fullname" . | trunc 44 | trimSuffix "-"))
+    "buckets" .Values.sharding.buckets
+    "leaseDuration" .Values.sharding.leaseDuration
+    "renewDeadline" .Values.sharding.renewDeadline
+    "retryPeriod" .Values.sharding.retryPeriod) }}
+{{- end }}
 {{- toYaml (mergeOverwrite $cfg (deepCopy .Values.config)) }}
 {{- end }}
