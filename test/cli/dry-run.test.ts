@@ -198,14 +198,14 @@ describe('cli/dry-run: output and errors', () => {
 
     it('reports bad rules and evaluation errors, plans the good rules, exits 1', async () => {
       const text = `apiVersion: reflex.dev/v1alpha1
-kind: Rule
+kind: ClusterRule
 metadata: { name: good }
 spec:
   watch: { apiVersion: v1, kind: ConfigMap }
   actions: [{ log: { message: "{{ metadata.name }}" } }]
 ---
 apiVersion: reflex.dev/v1alpha1
-kind: Rule
+kind: ClusterRule
 metadata: { name: broken }
 spec:
   watch: { apiVersion: v1, kind: ConfigMap }
@@ -213,7 +213,7 @@ spec:
   actions: [{ delete: {} }]
 ---
 apiVersion: reflex.dev/v1alpha1
-kind: Rule
+kind: ClusterRule
 metadata: { name: throws }
 spec:
   watch: { apiVersion: v1, kind: ConfigMap }
@@ -232,7 +232,7 @@ spec:
 
     it('stops a sweep at maxActionsPerRun and says so', async () => {
       const text = `apiVersion: reflex.dev/v1alpha1
-kind: Rule
+kind: ClusterRule
 metadata: { name: capped }
 spec:
   watch: { apiVersion: v1, kind: ConfigMap }

@@ -6,7 +6,7 @@ import { runReflex } from '../support/reflex-cli.js';
 
 /** Rules whose rendered values are of the wrong type, found at load time (constants, text templates). */
 const STATIC = `apiVersion: reflex.dev/v1alpha1
-kind: Rule
+kind: ClusterRule
 metadata: {name: soon-grace}
 spec:
   watch: {apiVersion: v1, kind: ConfigMap}
@@ -14,7 +14,7 @@ spec:
     - delete: {gracePeriodSeconds: "{{ 'soon' }}"}
 ---
 apiVersion: reflex.dev/v1alpha1
-kind: Rule
+kind: ClusterRule
 metadata: {name: text-force}
 spec:
   watch: {apiVersion: v1, kind: ConfigMap}
@@ -26,7 +26,7 @@ spec:
 
 /** A rule whose wrong type depends on the object: only an evaluation can tell. */
 const DYNAMIC = `apiVersion: reflex.dev/v1alpha1
-kind: Rule
+kind: ClusterRule
 metadata: {name: grace-from-annotation}
 spec:
   watch: {apiVersion: v1, kind: ConfigMap}
