@@ -24,6 +24,7 @@ export const RUN_SPEC: CommandSpec = {
     { name: 'leader-elect', value: 'BOOL', bare: 'true', choices: ['true', 'false'], help: 'leader election on a Lease; on by default inside a Pod' },
     { name: 'lease-name', value: 'NAME', help: 'Lease name (default reflex)' },
     { name: 'lease-namespace', value: 'NAMESPACE', help: "Lease namespace (default the daemon's namespace)" },
+    { name: 'trim-caches', value: 'BOOL', bare: 'true', choices: ['true', 'false'], help: 'caches keep only what the rules read of each object (default true)' },
     { name: 'sharding', value: 'BOOL', bare: 'true', choices: ['true', 'false'], help: 'replicas split the work by buckets held on Leases (default false)' },
     HELP,
   ],
@@ -66,6 +67,7 @@ export function runOverrides(values: ParsedArgs['values']): RunFlags {
   if (s('lease-name') !== undefined) le.leaseName = s('lease-name');
   if (s('lease-namespace') !== undefined) le.leaseNamespace = s('lease-namespace');
   if (Object.keys(le).length > 0) flags.leaderElection = le;
+  if (s('trim-caches') !== undefined) flags.caches = { trim: s('trim-caches') === 'true' };
   if (s('sharding') !== undefined) flags.sharding = { enabled: s('sharding') === 'true' };
   return { config: s('config'), flags };
 }

@@ -103,7 +103,7 @@ export class DynamicClient implements T.KubeClient {
       item.apiVersion ??= apiVersion;
       item.kind ??= kind;
       return onItem ? (onItem(item) as R) : item;
-    });
+    }, { dropManagedFields: o.dropManagedFields });
     const list = await this.p.requester.json<KubeList<R>>({
       verb: 'list',
       resource: describeResource(info, ns),
@@ -148,7 +148,7 @@ export class DynamicClient implements T.KubeClient {
         throw err;
       }
       try {
-        for await (const ev of decodeWatch(res.body, ctx)) yield ev as T.WatchEvent<R>;
+        for await (const ev of decodeWatch(res.body, ctx, { dropManagedFields: o.dropManagedFields })) yield ev as T.WatchEvent<R>;
       } catch (err) {
         if (o.signal?.aborted) return;
         throw this.p.requester.networkError(err, ctx, undefined);

@@ -12,6 +12,7 @@
  * skipped with `indexOf` (native), which is where most of a Kubernetes object's bytes are.
  */
 import { ReflexError, type KubeList, type KubeObject } from '../core/index.js';
+import { cutManagedFields } from './managed-fields.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -23,6 +24,8 @@ const CLOSE_ARRAY = 0x5d;
 /** Where the scanner is: before `items`, inside it, or after it. */
 type Phase = 'head' | 'items' | 'tail';
 
+/** Where a list item keeps its metadata. */
+const ITEM_METADATA = ['metadata'];
 const ITEMS_KEY_AT_END = /"items"\s*:\s*$/;
 const ITEMS_MEMBER_AT_END = /,?\s*"items"\s*:\s*$/;
 
@@ -56,6 +59,8 @@ export class ListDecoder<T extends KubeObject = KubeObject> {
   constructor(
     private readonly onMetadata?: (metadata: KubeList['metadata']) => void,
     private readonly onItem?: (item: T) => T,
+    /** `dropManagedFields`: each item's managedFields are cut out of its bytes before it is parsed. */
+    private readonly options: { dropManagedFields?: boolean } = {},
   ) {}
 
   /** Feeds the next chunk of the body. Throws ListDecodeError on malformed input. */
@@ -150,14 +155,17 @@ export class ListDecoder<T extends KubeObject = KubeObject> {
   }
 
   private finishItem(buf: Buffer, start: number, end: number): void {
-    let text: string;
+    let bytes = buf;
     if (this.partial.length > 0) {
       this.partial.push(buf.subarray(start, end));
-      text = Buffer.concat(this.partial).toString('utf8');
+      bytes = Buffer.concat(this.partial);
       this.partial = [];
-    } else {
-      text = buf.toString('utf8', start, end);
+      start = 0;
+      end = bytes.length;
     }
+    // The scanner is past this item: its bytes may be rewritten in place.
+    if (this.options.dropManagedFields) end = cutManagedFields(bytes, start, end, ITEM_METADATA);
+    const text = bytes.toString('utf8', start, end);
     this.inItem = false;
     let item: T;
     try {

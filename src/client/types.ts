@@ -59,6 +59,11 @@ export interface ListOptions extends CallOptions {
    * fails the list.
    */
   onItem?: (item: KubeObject) => KubeObject;
+  /**
+   * Objects come without `metadata.managedFields`: their bytes are cut out before decoding, which
+   * saves most of it for callers that drop them anyway (see managed-fields.ts). Default false.
+   */
+  dropManagedFields?: boolean;
 }
 
 export interface WatchOptions extends CallOptions {
@@ -72,6 +77,11 @@ export interface WatchOptions extends CallOptions {
   /** Streaming list (WatchList): initial state as ADDED events, then a BOOKMARK with the initial-events-end annotation. */
   sendInitialEvents?: boolean;
   metadataOnly?: boolean;
+  /**
+   * Objects come without `metadata.managedFields`: their bytes are cut out before decoding, which
+   * saves most of it for callers that drop them anyway (see managed-fields.ts). Default false.
+   */
+  dropManagedFields?: boolean;
 }
 
 /** Options of every write. */

@@ -66,6 +66,15 @@ export interface DaemonConfig {
      */
     streamingLists: boolean;
   };
+  /** The informers' caches of watched objects. */
+  caches: {
+    /**
+     * Keep of each object only what the rules read (the paths their expressions use, plus apiVersion,
+     * kind and metadata), falling back to whole objects for a kind some rule reads whole. Default
+     * true; false: every cache keeps whole objects.
+     */
+    trim: boolean;
+  };
   leaderElection: {
     /** Default: true inside a Pod ($KUBERNETES_SERVICE_HOST set), false elsewhere. */
     enabled: boolean;
@@ -175,6 +184,7 @@ export const DAEMON_CONFIG_SCHEMA = obj({
     maxRetries: { type: 'integer', minimum: 0 },
   }),
   client: obj({ qps: { type: 'number', minimum: 0 }, burst: posInt, timeoutMs: posInt, streamingLists: { type: 'boolean' } }),
+  caches: obj({ trim: { type: 'boolean' } }),
   leaderElection: obj({
     enabled: { type: 'boolean' },
     leaseName: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 253 },
@@ -215,6 +225,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = {}): DaemonConfig {
     workers: 32,
     queue: { qps: 10, burst: 100, baseDelayMs: 5, maxDelayMs: 300_000, maxRetries: 0 },
     client: { qps: 50, burst: 100, timeoutMs: 30_000, streamingLists: true },
+    caches: { trim: true },
     leaderElection: {
       enabled: Boolean(env.KUBERNETES_SERVICE_HOST),
       leaseName: 'reflex',

@@ -67,7 +67,7 @@ export class Daemon {
     this.log.info('starting', { server: client.server, namespace, dryRun: config.dryRun, leaderElection: config.leaderElection.enabled });
 
     const intake = new AbortController();
-    const factory = new SharedInformerFactory(client, { logger: this.log.child({ component: 'informers' }), streamingList: config.client.streamingLists });
+    const factory = new SharedInformerFactory(client, { logger: this.log.child({ component: 'informers' }), streamingList: config.client.streamingLists, trimCaches: config.caches.trim });
     const elector = config.leaderElection.enabled
       ? new LeaderElector({
           client: coordination,

@@ -9,6 +9,12 @@ import { StreamingListSupport } from './streaming-list-support.js';
 export type SharedInformerFactoryOptions = Omit<SharedInformerOptions, 'logger'> & {
   /** Default `nullLogger`. */
   logger?: Logger;
+  /**
+   * Honour targets' `keep` (caches hold only those paths of each object). Default true; false:
+   * `keep` is ignored, every informer caches whole objects and targets that differ only in `keep`
+   * share one informer.
+   */
+  trimCaches?: boolean;
 };
 
 /** The sharing key of a target: equal targets share one informer. */
@@ -63,7 +69,7 @@ export class SharedInformerFactory {
    * shutdown. `options` override the factory's and apply only when this call creates the informer.
    */
   informerFor<T extends KubeObject = KubeObject>(target: InformerTarget, options: SharedInformerFactoryOptions = {}): SharedInformer<T> {
-    const entry = this.entry(target, options);
+    const entry = this.entry(this.untrimmed(target), options);
     entry.permanent = true;
     return entry.informer as unknown as SharedInformer<T>;
   }
@@ -72,7 +78,8 @@ export class SharedInformerFactory {
    * The informer for `target`, counted: when every holder has released it (and nobody got it from
    * `informerFor`), it stops and leaves the factory, so a watch nobody needs is closed.
    */
-  acquire<T extends KubeObject = KubeObject>(target: InformerTarget, options: SharedInformerFactoryOptions = {}): AcquiredInformer<T> {
+  acquire<T extends KubeObject = KubeObject>(wanted: InformerTarget, options: SharedInformerFactoryOptions = {}): AcquiredInformer<T> {
+    const target = this.untrimmed(wanted);
     const key = informerKey(target);
     const entry = this.entry(target, options);
     entry.users++;
@@ -122,6 +129,13 @@ export class SharedInformerFactory {
     await Promise.all(this.runs);
   }
 
+  /** `target` without `keep` when trimming is off. */
+  private untrimmed(target: InformerTarget): InformerTarget {
+    if (this.options.trimCaches !== false || !target.keep) return target;
+    const { keep: _ignored, ...whole } = target;
+    return whole;
+  }
+
   private entry(target: InformerTarget, options: SharedInformerFactoryOptions): Entry {
     const key = informerKey(target);
     let entry = this.entries.get(key);
@@ -129,7 +143,11 @@ export class SharedInformerFactory {
       const informer = new SharedInformer(listWatcherFor(this.client, target), {
         ...this.options,
         streamingListSupport: this.streamingListSupport,
-        ...(target.keep ? { transform: projectionTransform(target.keep, target) } : target.keepManagedFields ? { transform: keepAll } : {}),
+        ...(target.keep
+          ? { transform: projectionTransform(target.keep, target), dropManagedFields: !target.keepManagedFields }
+          : target.keepManagedFields
+            ? { transform: keepAll }
+            : {}),
         ...options,
         logger: options.logger ?? this.options.logger ?? nullLogger,
       });

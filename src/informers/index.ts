@@ -4,7 +4,7 @@ export { Pager, type PagerOptions } from './pager.js';
 export { Watchdog } from './watchdog.js';
 export { StreamingListSupport, isStreamingListRefused, DEFAULT_STREAMING_LIST, INITIAL_EVENTS_END_ANNOTATION } from './streaming-list-support.js';
 export { withBackoff, reflectorBackoff, type WatcherBackoffOptions } from './backoff.js';
-export { reflect, type ReflectorEvent } from './reflector.js';
+export { reflect, type ReflectOptions, type ReflectorEvent } from './reflector.js';
 export {
   createStore,
   stripManagedFields,

@@ -12,6 +12,8 @@ export interface ListPageOptions {
   onMetadata?: (metadata: KubeList['metadata']) => void;
   /** Applied to each item as it is decoded (see the client's `ListOptions.onItem`). */
   onItem?: (item: KubeObject) => KubeObject;
+  /** Items come without metadata.managedFields (see the client's `ListOptions.dropManagedFields`). */
+  dropManagedFields?: boolean;
 }
 
 export interface WatchFromOptions {
@@ -24,6 +26,8 @@ export interface WatchFromOptions {
    * annotated `k8s.io/initial-events-end`, then the changes. Sent with `resourceVersionMatch=NotOlderThan`.
    */
   sendInitialEvents?: boolean;
+  /** Objects come without metadata.managedFields (see the client's `WatchOptions.dropManagedFields`). */
+  dropManagedFields?: boolean;
   signal?: AbortSignal;
 }
 
@@ -78,13 +82,14 @@ export function listWatcherFor<T extends KubeObject = KubeObject>(client: KubeCl
     description: describeTarget(target),
     apiVersion: target.apiVersion,
     kind: target.kind,
-    list: (o) => client.list<T>(resource, { ...selectors, limit: o.limit, continue: o.continue, resourceVersion: o.resourceVersion, signal: o.signal, onMetadata: o.onMetadata, onItem: o.onItem }),
+    list: (o) => client.list<T>(resource, { ...selectors, limit: o.limit, continue: o.continue, resourceVersion: o.resourceVersion, signal: o.signal, onMetadata: o.onMetadata, onItem: o.onItem, dropManagedFields: o.dropManagedFields }),
     watch: (o) =>
       client.watch<T>(resource, {
         ...selectors,
         resourceVersion: o.resourceVersion,
         allowWatchBookmarks: o.allowWatchBookmarks,
         timeoutSeconds: o.timeoutSeconds,
+        dropManagedFields: o.dropManagedFields,
         ...(o.sendInitialEvents ? { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan' as const } : {}),
         signal: o.signal,
       }),

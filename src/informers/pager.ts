@@ -16,6 +16,8 @@ export interface PagerOptions<T extends KubeObject = KubeObject> {
   signal: AbortSignal;
   /** Applied to each item as it is decoded (see WatcherConfig.onListItem). */
   onListItem?: (obj: KubeObject) => KubeObject;
+  /** See WatcherConfig.dropManagedFields. */
+  dropManagedFields?: boolean;
 }
 
 /** One list page asked for: its answer, and its `continue` token as soon as that is known. */
@@ -84,6 +86,7 @@ export class Pager<T extends KubeObject = KubeObject> {
       resourceVersion,
       signal: AbortSignal.any([o.signal, abort.signal]),
       onItem: o.onListItem,
+      dropManagedFields: o.dropManagedFields,
       onMetadata: (m) => known(m.continue),
     });
     // A listing that cannot tell early learns the token with the whole page.

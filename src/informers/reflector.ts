@@ -20,27 +20,34 @@ export type ReflectorEvent<T extends KubeObject = KubeObject> =
 export async function* reflect<T extends KubeObject>(
   writer: Writer<T>,
   batches: AsyncIterable<WatcherEvent<T>[]>,
+  options: ReflectOptions = {},
 ): AsyncGenerator<ReflectorEvent<T>[]> {
   const listing: T[] = [];
+  const staged = options.listedStaged === true;
   for await (const batch of batches) {
     const out: ReflectorEvent<T>[] = [];
-    for (const ev of batch) reflectOne(writer, ev, listing, out);
+    for (const ev of batch) reflectOne(writer, ev, listing, out, staged);
     if (out.length > 0) yield out;
   }
 }
 
+export interface ReflectOptions {
+  /** Listed objects (InitApply) come staged already (the watcher's `onListItem` is the writer's `stage`). Default false: staged here. */
+  listedStaged?: boolean;
+}
+
 /** Applies one event: buffers a listing in `listing`, swaps it in at its end, applies watch changes; pushes what changed to `out`. */
-function reflectOne<T extends KubeObject>(writer: Writer<T>, ev: WatcherEvent<T>, listing: T[], out: ReflectorEvent<T>[]): void {
+function reflectOne<T extends KubeObject>(writer: Writer<T>, ev: WatcherEvent<T>, listing: T[], out: ReflectorEvent<T>[], staged: boolean): void {
   switch (ev.type) {
     case 'Init':
       listing.length = 0;
       return;
     case 'InitApply':
-      listing.push(writer.stage(ev.object));
+      listing.push(staged ? ev.object : writer.stage(ev.object));
       return;
     case 'InitDone': {
       const objects = listing.length;
-      for (const c of writer.replace(listing.splice(0), ev.resourceVersion)) out.push(c);
+      for (const c of writer.replace(listing.splice(0), ev.resourceVersion, true)) out.push(c);
       out.push({ type: 'listed', resourceVersion: ev.resourceVersion, objects, streamed: !!ev.streamed });
       return;
     }

@@ -168,7 +168,17 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private async pipeline(signal: AbortSignal): Promise<void> {
     const events = withBackoff(
       // Listed objects are staged (transformed, indexed) as they are decoded, so a large listing is not held as it came.
-      watcherSteps(this.lw, { ...this.options, streamingListSupport: this.streamingListSupport, onListItem: (o) => this.writer.stage(o as T) }, signal),
+      watcherSteps(
+        this.lw,
+        {
+          ...this.options,
+          streamingListSupport: this.streamingListSupport,
+          // The default transform drops managedFields: they need not be decoded at all.
+          dropManagedFields: this.options.dropManagedFields ?? this.options.transform === undefined,
+          onListItem: (o) => this.writer.stage(o as T),
+        },
+        signal,
+      ),
       {
         backoff: this.backoff,
         resetAfterMs: this.options.backoffResetAfterMs,
@@ -177,7 +187,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       },
       signal,
     );
-    for await (const batch of reflect(this.writer, events)) for (const ev of batch) this.dispatch(ev);
+    for await (const batch of reflect(this.writer, events, { listedStaged: true })) for (const ev of batch) this.dispatch(ev);
   }
 
   private dispatch(ev: ReflectorEvent<T>): void {

@@ -41,17 +41,17 @@ export interface Writer<T extends KubeObject = KubeObject> {
   delete(obj: T): StoreChange<T> | undefined;
   /**
    * Transforms one object of a listing as it arrives, so that a large listing is not
-   * held untransformed (managedFields and all) until it is complete. `replace` takes
-   * staged objects as they are (it transforms only objects it was not given staged).
-   * Throws what the transform throws; the store is unchanged either way.
+   * held untransformed (managedFields and all) until it is complete; hand the result to
+   * `replace` with `staged`. Throws what the transform throws; the store is unchanged either way.
    */
   stage(obj: T): T;
   /**
    * Swaps in a complete listing at once: adds new objects, updates the ones whose
    * resourceVersion changed, deletes the ones that vanished, and leaves unchanged
    * objects alone (no delete-and-re-add). Adds carry `isInitialList` on the first listing only.
+   * `staged`: every object came from `stage` and is stored as it is; else each is transformed here.
    */
-  replace(objs: T[], resourceVersion: string): StoreChange<T>[];
+  replace(objs: T[], resourceVersion: string, staged?: boolean): StoreChange<T>[];
   /** Records the resourceVersion of a bookmark or watch event. */
   setResourceVersion(resourceVersion: string): void;
 }
@@ -89,8 +89,6 @@ class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
   private readonly indices = new Map<string, Map<string, Set<string>>>();
   private readonly indexers: Record<string, IndexFunc<T>>;
   private readonly transform: Transform<T>;
-  /** Objects transformed and indexed by `stage` and not yet taken by `replace`. */
-  private readonly staged = new WeakMap<T, Prepared<T>>();
   private rv = '';
   private listed = false;
 
@@ -152,9 +150,9 @@ class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
     return { type: 'delete', object: obj };
   }
 
-  replace(raws: T[], resourceVersion: string): StoreChange<T>[] {
+  replace(raws: T[], resourceVersion: string, staged = false): StoreChange<T>[] {
     // Transform and index everything first: if a user function throws, the store is untouched.
-    const prepared = raws.map((raw) => this.prepare(raw));
+    const prepared = raws.map((raw) => this.compute(staged ? raw : this.transform(raw)));
     const initial = !this.listed;
     this.listed = true;
     const changes: StoreChange<T>[] = [];
@@ -189,22 +187,15 @@ class IndexedCache<T extends KubeObject> implements Store<T>, Writer<T> {
   }
 
   stage(raw: T): T {
-    if (this.staged.has(raw)) return raw;
-    const prepared = this.compute(this.transform(raw));
-    this.staged.set(prepared.obj, prepared);
-    return prepared.obj;
+    return this.transform(raw);
   }
 
-  /** Transforms an object and computes its key and index values (unless `stage` did), changing nothing (user functions may throw). */
+  /** Transforms an object and computes its key and index values, changing nothing (user functions may throw). */
   private prepare(raw: T): Prepared<T> {
-    const staged = this.staged.get(raw);
-    if (staged) {
-      this.staged.delete(raw);
-      return staged;
-    }
     return this.compute(this.transform(raw));
   }
 
+  /** The key and index values of a transformed object. */
   private compute(obj: T): Prepared<T> {
     const indexed: Array<[string, string[]]> = [];
     for (const name in this.indexers) indexed.push([name, this.indexers[name](obj)]);

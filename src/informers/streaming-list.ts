@@ -37,7 +37,7 @@ export function openStreamingList<T extends KubeObject>(ctx: WatcherContext<T>, 
   const onAbort = () => abort.abort(ctx.signal.reason);
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   abort.signal.addEventListener('abort', () => ctx.signal.removeEventListener('abort', onAbort), { once: true });
-  const iterable = ctx.lw.watch({ resourceVersion, sendInitialEvents: true, allowWatchBookmarks: true, timeoutSeconds: watchTimeout(ctx), signal: abort.signal });
+  const iterable = ctx.lw.watch({ resourceVersion, sendInitialEvents: true, allowWatchBookmarks: true, timeoutSeconds: watchTimeout(ctx), dropManagedFields: ctx.dropManagedFields, signal: abort.signal });
   return {
     events: [{ type: 'Init' }, { type: 'WatchStarted', resourceVersion }],
     next: {

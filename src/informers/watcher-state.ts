@@ -67,6 +67,12 @@ export interface WatcherConfig {
    */
   onListItem?: (obj: KubeObject) => KubeObject;
   /**
+   * Listed and watched objects come without `metadata.managedFields`, cut out of their bytes
+   * before they are decoded (most of the decoding work on typical objects). For consumers that
+   * drop them anyway, as the store's default transform does. Default false.
+   */
+  dropManagedFields?: boolean;
+  /**
    * Server-side watch timeout, picked at random in [min, max] seconds for each watch,
    * so that many watches opened together do not all reconnect together.
    * Default [300, 600] (client-go: 5 min, × 1–2).
@@ -140,6 +146,7 @@ export function watcherContext<T extends KubeObject>(lw: ListerWatcher<T>, confi
     streamingList: config.streamingList ?? DEFAULT_STREAMING_LIST,
     streamingListSupport: config.streamingListSupport ?? new StreamingListSupport(),
     onListItem: config.onListItem,
+    dropManagedFields: config.dropManagedFields ?? false,
     watchTimeoutSeconds: config.watchTimeoutSeconds ?? [300, 600],
     watchdogMs: config.watchdogMs ?? 240_000,
     minWatchMs: config.minWatchMs ?? 1000,

@@ -85,7 +85,7 @@ async function openWatch<T extends KubeObject>(resourceVersion: string, ctx: Ctx
   abort.signal.addEventListener('abort', () => ctx.signal.removeEventListener('abort', onAbort), { once: true });
   const timeoutSeconds = watchTimeout(ctx);
   try {
-    const iterable = ctx.lw.watch({ resourceVersion, allowWatchBookmarks: true, timeoutSeconds, signal: abort.signal });
+    const iterable = ctx.lw.watch({ resourceVersion, allowWatchBookmarks: true, timeoutSeconds, dropManagedFields: ctx.dropManagedFields, signal: abort.signal });
     const stream = iterable[Symbol.asyncIterator]();
     return {
       events: [{ type: 'WatchStarted', resourceVersion }],

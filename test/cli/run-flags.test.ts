@@ -42,6 +42,14 @@ describe('cli/run-flags', () => {
     expect(usageError(() => parse(['--log-level', 'loud'])).message).to.equal('--log-level must be debug, info, warn or error; got "loud"');
   });
 
+  it('turns cache trimming off with --trim-caches=false, over the file and the environment', () => {
+    expect(parse(['--trim-caches=false']).flags).to.deep.equal({ caches: { trim: false } });
+    expect(parse(['--trim-caches']).flags).to.deep.equal({ caches: { trim: true } });
+    expect(loadDaemonConfig({ env: {} }).caches.trim).to.equal(true);
+    expect(loadDaemonConfig({ env: { REFLEX_CACHES_TRIM: 'false' } }).caches.trim).to.equal(false);
+    expect(loadDaemonConfig({ env: { REFLEX_CACHES_TRIM: 'false' }, flags: parse(['--trim-caches=true']).flags }).caches.trim).to.equal(true);
+  });
+
   it('hands its overrides to loadDaemonConfig, where they win', () => {
     const { flags } = parse(['--workers', '9', '--dry-run=client']);
     const c = loadDaemonConfig({ env: { REFLEX_WORKERS: '3', REFLEX_DRY_RUN: 'server' }, flags });

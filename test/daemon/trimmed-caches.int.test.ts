@@ -3,7 +3,7 @@ import type { KubeObject } from '../../src/core/index.js';
 import { createClient } from '../../src/client/index.js';
 import { RuleController, type ControllerTrace } from '../../src/daemon/index.js';
 import { loadRules } from '../../src/engine/index.js';
-import { SharedInformerFactory } from '../../src/informers/index.js';
+import { SharedInformerFactory, type SharedInformerFactoryOptions } from '../../src/informers/index.js';
 import { useCluster } from '../support/cluster.js';
 
 const rule = (name: string, ns: string, spec: string) => `apiVersion: reflex.dev/v1alpha1
@@ -24,9 +24,9 @@ describe('trimmed caches (RuleController against the control plane)', function (
     stop = undefined;
   });
 
-  async function start(rulesYaml: string) {
+  async function start(rulesYaml: string, factoryOptions: SharedInformerFactoryOptions = {}) {
     const client = await createClient({ kubeconfig: fx.cp.kubeconfig });
-    const factory = new SharedInformerFactory(client);
+    const factory = new SharedInformerFactory(client, factoryOptions);
     const traces: ControllerTrace[] = [];
     const controller = new RuleController({ client, factory, workers: 2, queue: { baseDelayMs: 5, maxDelayMs: 200 }, pendingRetryMs: 500, hooks: { trace: (t) => traces.push(t) } });
     const ac = new AbortController();
@@ -79,5 +79,19 @@ describe('trimmed caches (RuleController against the control plane)', function (
     await fx.admin.eventually(async () => r.cached('off').length > 0 && r.cached('off').every((o) => (o.data as Record<string, string>).big === big), 30_000, 'whole objects in the caches');
     await fx.admin.ok('POST', cmPath(), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'later', labels: { app: 'web' } }, data: { flag: 'on', big } });
     await annotated('later');
+  });
+
+  it('keeps whole objects with trimming off (the daemon\'s caches.trim: false), and acts the same', async () => {
+    await fx.admin.ok('POST', cmPath(), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'whole-on', labels: { app: 'web' } }, data: { flag: 'on', big } });
+    const r = await start(
+      rule('flagged-whole', fx.ns, `  when: "metadata.labels.app = 'web' and data.flag = 'on'"
+  actions:
+    - patch: { patch: { metadata: { annotations: { seen: "yes" } } } }`),
+      { trimCaches: false },
+    );
+    await annotated('whole-on');
+    await fx.admin.eventually(async () => r.cached('whole-on')[0]?.metadata?.annotations?.seen === 'yes', 20_000, 'the cache to see the annotation');
+    expect(r.cached('whole-on')).to.have.length(1);
+    expect(r.cached('whole-on')[0].data).to.deep.equal({ flag: 'on', big }); // `big` is read by no rule, and kept
   });
 });

@@ -15,7 +15,7 @@ describe('store: staging a listing', () => {
     let calls = 0;
     const [store, writer] = createStore({ transform: (o) => (calls++, { ...o, metadata: { ...o.metadata, labels: { seen: String(calls) } } }) });
     const staged = writer.stage(at(cm('n', 'x'), '1'));
-    writer.replace([staged], '1');
+    writer.replace([staged], '1', true);
     expect(calls).to.equal(1);
     expect(store.get('n/x')).to.equal(staged);
     expect(store.get('n/x')?.metadata?.labels).to.deep.equal({ seen: '1' });
@@ -37,7 +37,7 @@ describe('store: staging a listing', () => {
       delete: (o) => writer.delete(o),
       setResourceVersion: (rv) => writer.setResourceVersion(rv),
       stage: (o) => writer.stage(o),
-      replace: (objs, rv) => ((handed = objs), writer.replace(objs, rv)),
+      replace: (objs, rv, staged) => ((handed = objs), writer.replace(objs, rv, staged)),
     };
     const listing = events({ type: 'Init' }, { type: 'InitApply', object: raw('a') }, { type: 'InitApply', object: raw('b') }, { type: 'InitDone', resourceVersion: '5' });
     const changes = [];
