@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, loadConfig } from '../src/client/index.js';
-import { SharedInformerFactory } from '../src/informers/index.js';
+import { keepYoungGenerationSmall, SharedInformerFactory } from '../src/informers/index.js';
 import type { ControlPlaneState } from '../test/support/control-plane.js';
 import { loadClientNode } from './support/client-node.js';
 import { emit, peakRssMiB, stdinLines, wallMs } from './support/proc.js';
@@ -50,6 +50,7 @@ function count(): void {
 
 let stop: () => Promise<void>;
 if (mode === 'reflex') {
+  keepYoungGenerationSmall(); // as `reflex run` does
   const client = await createClient({ config: loadConfig({ kubeconfig: state.adminKubeconfig }), qps: 0 });
   const factory = new SharedInformerFactory(client);
   const informer = factory.informerFor({ apiVersion: 'v1', kind: 'ConfigMap', namespace });

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, loadConfig, type KubeClient, type WatchEvent } from '../src/client/index.js';
-import { SharedInformerFactory } from '../src/informers/index.js';
+import { keepYoungGenerationSmall, SharedInformerFactory } from '../src/informers/index.js';
 import { loadRules } from '../src/engine/index.js';
 import { RuleController } from '../src/daemon/controller.js';
 import type { ControlPlaneState } from '../test/support/control-plane.js';
@@ -95,6 +95,7 @@ function instrument(client: KubeClient): KubeClient {
   });
 }
 
+keepYoungGenerationSmall(); // as `reflex run` does
 const client = instrument(await createClient({ config: loadConfig({ kubeconfig: state.adminKubeconfig }), qps: 0 }));
 const factory = new SharedInformerFactory(client);
 const controller = new RuleController({

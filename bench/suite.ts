@@ -6,7 +6,7 @@
  *   npm run bench               full: 100k objects for sync, 10k for the rules, 3 sync runs, 30 s phases
  *   npm run bench -- --quick    under 5 minutes: 20k for sync, 10k for the rules, 3 sync runs, 10 s phases
  *   options: --sync-objects N --runs N --rules-objects N --seconds S --no-write
- *            --workers N (of the RuleController, default 32 as the daemon's) --only sync,server,ingest,rules (phases to run) --profile DIR (--cpu-prof of every Node.js child into DIR)
+ *            --workers N (of the RuleController, default 32 as the daemon's) --only startup,sync,server,ingest,rules (phases to run) --profile DIR (--cpu-prof of every Node.js child into DIR)
  */
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { ControlPlane } from '../test/support/control-plane.js';
@@ -15,6 +15,7 @@ import { Loader } from './support/load.js';
 import { execChild, killChildren, nodeChild } from './support/proc.js';
 import { int, median, mib, ratio, secs, writeSection } from './support/results.js';
 import { ingestPhase, rulesPhase, type IngestFigures, type RulesFigures } from './suite-phases.js';
+import { startupPhase, STARTUP_RULES, type StartupFigures } from './startup.js';
 import type { ServerSample, SyncSample } from './sync-child.js';
 
 const argv = process.argv.slice(2);
@@ -92,6 +93,17 @@ async function serverPhase(log: (line: string) => void): Promise<ServerFigures> 
   return out as ServerFigures;
 }
 
+/** The lines of the start-up phase. */
+function startupLines(s: StartupFigures): string[] {
+  const { reflex } = s;
+  const cg = s['client-go'];
+  const cn = s['client-node'];
+  return [
+    `start-up to ready, ${STARTUP_RULES.length} rules: reflex ${secs(reflex.readyMs)}, client-go ${secs(cg.readyMs)} ${ratio(reflex.readyMs, cg.readyMs)}, client-node ${secs(cn.readyMs)} ${ratio(reflex.readyMs, cn.readyMs)}`,
+    `idle RSS: reflex ${mib(reflex.idleRssMiB)}, client-go ${mib(cg.idleRssMiB)} ${ratio(reflex.idleRssMiB, cg.idleRssMiB)}, client-node ${mib(cn.idleRssMiB)} ${ratio(reflex.idleRssMiB, cn.idleRssMiB)}`,
+  ];
+}
+
 /** The lines of the server phase. */
 function serverLines(server: ServerFigures): string[] {
   const k = `${Math.round(cfg.syncObjects / 1000)}k`;
@@ -167,17 +179,19 @@ async function main(): Promise<void> {
   const started = performance.now();
   const goBin = clientGoBinary(log);
   log(`${quick ? 'quick' : 'full'} suite`);
+  const startup = runs('startup') ? await onFreshControlPlane('startup', (cp, loader) => startupPhase(cp, loader, goBin, cfg.runs, log)) : undefined;
+  if (startup) for (const line of startupLines(startup)) log(line);
   const sync = runs('sync') ? await onFreshControlPlane('sync', (cp, loader) => syncPhase(cp, loader, goBin)) : undefined;
   const server = runs('server') ? await serverPhase(log) : undefined;
   if (server) for (const line of serverLines(server)) log(line);
   const ingest = runs('ingest') ? await onFreshControlPlane('ingest', (cp, loader) => ingestPhase(cp, loader, cfg.seconds * 2, log)) : undefined;
   const rules = runs('rules') ? await onFreshControlPlane('rules', (cp, loader) => rulesPhase(cp, loader, cfg, log)) : undefined;
-  if (!sync || !server || !ingest || !rules) {
+  if (!startup || !sync || !server || !ingest || !rules) {
     log('a partial run (--only): figures are in the log above; no table, RESULTS.md left alone');
     return;
   }
   const { lines: all, targets } = table(sync, ingest, rules);
-  const lines = [...all.slice(0, 5), ...serverLines(server), ...all.slice(5)];
+  const lines = [...startupLines(startup), ...all.slice(0, 5), ...serverLines(server), ...all.slice(5)];
   const total = performance.now() - started;
   const body = [
     `Produced by \`npm run bench${quick ? ' -- --quick' : ''}\` (bench/suite.ts) in ${secs(total)}. Ratios are Reflex's figure over the peer's, measured in the same run on the same control plane (each phase starts a fresh one).`,
@@ -194,6 +208,7 @@ async function main(): Promise<void> {
     `- Machine: ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, shared with other work (figures are noisy; ratios within one run are what count)`,
     `- Node.js ${process.version}; Kubernetes ${version} (kube-apiserver with embedded etcd, on the same machine; each phase on a fresh one); @kubernetes/client-node 2.0.1; client-go v0.35.4 built with ${goVersion()}`,
     '- client-node 2.0.1 ships undici 8, which needs Node.js ≥ 22.19; on older Node.js the suite resolves its `undici` import to this project\'s undici 7 (same Agent, ProxyAgent and fetch; bench/support/client-node-hooks.ts).',
+    `- Start-up: \`reflex run\` with ${STARTUP_RULES.length} shipped rules (${STARTUP_RULES.join(', ')}), leader election off, from spawn to /readyz answering 200 (polled every 10 ms); the peers are minimal informer programs of the same kinds (Namespaces, Jobs, Deployments, StatefulSets, the namespace's ConfigMaps), from spawn to all synced. Idle RSS: VmRSS 5 s later, no forced GC. Median of ${cfg.runs}, interleaved.`,
     `- Server: on a fresh control plane per path (kube-apiserver, etcd and kube-controller-manager are one process), 10 clients with one informer each sync the ${int(cfg.syncObjects)} ConfigMaps at once; the process's VmRSS is sampled every 50 ms; the growth over its RSS before the sync is the figure.`,
     `- Sync: ${int(cfg.syncObjects)} ConfigMaps of ~1 KB, each client in a fresh process, median of ${cfg.runs} run(s); RSS read from /proc/self/status (VmHWM, VmRSS after a GC and 1.5 s); Reflex's time includes its discovery request.`,
     '- Reflex: SharedInformerFactory with its defaults (first LIST with resourceVersion=0 and pages of 500: the API server answers from its watch cache, whole; items decoded as they stream); client-node: makeInformer (one unpaginated LIST, its usual use); client-go: SharedInformerFactory with its defaults; floor: paginated LIST, 500 a page, bodies discarded unparsed, and one LIST from the watch cache, discarded.',

@@ -5,7 +5,8 @@
  *
  *   node --expose-gc dist/bench/sync-child.js MODE STATE_DIR NAMESPACE
  *
- * Modes: reflex (SharedInformerFactory, defaults: streaming list or first LIST from the watch
+ * Reflex modes set the young generation as `reflex run` does (src/informers/heap.ts).
+ * Modes: reflex (SharedInformerFactory, defaults: first LIST from the watch
  * cache, managedFields dropped), reflex-list and reflex-stream (the same with `streamingList`
  * off and on), reflex-stream-latest (a streaming list of the latest state, as a relist after 410
  * does on that path), reflex-keep (the same, keeping managedFields), reflex-storage (every page of 500 read
@@ -19,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { createClient, loadConfig } from '../src/client/index.js';
-import { SharedInformerFactory, type SharedInformerFactoryOptions } from '../src/informers/index.js';
+import { keepYoungGenerationSmall, SharedInformerFactory, type SharedInformerFactoryOptions } from '../src/informers/index.js';
 import type { ControlPlaneState } from '../test/support/control-plane.js';
 import { loadClientNode } from './support/client-node.js';
 import { emit, peakRssMiB, procStatusMiB, rssMiB } from './support/proc.js';
@@ -56,6 +57,7 @@ async function measure(syncFn: () => Promise<{ objects: number; stop(): Promise<
 }
 
 async function reflex(options: SharedInformerFactoryOptions): Promise<void> {
+  keepYoungGenerationSmall(); // as `reflex run` does
   const client = await createClient({ config: loadConfig({ kubeconfig: state.adminKubeconfig }), qps: 0 });
   await measure(async () => {
     await client.resolve('v1', 'ConfigMap'); // discovery, which typed clients do without, is part of Reflex's sync

@@ -3,6 +3,11 @@
 // and the process's peak and steady resident memory (from /proc/self/status).
 //
 //	bench-client-go --kubeconfig FILE --namespace NS
+//
+// With --startup it is the peer of the daemon's start-up: informers of Namespaces, Jobs,
+// Deployments and StatefulSets in all namespaces and of ConfigMaps in NS (the kinds the
+// daemon's start-up bench rules watch); it prints {"mode":"ready"} as soon as all have synced,
+// then, after --settle, the sample with its resident memory at rest.
 package main
 
 import (
@@ -50,6 +55,7 @@ func main() {
 	kubeconfig := flag.String("kubeconfig", "", "admin kubeconfig")
 	namespace := flag.String("namespace", "", "namespace of the ConfigMaps")
 	settle := flag.Duration("settle", 2*time.Second, "wait after sync before reading steady RSS")
+	startup := flag.Bool("startup", false, "informers of the start-up bench's kinds; print a ready line at sync")
 	flag.Parse()
 
 	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
@@ -69,6 +75,10 @@ func main() {
 	started := time.Now()
 	factory := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(*namespace))
 	informer := factory.Core().V1().ConfigMaps().Informer()
+	if *startup {
+		runStartup(ctx, cs, factory, informer, *settle)
+		return
+	}
 	// A handler, as a controller would have one (the Node.js clients get one too).
 	if _, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: func(obj interface{}) {}}); err != nil {
 		fmt.Fprintln(os.Stderr, "handler:", err)
@@ -90,5 +100,38 @@ func main() {
 		s.PeakRssMiB = hwm
 	}
 	out, _ := json.Marshal(s)
+	fmt.Println(string(out))
+}
+
+// runStartup syncs the start-up bench's informers, prints a ready line, then the sample at rest.
+func runStartup(ctx context.Context, cs *kubernetes.Clientset, nsFactory informers.SharedInformerFactory, configMaps cache.SharedIndexInformer, settle time.Duration) {
+	all := informers.NewSharedInformerFactory(cs, 0)
+	synced := []cache.InformerSynced{configMaps.HasSynced}
+	for _, inf := range []cache.SharedIndexInformer{
+		all.Core().V1().Namespaces().Informer(),
+		all.Batch().V1().Jobs().Informer(),
+		all.Apps().V1().Deployments().Informer(),
+		all.Apps().V1().StatefulSets().Informer(),
+	} {
+		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: func(obj interface{}) {}}); err != nil {
+			fmt.Fprintln(os.Stderr, "handler:", err)
+			os.Exit(1)
+		}
+		synced = append(synced, inf.HasSynced)
+	}
+	if _, err := configMaps.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: func(obj interface{}) {}}); err != nil {
+		fmt.Fprintln(os.Stderr, "handler:", err)
+		os.Exit(1)
+	}
+	nsFactory.Start(ctx.Done())
+	all.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
+		fmt.Fprintln(os.Stderr, "informers did not sync")
+		os.Exit(1)
+	}
+	fmt.Println(`{"mode":"ready"}`)
+	// At rest as a daemon would be: no forced GC (the Node.js processes get none either).
+	time.Sleep(settle)
+	out, _ := json.Marshal(sample{Mode: "client-go", PeakRssMiB: status("VmHWM"), SteadyRssMiB: status("VmRSS")})
 	fmt.Println(string(out))
 }

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { errorMessage } from '../core/index.js';
 import { KubeconfigError } from '../client/index.js';
 import { createLogger, Daemon, DaemonConfigError, loadDaemonConfig, type DaemonConfig } from '../daemon/index.js';
+import { keepYoungGenerationSmall } from '../informers/index.js';
 import { defineCommand } from './flags.js';
 import type { CommandIO } from './io.js';
 import { RUN_SPEC, runOverrides } from './run-flags.js';
@@ -34,6 +35,8 @@ export const runCommand = defineCommand(RUN_SPEC, async ({ values }, io: Command
     io.err(`reflex run: ${config}`);
     return 2;
   }
+  // The caches fill with objects that all survive: promote them at once (src/informers/heap.ts).
+  keepYoungGenerationSmall();
   const logger = createLogger({ level: config.log.level, format: config.log.format });
   const stop = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {

@@ -62,7 +62,8 @@ export interface DaemonConfig {
     timeoutMs: number;
     /**
      * Informers fill their caches through streaming lists (WatchList) where the API server serves
-     * them (Kubernetes 1.34+), and with LIST elsewhere or when false. Default true.
+     * them (Kubernetes 1.34+), and with LIST elsewhere or when false. Default false: LIST, which
+     * API servers answer faster in JSON (docs/architecture.md).
      */
     streamingLists: boolean;
   };
@@ -224,7 +225,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = {}): DaemonConfig {
     dryRun: 'none',
     workers: 32,
     queue: { qps: 10, burst: 100, baseDelayMs: 5, maxDelayMs: 300_000, maxRetries: 0 },
-    client: { qps: 50, burst: 100, timeoutMs: 30_000, streamingLists: true },
+    client: { qps: 50, burst: 100, timeoutMs: 30_000, streamingLists: false },
     caches: { trim: true },
     leaderElection: {
       enabled: Boolean(env.KUBERNETES_SERVICE_HOST),

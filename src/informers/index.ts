@@ -18,6 +18,7 @@ export {
 } from './store.js';
 export { createLister, type Lister } from './lister.js';
 export { projectionTransform } from './projection.js';
+export { keepYoungGenerationSmall } from './heap.js';
 export {
   listWatcherFor,
   describeTarget,

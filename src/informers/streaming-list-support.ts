@@ -5,7 +5,7 @@ import { KubeApiError } from '../client/index.js';
  * Whether informers list through streaming lists by default. Chosen from the figures in
  * bench/RESULTS.md; docs/architecture.md says why.
  */
-export const DEFAULT_STREAMING_LIST = true;
+export const DEFAULT_STREAMING_LIST = false;
 
 /** The annotation of the BOOKMARK that closes the initial events of a streaming list. */
 export const INITIAL_EVENTS_END_ANNOTATION = 'k8s.io/initial-events-end';
