@@ -1,8 +1,9 @@
 /**
  * chart-files: the chart's generated files. files/rbac.json holds, for each bundled rule, the
- * ClusterRole rules it needs (`reflex rbac rules/NAME.yaml --crds examples/`), and the Role the
- * daemon needs in its own namespace, and what it needs to run namespaced rules as their
- * ServiceAccounts (`rbac.namespacedRules`); the chart grants only what the enabled rules need.
+ * ClusterRole rules it needs (`reflex rbac rules/NAME.yaml --crds examples/`), the Role the
+ * daemon needs in its own namespace, what it needs to run namespaced rules as their
+ * ServiceAccounts (`rbac.namespacedRules`) and what it needs of ClusterRule and Rule objects
+ * (`ruleObjects`, always granted); the chart grants only what the enabled rules need.
  * values.schema.json gets the daemon's configuration schema for `config:` and the bundled rule
  * names for `bundledRules.rules`.
  */
@@ -10,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DAEMON_CONFIG_SCHEMA } from '../daemon/index.js';
 import { loadRules } from '../engine/index.js';
-import { analyseRules, namespacedRulePolicy, toPolicyRules } from './rbac-policy.js';
+import { analyseRules, namespacedRulePolicy, RULE_OBJECT_GRANTS, ruleObjectPolicy, toPolicyRules } from './rbac-policy.js';
 import { customKinds } from './rbac.js';
 
 export const CHART_RBAC_PATH = 'charts/reflex/files/rbac.json';
@@ -33,10 +34,12 @@ export function chartRbac(root: string): string {
     const loaded = loadRules([{ file, text: readFileSync(join(root, file), 'utf8') }]);
     if (loaded.errors.length) throw new Error(`${file} does not load: ${loaded.errors[0].message}`);
     const analysis = analyseRules(loaded.rules, crds);
-    rules[name] = toPolicyRules(analysis.cluster);
+    // What the daemon needs of rule objects is `ruleObjects`, granted whatever the rules.
+    const own = (g: { apiGroup: string; resource: string }) => RULE_OBJECT_GRANTS.some((x) => x.apiGroup === g.apiGroup && x.resource === g.resource);
+    rules[name] = toPolicyRules(analysis.cluster.filter((g) => !own(g)));
     namespaceRole = toPolicyRules(analysis.namespace);
   }
-  return `${JSON.stringify({ namespaceRole, namespacedRules: namespacedRulePolicy(), rules }, null, 2)}\n`;
+  return `${JSON.stringify({ namespaceRole, namespacedRules: namespacedRulePolicy(), ruleObjects: ruleObjectPolicy(), rules }, null, 2)}\n`;
 }
 
 /** The chart's values schema as written, with `config` and `bundledRules.rules` generated. */

@@ -85,8 +85,29 @@ export const NAMESPACED_RULE_GRANTS: readonly { apiGroup: string; resource: stri
 
 /** NAMESPACED_RULE_GRANTS as a ClusterRole's rules. */
 export function namespacedRulePolicy(): PolicyRule[] {
+  return policyOf(NAMESPACED_RULE_GRANTS);
+}
+
+/**
+ * Cluster-wide, whatever the rules: rules as ClusterRule and Rule objects (rules.customResources,
+ * on by default) are listed and watched, and the leader writes their status.
+ */
+export const RULE_OBJECT_GRANTS: readonly { apiGroup: string; resource: string; verbs: string[]; reason: string }[] = [
+  { apiGroup: 'reflex.dev', resource: 'clusterrules', verbs: READ, reason: 'daemon: rules as ClusterRule objects' },
+  { apiGroup: 'reflex.dev', resource: 'rules', verbs: READ, reason: 'daemon: rules as Rule objects' },
+  { apiGroup: 'reflex.dev', resource: 'clusterrules/status', verbs: ['patch', 'update'], reason: 'daemon: the status of ClusterRule objects' },
+  { apiGroup: 'reflex.dev', resource: 'rules/status', verbs: ['patch', 'update'], reason: 'daemon: the status of Rule objects' },
+];
+
+/** RULE_OBJECT_GRANTS as a ClusterRole's rules (the chart grants them always). */
+export function ruleObjectPolicy(): PolicyRule[] {
+  return policyOf(RULE_OBJECT_GRANTS);
+}
+
+/** Daemon grants as a ClusterRole's rules. */
+function policyOf(grants: readonly { apiGroup: string; resource: string; verbs: string[]; reason: string }[]): PolicyRule[] {
   const g = new Grants();
-  for (const x of NAMESPACED_RULE_GRANTS) g.add(x.apiGroup, x.resource, x.verbs, x.reason);
+  for (const x of grants) g.add(x.apiGroup, x.resource, x.verbs, x.reason);
   return toPolicyRules(g.all());
 }
 
@@ -174,6 +195,7 @@ export function analyseRules(rules: CompiledRule[], crds: CustomKind[] = []): Rb
   }
   if (rules.length > 0) cluster.add('events.k8s.io', 'events', EVENT_VERBS, 'daemon: Events about rule actions and failures');
   if (rules.some((r) => r.runAs)) for (const g of NAMESPACED_RULE_GRANTS) cluster.add(g.apiGroup, g.resource, g.verbs, g.reason);
+  for (const g of RULE_OBJECT_GRANTS) cluster.add(g.apiGroup, g.resource, g.verbs, g.reason);
   const ns = new Grants();
   for (const g of NAMESPACE_GRANTS) ns.add(g.apiGroup, g.resource, g.verbs, g.reason);
   return { cluster: cluster.all(), namespace: ns.all(), notes };

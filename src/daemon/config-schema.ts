@@ -30,6 +30,10 @@ export interface DaemonConfig {
       /** Label selector of rule ConfigMaps. Default `reflex.dev/rules=true`. */
       labelSelector: string;
     };
+    customResources: {
+      /** Load rules from ClusterRule and Rule objects (once their CustomResourceDefinitions are served), and write their status. Default true. */
+      enabled: boolean;
+    };
     /** Rule documents one source (a file, a ConfigMap key) may hold; over it none of them load. Default 1000. */
     maxRulesPerSource: number;
     /** Characters one source may hold; over it none of its rules load. Default 4194304 (4 MiB). */
@@ -172,6 +176,7 @@ export const DAEMON_CONFIG_SCHEMA = obj({
       namespaces: { type: 'array', minItems: 1, uniqueItems: true, items: nonEmpty },
       labelSelector: str,
     }),
+    customResources: obj({ enabled: { type: 'boolean' } }),
     maxRulesPerSource: posInt,
     maxSourceBytes: posInt,
   }),
@@ -221,7 +226,7 @@ export function defaultIdentity(): string {
 export function defaultConfig(env: NodeJS.ProcessEnv = {}): DaemonConfig {
   return {
     namespace: env.POD_NAMESPACE || undefined,
-    rules: { paths: [], configMaps: { enabled: true, labelSelector: 'reflex.dev/rules=true' }, maxRulesPerSource: 1000, maxSourceBytes: 4 << 20 },
+    rules: { paths: [], configMaps: { enabled: true, labelSelector: 'reflex.dev/rules=true' }, customResources: { enabled: true }, maxRulesPerSource: 1000, maxSourceBytes: 4 << 20 },
     dryRun: 'none',
     workers: 32,
     queue: { qps: 10, burst: 100, baseDelayMs: 5, maxDelayMs: 300_000, maxRetries: 0 },

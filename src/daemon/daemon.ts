@@ -7,7 +7,7 @@
  * intake, lets in-flight work finish within the grace period, releases the lease and
  * closes its servers and connections.
  */
-import { errorMessage, realClock, type Clock, type Logger } from '../core/index.js';
+import { errorMessage, realClock, type Clock, type KubeObject, type Logger } from '../core/index.js';
 import { createClient, type DynamicClient } from '../client/index.js';
 import { GENERATED_RULE_LABEL } from '../engine/index.js';
 import { SharedInformerFactory } from '../informers/index.js';
@@ -20,6 +20,7 @@ import { OpsServer } from './ops-server.js';
 import { TraceHub } from './trace-hub.js';
 import { kubeTraceAuthenticator } from './trace-auth.js';
 import { RuleSources } from './rule-sources.js';
+import { RuleStatusWriter } from './rule-status.js';
 import { CacheBarrier } from './shard-barrier.js';
 import { ShardCoordinator } from './shard-coordinator.js';
 import { KubeLeaseStore } from './shard-leases.js';
@@ -81,6 +82,7 @@ export class Daemon {
           logger: this.log.child({ component: 'leader-election' }),
           onStartedLeading: () => {
             this.metrics.setLeader(true);
+            status?.leading();
             this.log.info(shards ? 'leading: writing rule-wide reports (buckets split the actions)' : 'leading: executing actions', { identity: config.leaderElection.identity });
             if (!shards) controller.resyncAll();
           },
@@ -128,7 +130,22 @@ export class Daemon {
       : undefined;
     const isLeader = () => elector?.isLeader() ?? true;
     if (!elector) this.metrics.setLeader(true); // a single replica always acts
-    const controller = new RuleController({
+    // Rule objects' status: the leader writes it (with sharding too), as the ConfigMaps' Events.
+    const status: RuleStatusWriter | undefined = config.rules.customResources.enabled
+      ? new RuleStatusWriter({
+          client,
+          clock: this.clock,
+          logger: this.log.child({ component: 'rule-status' }),
+          isLeader,
+          object: (id): KubeObject | undefined => sources.objects?.get(id),
+          ruleState: (id) => controller.registry.stateOf(id),
+          dryRun: config.dryRun === 'server',
+          readOnly: config.dryRun === 'client',
+          written: (id) => this.metrics.ruleStatusWritten(id, true),
+          writeFailed: (id) => this.metrics.ruleStatusWritten(id, false),
+        })
+      : undefined;
+    const controller: RuleController = new RuleController({
       client,
       factory,
       clock: this.clock,
@@ -140,7 +157,7 @@ export class Daemon {
       webhooks: config.webhooks,
       isLeader,
       ...(shards ? { shard: shards } : {}),
-      hooks: this.hooks(shardMetrics),
+      hooks: this.hooks(shardMetrics, status),
       queueMetrics: this.metrics.queueMetrics(),
       orphanScan: {
         servedKinds: () => listableKinds(client),
@@ -148,12 +165,16 @@ export class Daemon {
       },
     });
     this.metrics.watchDependencies(() => controller.dependencyEntries());
-    const sources = new RuleSources({
+    const sources: RuleSources = new RuleSources({
       paths: config.rules.paths,
       configMaps: config.rules.configMaps.enabled
         ? { namespaces: allNamespaces(cmNamespaces) ? [] : cmNamespaces, labelSelector: config.rules.configMaps.labelSelector }
         : undefined,
       ownNamespace: namespace,
+      ...(status ? { ruleObjects: { touched: (id: string) => status.touch(id) } } : {}),
+      onLoaded: (update) => {
+        if (status && sources.objects) status.loaded(sources.objects.all(), update.errors, update.kept, sources.objects.read());
+      },
       sourceLimits: { maxRulesPerSource: config.rules.maxRulesPerSource, maxSourceBytes: config.rules.maxSourceBytes },
       client,
       factory,
@@ -197,6 +218,7 @@ export class Daemon {
       const leading = signal.aborted ? undefined : elector?.run(intake.signal);
       await controller.run(signal, { drainMs: config.shutdown.gracePeriodSeconds * 1000 });
       this.log.info('shutting down: intake stopped, in-flight work finished');
+      status?.stop();
       intake.abort();
       await sharding;
       await shards?.leave(AbortSignal.timeout(sh.leaseDurationSeconds * 1000)).catch((err: unknown) => this.log.warn('could not leave the shard ring', { error: errorMessage(err) }));
@@ -213,19 +235,25 @@ export class Daemon {
     }
   }
 
-  private hooks(shard?: ShardMetricsSet): ControllerHooks {
+  private hooks(shard?: ShardMetricsSet, status?: RuleStatusWriter): ControllerHooks {
     const m = this.metrics;
     return {
       evaluated: (rule, result) => {
         m.ruleEvaluated(rule, result);
         shard?.keyProcessed();
+        status?.evaluated(rule);
       },
-      action: (rule, action, outcome) => m.actionExecuted(rule, action, outcome as 'done'),
+      action: (rule, action, outcome) => {
+        m.actionExecuted(rule, action, outcome as 'done');
+        status?.action(rule, outcome);
+      },
+      ...(status ? { settled: (key, outcome) => status.settled(key, outcome) } : {}),
       ruleError: (rule, kind) => m.ruleError(rule, kind),
       ruleSuspended: (rule, suspended) => m.ruleSuspended(rule, suspended),
       failure: (rule, outcome, reason) => m.ruleFailed(rule, outcome, reason),
       retriesExhausted: (rule) => m.retriesExhaustedFor(rule),
       loopGuard: (rule) => m.loopGuardTripped(rule),
+      ruleActivated: (rule) => status?.touch(rule),
       generateConflict: (rule) => m.generateConflict(rule),
       generatedOrphans: (byRule) => m.setGeneratedOrphans(byRule),
       trace: (t) => this.traces.publish(t),

@@ -1,4 +1,5 @@
 /** hooks: what the controller reports as it works (metrics, traces), as an interface the daemon wires up. */
+import type { ReconcileOutcome } from './outcome.js';
 import type { DecisionTrace as HubTrace } from './trace-hub.js';
 
 /** A decision trace (see trace-hub.ts), plus why planned actions were skipped, if they were. */
@@ -18,6 +19,8 @@ export interface ControllerHooks {
   /** A key's processing failed: how it is handled and the failure's reason (`Invalid`, `NetworkError`…). */
   failure?(rule: string, outcome: 'transient' | 'forbidden' | 'terminal', reason: string): void;
   retriesExhausted?(rule: string): void;
+  /** What processing a `rule|object` key came to (a rule's status keeps the keys failing now). */
+  settled?(key: string, outcome: ReconcileOutcome): void;
   loopGuard?(rule: string): void;
   ruleActivated?(rule: string): void;
   /** A generated object was not written: another rule generated it. */

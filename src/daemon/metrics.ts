@@ -101,6 +101,12 @@ export class DaemonMetrics {
   private readonly suspendedRules = new Gauge({
     name: 'reflex_rule_suspended', help: '1 while the circuit breaker suspends a rule whose evaluations keep running out of their budget.', labelNames: ['rule'], registers: [this.registry],
   });
+  private readonly statusWrites = new Counter({
+    name: 'reflex_rule_status_writes_total', help: 'Status writes of rule objects (ClusterRule, Rule), per rule; only the leader writes, at most one per rule every 5 s.', labelNames: ['rule'], registers: [this.registry],
+  });
+  private readonly statusWriteFailures = new Counter({
+    name: 'reflex_rule_status_write_failures_total', help: 'Status writes of rule objects that failed (tried again), per rule.', labelNames: ['rule'], registers: [this.registry],
+  });
   private dependencyCount: () => number = () => 0;
   private readonly leader = new Gauge({
     name: 'reflex_leader', help: '1 while this replica holds the leader lease (or runs without leader election), else 0.', registers: [this.registry],
@@ -243,6 +249,11 @@ export class DaemonMetrics {
   /** Where scrapes read the size of the dependency index from. */
   watchDependencies(entries: () => number): void {
     this.dependencyCount = entries;
+  }
+
+  /** A rule object's status was written (or the write failed). */
+  ruleStatusWritten(rule: string, ok: boolean): void {
+    (ok ? this.statusWrites : this.statusWriteFailures).inc({ rule });
   }
 
   setLeader(leading: boolean): void {

@@ -58,6 +58,7 @@ export class OutcomeMapper {
   /** Applies `outcome` of processing `key`: the queue operation, the books, the reports. */
   apply(key: string, outcome: ReconcileOutcome, ctx: SettleContext): void {
     const { queue, intake, book } = this.o;
+    this.o.hooks.settled?.(key, outcome);
     switch (outcome.kind) {
       case 'done':
       case 'skipped':

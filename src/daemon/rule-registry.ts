@@ -24,6 +24,9 @@ interface Registration {
   keep: Record<string, string[][] | undefined>;
 }
 
+/** What RuleRegistry.stateOf says of a rule. */
+export type RuleState = { state: 'pending'; reason?: string } | { state: 'active'; synced: boolean; objects: number };
+
 export interface RuleRegistryOptions {
   client: KubeClient;
   factory: SharedInformerFactory;
@@ -77,6 +80,15 @@ export class RuleRegistry {
   /** Names of rules waiting for their kind to be served. */
   pendingRules(): string[] {
     return [...this.regs.values()].filter((r) => r.state === 'pending').map((r) => r.rule.name);
+  }
+
+  /** A rule's state (for its status): waiting for its kind (why, once discovery failed), or bound, with its caches' sync and size. */
+  stateOf(name: string): RuleState | undefined {
+    const reg = this.regs.get(name);
+    if (!reg) return undefined;
+    if (reg.state !== 'active' || !reg.active) return { state: 'pending', ...(reg.reason !== undefined ? { reason: reg.reason } : {}) };
+    const { informers } = reg.active;
+    return { state: 'active', synced: informers.every((i) => i.hasSynced()), objects: informers.reduce((n, i) => n + i.store.size, 0) };
   }
 
   /** Every cached object of every active rule is evaluated again with `event`. */

@@ -1,8 +1,10 @@
 /**
- * Rule sources and hot reload: rule files and directories (watched, debounced) and
- * ConfigMaps selected by label (through an informer). Every change reloads the whole
- * rule set; load problems are logged, counted and, for ConfigMaps, reported as a
- * Warning Event on the ConfigMap. The previous good version of a broken rule keeps running.
+ * Rule sources and hot reload: rule files and directories (watched, debounced), ConfigMaps
+ * selected by label (through an informer) and ClusterRule and Rule objects (crd-source.ts).
+ * Every change reloads the whole rule set; load problems are logged, counted and, for
+ * ConfigMaps, reported as a Warning Event on the ConfigMap (and a Normal `RuleLoaded` Event once
+ * fixed); rule objects get theirs in their status (rule-status.ts). The previous good version of
+ * a broken rule keeps running.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -12,8 +14,9 @@ import type { KubeClient } from '../client/index.js';
 import type { SharedInformerFactory } from '../informers/index.js';
 import type { CompiledRule, PlannedAction, RuleLoadError, RuleSource, SourceLimits } from '../engine/index.js';
 import { executeAction } from '../actions/index.js';
+import { CrdRuleSource } from './crd-source.js';
 import { readSourceFiles } from './rule-files.js';
-import { RuleSet } from './rule-set.js';
+import { RuleSet, type RuleSetUpdate } from './rule-set.js';
 
 export interface RuleSourcesOptions {
   /** Rule files and directories. */
@@ -33,6 +36,14 @@ export interface RuleSourcesOptions {
   logger: Logger;
   /** Called with the rules in force after every reload. */
   apply(rules: Map<string, CompiledRule>): Promise<void>;
+  /**
+   * Rules as ClusterRule and Rule objects; omit to read none. `touched`: an object changed in what
+   * the loader does not read (its status, its metadata). `retryMs`: how often a kind not served is
+   * looked for again.
+   */
+  ruleObjects?: { retryMs?: number; touched?(identity: string): void };
+  /** Called after every reload with what it found (after `apply`). */
+  onLoaded?(update: RuleSetUpdate): void;
   /** Called with the problems a reload found that the previous one did not have (for metrics). */
   onErrors?(errors: RuleLoadError[]): void;
   /** Debounce of file and ConfigMap changes, ms. Default 300. */
@@ -58,9 +69,22 @@ export class RuleSources {
   private reported = new Set<string>();
   private loadedOnce = false;
   private rulesInForce = 0;
+  /** The ClusterRule and Rule objects, when read. */
+  readonly objects: CrdRuleSource | undefined;
 
   constructor(private readonly o: RuleSourcesOptions) {
     this.set = new RuleSet({ sourceLimits: o.sourceLimits });
+    this.objects = o.ruleObjects
+      ? new CrdRuleSource({
+          client: o.client,
+          factory: o.factory,
+          clock: o.clock,
+          logger: o.logger,
+          ...(o.ruleObjects.retryMs !== undefined ? { retryMs: o.ruleObjects.retryMs } : {}),
+          changed: () => this.schedule({ files: false }),
+          ...(o.ruleObjects.touched ? { touched: o.ruleObjects.touched } : {}),
+        })
+      : undefined;
   }
 
   /** Whether the first load has completed. */
@@ -92,6 +116,7 @@ export class RuleSources {
       }
       await Promise.all(informers.map((i) => i.waitForSync(signal)));
     }
+    await this.objects?.start(signal);
     signal.addEventListener('abort', () => this.stop(), { once: true });
     await this.reload();
   }
@@ -166,8 +191,9 @@ export class RuleSources {
       this.filesDirty = false;
       await this.readFiles();
     }
-    const sources = [...this.fileSources, ...this.configMapSources()];
-    const { rules, errors, warnings, kept } = await this.set.reload(sources);
+    const sources = [...this.fileSources, ...this.configMapSources(), ...(this.objects?.sources() ?? [])];
+    const update = await this.set.reload(sources);
+    const { rules, errors, warnings, kept } = update;
     const deprecated = warnings.filter((w) => w.code === 'WARN_DEPRECATED');
     for (const w of deprecated.filter((x) => !this.knownWarnings.has(x.message))) this.o.logger.warn('deprecated rule kind', { warning: w.message });
     this.knownWarnings = new Set(deprecated.map((w) => w.message));
@@ -181,7 +207,9 @@ export class RuleSources {
     await this.o.apply(rules);
     this.rulesInForce = rules.size;
     this.loadedOnce = true;
-    this.o.logger.info(loadSummary(rules, errors.length, this.o.paths, this.configMaps.size), { rules: rules.size, errors: errors.length, sources: sources.length });
+    this.o.onLoaded?.(update);
+    const objects = this.objects?.all().size ?? 0;
+    this.o.logger.info(loadSummary(rules, errors.length, this.o.paths, this.configMaps.size, objects), { rules: rules.size, errors: errors.length, sources: sources.length });
   }
 
   /**
@@ -201,34 +229,50 @@ export class RuleSources {
     return out;
   }
 
-  /** A Warning Event on the ConfigMap for each problem not reported before. */
+  /**
+   * A Warning Event on the ConfigMap for each problem not reported before; a ConfigMap reported so
+   * whose rules all load again gets one Normal `RuleLoaded` Event saying so.
+   */
   private async reportOnConfigMaps(errors: RuleLoadError[]): Promise<void> {
     const now = new Set<string>();
+    const failing = new Set<string>();
+    const mayWrite = this.o.mayWrite?.() ?? true; // a follower: the leader reports it (or this replica, once it leads)
     for (const err of errors) {
       const m = /^configmap\/([^/]+)\/([^/]+)\//.exec(err.location.file);
       if (!m) continue;
-      const cm = this.configMaps.get(`${m[1]}/${m[2]}`);
+      const key = `${m[1]}/${m[2]}`;
+      const cm = this.configMaps.get(key);
       if (!cm) continue;
+      failing.add(key);
       const id = `${cm.metadata?.uid}|${cm.metadata?.resourceVersion}|${err.message}`;
       if (this.reported.has(id)) {
         now.add(id);
         continue;
       }
-      if (!(this.o.mayWrite?.() ?? true)) continue; // a follower: the leader reports it (or this replica, once it leads)
-      const target = { apiVersion: 'v1', kind: 'ConfigMap', namespace: m[1], name: m[2] };
-      const planned: PlannedAction = {
-        rule: err.rule ?? 'reflex',
-        trigger: { ...target, event: 'sync' },
-        action: 'event',
-        target,
-        body: { type: 'Warning', reason: 'InvalidRule', message: err.message },
-        options: {},
-      };
-      const r = await executeAction(planned, { client: this.o.client, clock: this.o.clock, dryRun: this.o.dryRun ?? false });
-      if (r.status === 'failed') this.o.logger.warn('could not report an invalid rule on its ConfigMap; will try again on the next reload', { configMap: `${m[1]}/${m[2]}`, error: errorMessage(r.cause) });
-      else now.add(id);
+      if (!mayWrite) continue;
+      if (await this.eventOn(cm, err.rule ?? 'reflex', 'Warning', 'InvalidRule', err.message)) {
+        now.add(id);
+        this.troubled.set(key, cm.metadata?.uid ?? '');
+      }
     }
     this.reported = now;
+    for (const [key, uid] of this.troubled) {
+      const cm = this.configMaps.get(key);
+      if (!cm || cm.metadata?.uid !== uid) this.troubled.delete(key);
+      else if (!failing.has(key) && mayWrite && (await this.eventOn(cm, 'reflex', 'Normal', 'RuleLoaded', `the rules of ConfigMap ${key} load now; the problem reported before is fixed`))) this.troubled.delete(key);
+    }
+  }
+  /** ConfigMaps given a Warning about their rules (key → uid), until their rules load again. */
+  private readonly troubled = new Map<string, string>();
+
+  /** Emits an Event about a rule ConfigMap; false (logged) when it could not be sent. */
+  private async eventOn(cm: KubeObject, rule: string, type: 'Warning' | 'Normal', reason: string, message: string): Promise<boolean> {
+    const target = { apiVersion: 'v1', kind: 'ConfigMap', namespace: cm.metadata?.namespace ?? '', name: cm.metadata?.name ?? '' };
+    const planned: PlannedAction = { rule, trigger: { ...target, event: 'sync' }, action: 'event', target, body: { type, reason, message }, options: {} };
+    const r = await executeAction(planned, { client: this.o.client, clock: this.o.clock, dryRun: this.o.dryRun ?? false });
+    if (r.status !== 'failed') return true;
+    this.o.logger.warn(`could not report ${reason === 'RuleLoaded' ? 'a fixed' : 'an invalid'} rule on its ConfigMap; will try again on the next reload`, { configMap: keyOf(cm), error: errorMessage(r.cause) });
+    return false;
   }
 }
 
@@ -237,8 +281,12 @@ function keyOf(o: KubeObject): string {
 }
 
 /** One line for each load: `rules loaded: 8 rules from rules/ and 2 ConfigMaps; watching Namespace, Job` (kinds in name order). */
-export function loadSummary(rules: ReadonlyMap<string, CompiledRule>, errors: number, paths: string[], configMaps: number): string {
-  const from = [...(paths.length ? [paths.join(', ')] : []), ...(configMaps ? [`${configMaps} ConfigMap${configMaps === 1 ? '' : 's'}`] : [])];
+export function loadSummary(rules: ReadonlyMap<string, CompiledRule>, errors: number, paths: string[], configMaps: number, ruleObjects = 0): string {
+  const from = [
+    ...(paths.length ? [paths.join(', ')] : []),
+    ...(configMaps ? [`${configMaps} ConfigMap${configMaps === 1 ? '' : 's'}`] : []),
+    ...(ruleObjects ? [`${ruleObjects} rule object${ruleObjects === 1 ? '' : 's'}`] : []),
+  ];
   const kinds = [...new Set([...rules.values()].flatMap((r) => r.watches.map((w) => w.kind)))].sort();
   const n = rules.size;
   return `rules loaded: ${n} rule${n === 1 ? '' : 's'}${from.length ? ` from ${from.join(' and ')}` : ''}${errors ? `, ${errors} invalid` : ''}${kinds.length ? `; watching ${kinds.join(', ')}` : ''}`;

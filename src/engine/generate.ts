@@ -35,9 +35,12 @@ const HASH_DIGITS = 10;
  * hex digits end it with one, as label values must.
  */
 export function ruleLabelValue(rule: string): string {
-  if (rule.length <= LABEL_VALUE_MAX) return rule;
+  // A rule object's identity (`ClusterRule/NAME`, `Rule/NAMESPACE/NAME`) has slashes, which label
+  // values cannot: they become dots. Its capital first letter keeps it apart from any rule name.
+  const value = rule.replaceAll('/', '.');
+  if (value.length <= LABEL_VALUE_MAX) return value;
   const hash = createHash('sha256').update(rule).digest('hex').slice(0, HASH_DIGITS);
-  return `${rule.slice(0, LABEL_VALUE_MAX - HASH_DIGITS - 1)}-${hash}`;
+  return `${value.slice(0, LABEL_VALUE_MAX - HASH_DIGITS - 1)}-${hash}`;
 }
 
 /** The `reflex.dev/trigger` annotation of objects generated for `trigger`. */

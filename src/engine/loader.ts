@@ -32,6 +32,12 @@ export interface RuleSource {
    * `spec.serviceAccountName`, `default` when unset). Undefined: the rule's own spec.serviceAccountName, if any.
    */
   serviceAccountName?: string;
+  /**
+   * The identity of a source that is one rule object of the API (`ClusterRule/NAME`,
+   * `Rule/NAMESPACE/NAME`): its rule is named so everywhere (queue keys, metrics, traces, Events,
+   * generated objects), so object names may repeat across namespaces and sources.
+   */
+  identity?: string;
   /** The source could not be read as text (invalid UTF-8): where, and why. Its `text` is ignored. */
   unreadable?: LineCol & { reason: string };
 }
@@ -113,6 +119,7 @@ export function* loadRulesStepwise(sources: RuleSource[], options: LoadOptions =
       });
       yield;
       if (!rule) continue;
+      if (src.identity !== undefined) rule.name = src.identity;
       let scoped = true;
       const scope = ruleScope(doc.value, doc.positions, src, (at, msg) => {
         scoped = false;

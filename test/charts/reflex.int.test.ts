@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { runReflex } from '../support/reflex-cli.js';
 import { loadDaemonConfig } from '../../src/daemon/index.js';
-import { namespacedRulePolicy } from '../../src/cli/rbac-policy.js';
+import { namespacedRulePolicy, ruleObjectPolicy } from '../../src/cli/rbac-policy.js';
 import { repoRoot } from '../support/control-plane.js';
 import { useCluster } from '../support/cluster.js';
 import { ensureHelm, helm, HelmError } from '../support/helm.js';
@@ -171,11 +171,15 @@ describe('charts/reflex', function () {
       expect((only(ms, 'Role') as Obj).rules).to.deep.include({ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] });
     });
 
-    it('grants nothing cluster-wide while no rule is enabled but what namespaced rules need, and in the Role what `reflex rbac` prints', async () => {
+    it('grants cluster-wide, while no rule is enabled, only what namespaced rules and rule objects need, and in the Role what `reflex rbac` prints', async () => {
       const ms = render(fx.ns);
       const [, role] = await rbacOfBundledRules();
-      expect((only(ms, 'ClusterRole') as Obj).rules).to.deep.equal(namespacedRulePolicy());
-      expect((only(render(fx.ns, { rbac: { namespacedRules: false } }), 'ClusterRole') as Obj).rules).to.deep.equal([]);
+      expect((only(ms, 'ClusterRole') as Obj).rules).to.deep.equal([...namespacedRulePolicy(), ...ruleObjectPolicy()]);
+      expect((only(render(fx.ns, { rbac: { namespacedRules: false } }), 'ClusterRole') as Obj).rules).to.deep.equal(ruleObjectPolicy());
+      expect(ruleObjectPolicy()).to.deep.equal([
+        { apiGroups: ['reflex.dev'], resources: ['clusterrules', 'rules'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['reflex.dev'], resources: ['clusterrules/status', 'rules/status'], verbs: ['update', 'patch'] },
+      ]);
       expect((only(ms, 'Role') as Obj).rules).to.deep.equal(role.rules);
     });
 

@@ -47,7 +47,7 @@ describe('reflex run (end to end, against the control plane)', function () {
   const waitStamp = (name: string, value: string, timeoutMs = 5000) =>
     fx.admin.eventually(async () => (await stampOf(name)) === value, timeoutMs, `${name} stamped ${value}`);
 
-  it('hot-reloads a rule ConfigMap: applied, edited, and a broken edit keeps the old rule and warns on the ConfigMap', async () => {
+  it('hot-reloads a rule ConfigMap: applied, edited, a broken edit keeps the old rule and warns on the ConfigMap, the fix says so', async () => {
     const d = await start(['--config', testConfig(fx.ns)]);
     await createCM('demo');
     kubectlApply(fx, ruleConfigMap(fx.ns, 'rules-stamp', stampRule(fx.ns, 'v1')));
@@ -68,6 +68,15 @@ describe('reflex run (end to end, against the control plane)', function () {
     expect(metricValue(load.text, 'reflex_rule_load_errors_total')).to.be.greaterThan(0);
     expect(metricValue(load.text, 'reflex_rules_loaded')).to.equal(1);
     expect(d.lines.some((l) => l.message === 'invalid rule' && String(l.error).includes('rules.yaml:'))).to.equal(true);
+
+    // Fixed: a Normal RuleLoaded Event follows the Warning (the Warning stays, as Events do).
+    kubectlApply(fx, ruleConfigMap(fx.ns, 'rules-stamp', stampRule(fx.ns, 'v4')));
+    const loaded = await fx.admin.eventually(async () => {
+      const list = await fx.admin.ok<{ items: { type: string; reason: string; note: string; regarding: { name: string } }[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${fx.ns}/events`);
+      return list.items.find((e) => e.reason === 'RuleLoaded' && e.regarding.name === 'rules-stamp');
+    }, 5000, 'a RuleLoaded Event on the fixed rule ConfigMap');
+    expect(loaded.type).to.equal('Normal');
+    expect(loaded.note).to.include('load now');
   });
 
   it('serves /healthz, /readyz and /metrics, and exits 0 on SIGTERM', async () => {
