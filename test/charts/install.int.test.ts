@@ -13,7 +13,7 @@ describe('charts/reflex: helm install with default values', function () {
   const fx = useCluster();
   before(() => ensureHelm());
 
-  it('creates only the release\'s objects, grants no verb cluster-wide and loads no rule', () => {
+  it('creates only the release\'s objects, grants cluster-wide only what namespaced rules need and loads no rule', () => {
     const release = `reflex-${Date.now().toString(36)}`;
     const names = (args: string[]) => new Set(kubectl(fx.cp.kubeconfig, ['get', ...args, '-o', 'name']).stdout.split('\n').filter(Boolean));
     const clusterBefore = names([CLUSTER_KINDS]);
