@@ -6,6 +6,7 @@ import { ensureHelm, helm } from '../support/helm.js';
 import { chartDir, kubectl, type Manifest } from './render.js';
 import { namespacedRulePolicy } from '../../src/cli/rbac-policy.js';
 
+const RULE_CRDS = ['clusterrules.reflex.dev', 'rules.reflex.dev'];
 const CLUSTER_KINDS = 'clusterroles,clusterrolebindings,namespaces,customresourcedefinitions,validatingwebhookconfigurations,mutatingwebhookconfigurations,priorityclasses,storageclasses';
 
 describe('charts/reflex: helm install with default values', function () {
@@ -23,7 +24,8 @@ describe('charts/reflex: helm install with default values', function () {
     try {
       const manifest = (loadAll(helm(['get', 'manifest', release, ...kubeconfig]).stdout) as (Manifest | null)[]).filter((m): m is Manifest => m !== null);
       const clusterAfter = names([CLUSTER_KINDS]);
-      const newCluster = [...clusterAfter].filter((n) => !clusterBefore.has(n)).sort();
+      // The rule CRDs (crds/) are new unless an earlier test created them; the next test covers them.
+      const newCluster = [...clusterAfter].filter((n) => !clusterBefore.has(n) && !RULE_CRDS.some((c) => n === `customresourcedefinition.apiextensions.k8s.io/${c}`)).sort();
       expect(newCluster).to.deep.equal([`clusterrole.rbac.authorization.k8s.io/${release}`, `clusterrolebinding.rbac.authorization.k8s.io/${release}`]);
       for (const m of manifest) {
         if (m.kind === 'ClusterRole' || m.kind === 'ClusterRoleBinding') continue;
@@ -49,6 +51,48 @@ describe('charts/reflex: helm install with default values', function () {
       expect(helm(['lint', '--strict', chartDir]).stdout).to.contain('0 chart(s) failed');
     } finally {
       helm(['uninstall', release, ...kubeconfig]);
+    }
+  });
+  it('creates the ClusterRule and Rule CRDs (server dry-run renders them), and helm upgrade and uninstall keep them and their objects', () => {
+    const release = `reflex-crd-${Date.now().toString(36)}`;
+    const kubeconfig = ['--kubeconfig', fx.cp.kubeconfig, '--namespace', fx.ns];
+    const k = (args: string[], input?: string) => {
+      const r = kubectl(fx.cp.kubeconfig, args, input);
+      if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr.trim()}`);
+      return r.stdout;
+    };
+    // Start without them, so this install is the one creating them.
+    kubectl(fx.cp.kubeconfig, ['delete', 'crd', ...RULE_CRDS, '--ignore-not-found', '--wait=true', '--timeout=60s']);
+    // helm install --dry-run=server goes through with the CRDs absent; helm template renders them
+    // (install has no --include-crds), and the API server accepts what it rendered.
+    helm(['install', release, chartDir, ...kubeconfig, '--dry-run=server']);
+    const crds = (loadAll(helm(['template', release, chartDir, ...kubeconfig, '--dry-run=server', '--include-crds']).stdout) as (Manifest | null)[]).filter(
+      (m): m is Manifest => m !== null && m.kind === 'CustomResourceDefinition',
+    );
+    expect(crds.map((m) => m.metadata.name).sort()).to.deep.equal(RULE_CRDS);
+    k(['apply', '--dry-run=server', '-f', '-'], crds.map((m) => JSON.stringify(m)).join('\n'));
+    expect(kubectl(fx.cp.kubeconfig, ['get', 'crd', ...RULE_CRDS]).status, 'a server dry-run creates nothing').to.not.equal(0);
+
+    helm(['install', release, chartDir, ...kubeconfig]);
+    try {
+      k(['wait', '--for=condition=Established', '--timeout=30s', ...RULE_CRDS.map((c) => `crd/${c}`)]);
+      const crd = JSON.parse(k(['get', 'crd', 'clusterrules.reflex.dev', '-o', 'json'])) as { status: { conditions: { type: string }[] } };
+      expect(crd.status.conditions.map((c) => c.type)).not.to.include('NonStructuralSchema');
+      const name = `kept-${Date.now().toString(36)}`;
+      k(['apply', '-f', '-'], `apiVersion: reflex.dev/v1alpha1\nkind: ClusterRule\nmetadata: {name: ${name}}\nspec:\n  suspend: true\n  watch: {apiVersion: v1, kind: ConfigMap}\n  actions: [{log: {message: x}}]\n`);
+      k(['apply', '-n', fx.ns, '-f', '-'], `apiVersion: reflex.dev/v1alpha1\nkind: Rule\nmetadata: {name: ${name}}\nspec:\n  suspend: true\n  watch: {apiVersion: v1, kind: ConfigMap}\n  actions: [{log: {message: x}}]\n`);
+      const uids = () => RULE_CRDS.map((c) => (JSON.parse(k(['get', 'crd', c, '-o', 'json'])) as { metadata: { uid: string } }).metadata.uid);
+      const before = uids();
+      helm(['upgrade', release, chartDir, ...kubeconfig, '--set', 'replicaCount=1']);
+      expect(uids(), 'the same CRD objects after the upgrade').to.deep.equal(before);
+      expect(k(['get', 'clusterrule', name, '-o', 'name']).trim()).to.equal(`clusterrule.reflex.dev/${name}`);
+      expect(k(['get', 'rule', name, '-n', fx.ns, '-o', 'name']).trim()).to.equal(`rule.reflex.dev/${name}`);
+      helm(['uninstall', release, ...kubeconfig]);
+      expect(uids(), 'helm never deletes crds/').to.deep.equal(before);
+      expect(k(['get', 'clusterrule', name, '-o', 'name']).trim()).to.equal(`clusterrule.reflex.dev/${name}`);
+      k(['delete', 'clusterrule', name]);
+    } finally {
+      helm(['uninstall', release, ...kubeconfig, '--ignore-not-found']);
     }
   });
 });
