@@ -23,7 +23,7 @@ import { PlanRunner } from './plan-runner.js';
 import { redactPlanned } from './redact.js';
 import { RuleBreaker, type Suspension } from './rule-breaker.js';
 import { RuleRegistry } from './rule-registry.js';
-import { scrubDeep, SecretValues } from './secret-values.js';
+import { scrubDeep, SecretValues, writesSecrets } from './secret-values.js';
 
 export interface RuleControllerOptions {
   client: KubeClient;
@@ -403,7 +403,7 @@ export class RuleController {
       return { kind: 'skipped', limit: 'max-actions-per-run' };
     }
     // What is written into Secrets is scrubbed from failures too, whatever the rule reads.
-    if (plan.some((p) => p.target.kind === 'Secret')) {
+    if (writesSecrets(plan)) {
       secrets ??= new SecretValues();
       for (const p of plan) secrets.addWrite(p);
       ctx.scrub = secrets.scrubber;

@@ -53,7 +53,7 @@ export interface OpsServerOptions {
   /** Default true; false turns /traces off (404) even with a hub. */
   tracesEnabled?: boolean;
   logger?: Logger;
-  /** A trace subscriber whose socket holds more than this many unsent bytes is dropped. Default 256 KiB. */
+  /** Bytes a trace subscriber may have sent and not acknowledged, and as many queued; more, and it is dropped. Default 256 KiB. */
   maxBufferedBytes?: number;
 }
 

@@ -19,6 +19,12 @@ export const MIN_SECRET_CHARS = 4;
 /** Where a message was cut (oneLine). */
 const CUT = '…';
 
+/** The actions whose body is written into their target (a log line or an Event about a Secret writes nothing into it). */
+const WRITES = new Set(['apply', 'create', 'update', 'patch']);
+
+/** Whether one of `plan`'s actions writes into a Secret. */
+export const writesSecrets = (plan: Pick<PlannedAction, 'action' | 'target'>[]): boolean => plan.some((p) => p.target.kind === 'Secret' && WRITES.has(p.action));
+
 const isSecretKind = (apiVersion: string, kind: string) => kind === 'Secret' && apiVersion === 'v1';
 
 export class SecretValues {
@@ -32,8 +38,8 @@ export class SecretValues {
   }
 
   /** Records what `planned` writes into a Secret: data (base64), stringData, a JSON patch's values. */
-  addWrite(planned: Pick<PlannedAction, 'target' | 'body'>): void {
-    if (planned.target.kind !== 'Secret') return;
+  addWrite(planned: Pick<PlannedAction, 'action' | 'target' | 'body'>): void {
+    if (planned.target.kind !== 'Secret' || !WRITES.has(planned.action)) return;
     const body = planned.body;
     if (Array.isArray(body)) {
       for (const op of body as { path?: unknown; value?: unknown }[]) {

@@ -23,7 +23,7 @@ export interface TraceStreamOptions {
   allowedOrigins?: string[];
   /** Subscribers at once (pending authentications included). Default 10. */
   maxClients?: number;
-  /** Bytes one subscriber's socket may hold unsent before it is dropped. Default 256 KiB. */
+  /** Bytes one subscriber may have sent and not acknowledged, and as many waiting; more, and it is dropped. Default 256 KiB. */
   maxBufferedBytes?: number;
 }
 
@@ -33,9 +33,14 @@ export function isLoopbackHost(host: string | undefined): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::ffff:127.0.0.1';
 }
 
+/** Drops of trace subscribers after the first are counted over this long and said in one line. */
+const DROP_WINDOW_MS = 10_000;
+
 export class TraceStream {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   private clients = 0;
+  private readonly bytes = new WeakMap<object, Buffer>();
+  private dropWindow: { more: number } | undefined;
   private closed = false;
 
   constructor(private readonly o: TraceStreamOptions) {}
@@ -92,18 +97,55 @@ export class TraceStream {
     return true;
   }
 
-  /** Sends each trace of the wanted rules; drops the client when its unsent bytes pass the bound. */
+  /**
+   * Sends each trace of the wanted rules, in order, with at most `limit` bytes sent and not yet
+   * acknowledged; more wait in the client's own queue of at most `limit` bytes, and a client whose
+   * queue would pass it (or whose socket holds more than `limit` unsent) is dropped. The
+   * acknowledgement is a pong (WebSocket clients answer pings as they read): without it, a client
+   * that never reads would be sent as much as the kernel's socket buffers take (megabytes each),
+   * the event loop paying for every copy.
+   */
   private serve(ws: WebSocket, rules: string[], release: () => void): void {
     const limit = this.o.maxBufferedBytes ?? 256 * 1024;
+    let sent = 0;
+    let acked = 0;
+    let pinged: number | undefined; // `sent` when the outstanding ping went out
+    const queue: Buffer[] = [];
+    let queued = 0;
+    const ping = () => {
+      pinged = sent;
+      ws.ping();
+    };
+    const send = (data: Buffer) => {
+      ws.send(data, { binary: false });
+      sent += data.length;
+      if (pinged === undefined && sent - acked >= limit / 4) ping();
+    };
+    // One trace larger than the bound goes alone.
+    const room = (bytes: number) => sent === acked || sent - acked + bytes <= limit;
+    ws.on('pong', () => {
+      if (pinged !== undefined) acked = pinged;
+      pinged = undefined;
+      while (queue.length > 0 && room(queue[0].length)) {
+        const data = queue.shift()!;
+        queued -= data.length;
+        send(data);
+      }
+      if (pinged === undefined && sent > acked) ping();
+    });
     const unsubscribe = this.o.hub.subscribe((trace, json) => {
       if (rules.length > 0 && !rules.includes(trace.rule)) return;
-      if (ws.bufferedAmount > limit) {
+      const data = this.encoded(trace, json);
+      if (queue.length === 0 && room(data.length) && ws.bufferedAmount <= limit) return send(data);
+      if (queued + data.length > limit || ws.bufferedAmount > limit) {
         unsubscribe();
-        this.o.logger.warn('dropped a trace subscriber that does not keep up', { bufferedBytes: ws.bufferedAmount, limit });
+        this.droppedOne({ bufferedBytes: ws.bufferedAmount, unacknowledgedBytes: sent - acked + queued, limit });
         ws.terminate();
         return;
       }
-      ws.send(json());
+      queue.push(data);
+      queued += data.length;
+      if (pinged === undefined) ping();
     });
     ws.on('message', () => {}); // subscribers only listen; what they send is ignored
     ws.on('error', () => ws.terminate());
@@ -111,6 +153,28 @@ export class TraceStream {
       unsubscribe();
       release();
     });
+  }
+
+  /** Says a drop: the first of a window at once, the rest of the window as one count at its end (500 drops are not 500 lines). */
+  private droppedOne(fields: Record<string, number>): void {
+    if (this.dropWindow) {
+      this.dropWindow.more++;
+      return;
+    }
+    this.o.logger.warn('dropped a trace subscriber that does not keep up', fields);
+    const window = { more: 0 };
+    this.dropWindow = window;
+    setTimeout(() => {
+      this.dropWindow = undefined;
+      if (window.more > 0) this.o.logger.warn(`dropped ${window.more} more trace subscribers that do not keep up within ${DROP_WINDOW_MS / 1000} s`, { dropped: window.more });
+    }, DROP_WINDOW_MS).unref();
+  }
+
+  /** A trace's JSON as bytes, encoded once however many subscribers get it. */
+  private encoded(trace: object, json: () => string): Buffer {
+    let data = this.bytes.get(trace);
+    if (!data) this.bytes.set(trace, (data = Buffer.from(json())));
+    return data;
   }
 
   /** Closes every subscriber with 1001; later upgrades are refused. */

@@ -67,10 +67,11 @@ describe('SecretValues (what failures of a rule that reads Secrets may not say)'
   it('records values written into a Secret: data, stringData and a JSON patch', () => {
     const s = new SecretValues();
     const target = { apiVersion: 'v1', kind: 'Secret', namespace: 'n', name: 's' };
-    s.addWrite({ target, body: { data: { a: b64('written-data') }, stringData: { b: 'written-string' } } });
-    s.addWrite({ target, body: [{ op: 'add', path: '/data/c', value: b64('patched-value') }] });
-    s.addWrite({ target: { ...target, kind: 'ConfigMap' }, body: { data: { d: 'configmap-value' } } });
-    expect(s.scrub('written-data written-string patched-value configmap-value')).to.equal('[REDACTED] [REDACTED] [REDACTED] configmap-value');
+    s.addWrite({ action: 'apply', target, body: { data: { a: b64('written-data') }, stringData: { b: 'written-string' } } });
+    s.addWrite({ action: 'patch', target, body: [{ op: 'add', path: '/data/c', value: b64('patched-value') }] });
+    s.addWrite({ action: 'apply', target: { ...target, kind: 'ConfigMap' }, body: { data: { d: 'configmap-value' } } });
+    s.addWrite({ action: 'log', target, body: 'a log line about the Secret' });
+    expect(s.scrub('written-data written-string patched-value configmap-value a log line about the Secret')).to.equal('[REDACTED] [REDACTED] [REDACTED] configmap-value a log line about the Secret');
     expect(s.scrub(b64('written-string'))).to.equal('[REDACTED]');
   });
 

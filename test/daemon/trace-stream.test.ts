@@ -125,13 +125,43 @@ describe('the /traces endpoint', () => {
     let received = 0;
     reader.ws.on('message', () => received++);
     await until(() => hub.subscribers === 2);
-    const big = [{ note: 'x'.repeat(64 * 1024) }];
+    const big = [{ note: 'x'.repeat(16 * 1024) }];
     for (let i = 0; i < 200 && hub.subscribers === 2; i++) {
       hub.publish(trace('r', big));
       await new Promise((r) => setImmediate(r));
     }
     await until(() => hub.subscribers === 1);
     await until(() => received > 0);
+    silent.destroy();
+    reader.ws.close();
+  });
+
+  it('drops a subscriber that never reads after about the bound of bytes sent, not once the kernel buffers are full; one that reads stays', async () => {
+    const s = await start({ tracesAddress: '127.0.0.1:0', maxBufferedBytes: 64 * 1024 });
+    const silent = await silentSubscriber(s.port('traces'));
+    const reader = await attempt(`ws://127.0.0.1:${s.port('traces')}/traces`);
+    let received = 0;
+    reader.ws.on('message', (d: Buffer, binary: boolean) => {
+      expect(binary).to.equal(false); // text frames, as JSON is
+      expect(JSON.parse(d.toString()).rule).to.equal('r');
+      received++;
+    });
+    await until(() => hub.subscribers === 2);
+    const small = [{ note: 'x'.repeat(1024) }];
+    let published = 0;
+    for (; hub.subscribers === 2 && published < 5000; published++) {
+      hub.publish(trace('r', small));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(hub.subscribers).to.equal(1);
+    // 64 KiB of ~1.2 KiB traces, plus the ping's round: a few dozen, where the socket buffers alone would take thousands.
+    expect(published).to.be.below(200);
+    for (let i = 0; i < 2000; i++) {
+      hub.publish(trace('r', small));
+      await new Promise((r) => setImmediate(r));
+    }
+    await until(() => received === published + 2000);
+    expect(hub.subscribers).to.equal(1);
     silent.destroy();
     reader.ws.close();
   });
