@@ -129,13 +129,12 @@ export class RuleStatusWriter {
     const [rule, objKey] = splitKey(key);
     const e = this.entries.get(rule);
     if (!e) return;
-    if (outcome.kind === 'terminal' || outcome.kind === 'forbidden' || outcome.kind === 'transient') {
+    if (outcome.kind === 'transient') return; // retried: said once it fails for good
+    if (outcome.kind === 'terminal' || outcome.kind === 'forbidden') {
       e.counters.lastError = outcome.failure.message;
-      if (outcome.kind !== 'transient') {
-        const f = { reason: outcome.failure.reason, message: outcome.failure.message };
-        e.failing.set(objKey, f);
-        e.newestFailing = f;
-      }
+      const f = { reason: outcome.failure.reason, message: outcome.failure.message };
+      e.failing.set(objKey, f);
+      e.newestFailing = f;
     } else if (e.failing.delete(objKey) && e.failing.size === 0) {
       e.newestFailing = undefined;
     }

@@ -4,7 +4,7 @@ import { loadAll } from 'js-yaml';
 import { useCluster } from '../support/cluster.js';
 import { ensureHelm, helm } from '../support/helm.js';
 import { chartDir, kubectl, type Manifest } from './render.js';
-import { namespacedRulePolicy } from '../../src/cli/rbac-policy.js';
+import { namespacedRulePolicy, ruleObjectPolicy } from '../../src/cli/rbac-policy.js';
 
 const RULE_CRDS = ['clusterrules.reflex.dev', 'rules.reflex.dev'];
 const CLUSTER_KINDS = 'clusterroles,clusterrolebindings,namespaces,customresourcedefinitions,validatingwebhookconfigurations,mutatingwebhookconfigurations,priorityclasses,storageclasses';
@@ -43,7 +43,7 @@ describe('charts/reflex: helm install with default values', function () {
       });
       expect(stray, 'objects in the namespace that are not the release\'s').to.deep.equal([]);
       const role = manifest.find((m) => m.kind === 'ClusterRole') as Manifest & { rules: unknown[] };
-      expect(role.rules).to.deep.equal(namespacedRulePolicy());
+      expect(role.rules).to.deep.equal([...namespacedRulePolicy(), ...ruleObjectPolicy()]);
       const config = manifest.find((m) => m.kind === 'ConfigMap' && m.metadata.name === `${release}-config`) as Manifest & { data: Record<string, string> };
       const cfg = loadAll(config.data['reflex.yaml'])[0] as { rules: { paths: string[] } };
       expect(cfg.rules.paths).to.deep.equal([]);

@@ -254,7 +254,7 @@ describe('charts/reflex', function () {
       expect(pod.terminationGracePeriodSeconds).to.equal(60);
       expect(d.spec.template.metadata.labels).to.include({ team: 'platform' });
       expect((only(ms, 'PodDisruptionBudget') as Obj).spec).to.deep.include({ maxUnavailable: 1 });
-      expect((only(ms, 'ClusterRole') as Obj).rules).to.deep.equal([...custom.rbac.clusterRules, ...custom.rbac.extraClusterRules, ...namespacedRulePolicy()]);
+      expect((only(ms, 'ClusterRole') as Obj).rules).to.deep.equal([...custom.rbac.clusterRules, ...custom.rbac.extraClusterRules, ...namespacedRulePolicy(), ...ruleObjectPolicy()]);
       const sm = only(ms, 'ServiceMonitor') as Obj;
       expect(sm.metadata.labels).to.include({ release: 'prometheus' });
       expect(sm.spec.endpoints).to.deep.equal([{ port: 'metrics', path: '/metrics', interval: '15s', scrapeTimeout: '5s' }]);

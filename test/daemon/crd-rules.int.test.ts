@@ -122,6 +122,26 @@ describe('rules as ClusterRule and Rule objects (end to end)', function () {
     await fx.admin.eventually(async () => (await pdbStatus('api')) === 200, 20_000, 'the PodDisruptionBudget to be generated');
   });
 
+  it('a Rule whose ServiceAccount may not patch shows Forbidden in its status', async () => {
+    await installCrds(fx);
+    await fx.admin.ok('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${fx.ns}/roles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'read' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }] });
+    await fx.admin.ok('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${fx.ns}/rolebindings`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'read' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'read' }, subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: fx.ns }] });
+    daemon = await start();
+    await fx.admin.ok('POST', `/api/v1/namespaces/${fx.ns}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'target', labels: { app: 'demo' } } });
+    kubectlApply(fx, dump({
+      apiVersion: 'reflex.dev/v1alpha1',
+      kind: 'Rule',
+      metadata: { name: 'stamp', namespace: fx.ns },
+      spec: { watch: { apiVersion: 'v1', kind: 'ConfigMap', labelSelector: 'app=demo' }, when: "$not(metadata.labels.stamped = 'yes')", actions: [{ patch: { patch: { metadata: { labels: { stamped: 'yes' } } } } }] },
+    }));
+    const stalled = await waitCondition(fx, 'stamp', 'Stalled', 'True', 20_000, fx.ns);
+    const c = condition(stalled, 'Stalled')!;
+    console.log(`      Stalled: ${c.reason}: ${c.message}`);
+    expect(c.reason).to.equal('Forbidden');
+    expect(c.message).to.match(/forbidden/i);
+    expect(stalled.status?.lastError).to.equal(c.message);
+  });
+
   it('two Rules of one name in two namespaces both load and act, each in its namespace', async () => {
     await installCrds(fx);
     const second = `${fx.ns}-b`;
