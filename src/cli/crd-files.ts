@@ -147,7 +147,8 @@ export function openApiSchema(kind: CrdKind): Node {
 /** The printer columns of both kinds. */
 export const PRINTER_COLUMNS = [
   { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Whether the rule is loaded and active.' },
-  { name: 'Kinds', type: 'string', jsonPath: '.spec.watch..kind', description: 'The watched kinds.' },
+  // The API server prints the first value a JSONPath finds: a rule with several watches shows its first kind.
+  { name: 'Kind', type: 'string', jsonPath: '.spec.watch..kind', description: 'The watched kind (the first, for a rule with several watches).' },
   { name: 'Mode', type: 'string', jsonPath: '.spec.mode', description: 'enforce or audit.' },
   { name: 'Last run', type: 'date', jsonPath: '.status.lastEvaluationTime', description: 'When the rule last evaluated an object.' },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },

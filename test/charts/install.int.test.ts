@@ -43,6 +43,7 @@ describe('charts/reflex: helm install with default values', function () {
       });
       expect(stray, 'objects in the namespace that are not the release\'s').to.deep.equal([]);
       const role = manifest.find((m) => m.kind === 'ClusterRole') as Manifest & { rules: unknown[] };
+      // Cluster-wide: what namespaced rules need, and what the daemon needs of rule objects (ClusterRule, Rule and their status).
       expect(role.rules).to.deep.equal([...namespacedRulePolicy(), ...ruleObjectPolicy()]);
       const config = manifest.find((m) => m.kind === 'ConfigMap' && m.metadata.name === `${release}-config`) as Manifest & { data: Record<string, string> };
       const cfg = loadAll(config.data['reflex.yaml'])[0] as { rules: { paths: string[] } };
