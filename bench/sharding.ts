@@ -9,7 +9,7 @@
  * - Write-bound: one rule patching every ConfigMap, client qps 50 (burst 50) per replica;
  *   figures: writes/s.
  *
- *   npm run bench:sharding [-- --objects 600 --write-objects 1000]
+ *   npm run bench:sharding [-- --objects 400 --write-objects 750]
  *
  * Writes its section of bench/RESULTS.md.
  */
@@ -23,7 +23,7 @@ import { int, mib, ratio, secs, writeSection } from './support/results.js';
 
 const argv = process.argv.slice(2);
 const num = (name: string, fallback: number) => (argv.includes(`--${name}`) ? Number(argv[argv.indexOf(`--${name}`) + 1]) : fallback);
-const cfg = { objects: num('objects', 600), writeObjects: num('write-objects', 1000), rules: 50 };
+const cfg = { objects: num('objects', 400), writeObjects: num('write-objects', 750), rules: 50 };
 const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const NS = 'bench-shard';
@@ -117,10 +117,17 @@ client: { qps: ${work === 'write' ? 50 : 200}, burst: ${work === 'write' ? 50 : 
 `);
   const ds = await Promise.all(Array.from({ length: setup.replicas }, () => DaemonProcess.start({ kubeconfig: cp.kubeconfig, args: ['--config', config, '--log-level', 'warn'], readyTimeoutMs: 120_000 })));
   try {
-    // The first pass (caches filled, buckets taken, every key done once), then quiet.
+    // The first pass (caches filled, buckets taken, every key done at least once: a bucket moved
+    // while replicas join is swept again), then quiet: the count unchanged for 3 s.
     await until('the first pass', async () => (await sum(ds, metric, labels)) >= keys, 600_000);
-    if (setup.sharded) await until('buckets split', async () => (await sum(ds, 'reflex_shard_buckets_held')) === 64, 60_000);
-    const before = await sum(ds, metric, labels);
+    if (setup.sharded) await until('buckets split', async () => (await sum(ds, 'reflex_shard_buckets_held')) === 64 && (await sum(ds, 'reflex_shard_buckets_waiting')) === 0, 60_000);
+    let before = -1;
+    for (let stable = 0; stable < 3; ) {
+      const n = await sum(ds, metric, labels);
+      stable = n === before ? stable + 1 : 0;
+      before = n;
+      await sleep(1000);
+    }
     const ticks = ds.map((d) => cpuTicks(d.pid));
     const peak = ds.map((d) => rssMiB(d.pid));
     const t0 = Date.now();
