@@ -5,7 +5,7 @@
  * ServiceAccounts (`rbac.namespacedRules`) and what it needs of ClusterRule and Rule objects
  * (`ruleObjects`, always granted); the chart grants only what the enabled rules need.
  * values.schema.json gets the daemon's configuration schema for `config:` and the bundled rule
- * names for `bundledRules.rules`.
+ * names for `bundledRules.rules` and `bundledRules.modes`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,7 +42,7 @@ export function chartRbac(root: string): string {
   return `${JSON.stringify({ namespaceRole, namespacedRules: namespacedRulePolicy(), ruleObjects: ruleObjectPolicy(), rules }, null, 2)}\n`;
 }
 
-/** The chart's values schema as written, with `config` and `bundledRules.rules` generated. */
+/** The chart's values schema as written, with `config`, `bundledRules.rules` and `bundledRules.modes` generated. */
 export function valuesSchema(root: string): string {
   const schema = JSON.parse(readFileSync(join(root, VALUES_SCHEMA_PATH), 'utf8')) as {
     properties: Record<string, Record<string, unknown> & { properties?: Record<string, { items?: Record<string, unknown> }> }>;
@@ -51,7 +51,8 @@ export function valuesSchema(root: string): string {
     description: "Settings merged over the chart's reflex.yaml: the daemon's configuration schema (config/reflex.yaml documents each field); unknown fields and bad values fail helm install and helm template.",
     ...(DAEMON_CONFIG_SCHEMA as Record<string, unknown>),
   };
-  const list = schema.properties.bundledRules?.properties?.rules;
-  if (list?.items) list.items.enum = bundledRuleNames(root);
+  const bundled = schema.properties.bundledRules?.properties as Record<string, { items?: Record<string, unknown>; properties?: Record<string, unknown> }> | undefined;
+  if (bundled?.rules?.items) bundled.rules.items.enum = bundledRuleNames(root);
+  if (bundled?.modes) bundled.modes.properties = Object.fromEntries(bundledRuleNames(root).map((name) => [name, { enum: ['enforce', 'audit'] }]));
   return `${JSON.stringify(schema, null, 2)}\n`;
 }

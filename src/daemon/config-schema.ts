@@ -38,6 +38,8 @@ export interface DaemonConfig {
     maxRulesPerSource: number;
     /** Characters one source may hold; over it none of its rules load. Default 4194304 (4 MiB). */
     maxSourceBytes: number;
+    /** Rules (by name) run in audit mode whatever their documents say: planned, logged and counted, nothing written. Default none. */
+    audit: string[];
   };
   /** Default `none`. */
   dryRun: DryRunMode;
@@ -179,6 +181,7 @@ export const DAEMON_CONFIG_SCHEMA = obj({
     customResources: obj({ enabled: { type: 'boolean' } }),
     maxRulesPerSource: posInt,
     maxSourceBytes: posInt,
+    audit: { type: 'array', uniqueItems: true, items: nonEmpty },
   }),
   dryRun: { enum: ['none', 'client', 'server'] },
   workers: posInt,
@@ -226,7 +229,7 @@ export function defaultIdentity(): string {
 export function defaultConfig(env: NodeJS.ProcessEnv = {}): DaemonConfig {
   return {
     namespace: env.POD_NAMESPACE || undefined,
-    rules: { paths: [], configMaps: { enabled: true, labelSelector: 'reflex.dev/rules=true' }, customResources: { enabled: true }, maxRulesPerSource: 1000, maxSourceBytes: 4 << 20 },
+    rules: { paths: [], configMaps: { enabled: true, labelSelector: 'reflex.dev/rules=true' }, customResources: { enabled: true }, maxRulesPerSource: 1000, maxSourceBytes: 4 << 20, audit: [] },
     dryRun: 'none',
     workers: 32,
     queue: { qps: 10, burst: 100, baseDelayMs: 5, maxDelayMs: 300_000, maxRetries: 0 },

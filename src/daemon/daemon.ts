@@ -25,6 +25,7 @@ import { CacheBarrier } from './shard-barrier.js';
 import { ShardCoordinator } from './shard-coordinator.js';
 import { KubeLeaseStore } from './shard-leases.js';
 import { ShardMetricsSet } from './shard-metrics.js';
+import { auditOverride } from './rule-modes.js';
 
 export interface DaemonOptions {
   config: DaemonConfig;
@@ -165,6 +166,7 @@ export class Daemon {
       },
     });
     this.metrics.watchDependencies(() => controller.dependencyEntries());
+    const audited = auditOverride(config.rules.audit);
     const sources: RuleSources = new RuleSources({
       paths: config.rules.paths,
       configMaps: config.rules.configMaps.enabled
@@ -181,7 +183,7 @@ export class Daemon {
       clock: this.clock,
       logger: this.log.child({ component: 'rules' }),
       apply: async (rules) => {
-        await controller.setRules(rules);
+        await controller.setRules(audited(rules));
         this.metrics.setRulesLoaded(rules.size);
       },
       onErrors: (errors) => {

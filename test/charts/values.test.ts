@@ -12,11 +12,12 @@ const shipped = readdirSync(join(repoRoot, 'rules'))
   .sort();
 
 describe('charts/reflex values', () => {
-  const values = load(readFileSync(join(chart, 'values.yaml'), 'utf8')) as { bundledRules: { enabled: boolean; rules: string[] }; replicaCount: number };
+  const values = load(readFileSync(join(chart, 'values.yaml'), 'utf8')) as { bundledRules: { enabled: boolean; rules: string[]; modes: Record<string, string> }; replicaCount: number };
   const schema = JSON.parse(readFileSync(join(chart, 'values.schema.json'), 'utf8'));
 
   it('load no bundled rule by default, so installing changes nothing', () => {
     expect(values.bundledRules.rules).to.deep.equal([]);
+    expect(values.bundledRules.modes).to.deep.equal({});
   });
 
   it('accept exactly the shipped rule names in bundledRules.rules', () => {

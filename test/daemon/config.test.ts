@@ -29,7 +29,7 @@ function configError(fn: () => unknown): DaemonConfigError {
 describe('loadDaemonConfig', () => {
   it('fills every field with its default when nothing is given', () => {
     const c = loadDaemonConfig({ env: {} });
-    expect(c.rules).to.deep.equal({ paths: [], configMaps: { enabled: true, labelSelector: 'reflex.dev/rules=true' }, customResources: { enabled: true }, maxRulesPerSource: 1000, maxSourceBytes: 4194304 });
+    expect(c.rules).to.deep.equal({ paths: [], configMaps: { enabled: true, labelSelector: 'reflex.dev/rules=true' }, customResources: { enabled: true }, maxRulesPerSource: 1000, maxSourceBytes: 4194304, audit: [] });
     expect(c.dryRun).to.equal('none');
     expect(c.workers).to.equal(32);
     expect(c.queue).to.deep.equal({ qps: 10, burst: 100, baseDelayMs: 5, maxDelayMs: 300_000, maxRetries: 0 });

@@ -45,9 +45,9 @@ ${indented}
 `;
 }
 
-/** A kubeconfig for a service account in `ns`, with a TokenRequest token. */
-export async function serviceAccountKubeconfig(fx: ClusterFixture, ns: string, name: string): Promise<string> {
-  await fx.admin.ok('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } });
+/** A kubeconfig for a service account in `ns` (created unless `create: false`), with a TokenRequest token. */
+export async function serviceAccountKubeconfig(fx: ClusterFixture, ns: string, name: string, options: { create?: boolean } = {}): Promise<string> {
+  if (options.create !== false) await fx.admin.ok('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } });
   const tr = await fx.admin.ok<{ status: { token: string } }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${name}/token`, {
     apiVersion: 'authentication.k8s.io/v1',
     kind: 'TokenRequest',

@@ -58,15 +58,46 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
+The enabled bundled rules and the mode each runs in, as YAML (name: enforce|audit): those of
+bundledRules.rules in enforce mode unless bundledRules.modes says otherwise, and those named in
+bundledRules.modes in their mode. Empty when bundledRules.enabled is false.
+*/}}
+{{- define "reflex.bundledModes" -}}
+{{- $modes := dict }}
+{{- if .Values.bundledRules.enabled }}
+{{- range .Values.bundledRules.rules }}
+{{- $_ := set $modes . "enforce" }}
+{{- end }}
+{{- range $name, $mode := (.Values.bundledRules.modes | default dict) }}
+{{- $_ := set $modes $name $mode }}
+{{- end }}
+{{- end }}
+{{- toYaml $modes }}
+{{- end }}
+
+{{/*
 The ClusterRole rules of the enabled bundled rules: for each, what `reflex rbac rules/NAME.yaml`
-prints (files/rbac.json, written by `npm run gen`), duplicates removed. Empty when none is enabled.
+prints (files/rbac.json, written by `npm run gen`), duplicates removed; a rule in audit mode writes
+nothing, so it gets only the reading verbs (get, list, watch). Empty when none is enabled.
 */}}
 {{- define "reflex.bundledClusterRules" -}}
 {{- $generated := $.Files.Get "files/rbac.json" | fromJson }}
 {{- $rules := list }}
-{{- if .Values.bundledRules.enabled }}
-{{- range .Values.bundledRules.rules }}
-{{- $rules = concat $rules (get $generated.rules .) }}
+{{- range $name, $mode := (include "reflex.bundledModes" . | fromYaml) }}
+{{- range (get $generated.rules $name) }}
+{{- if eq $mode "audit" }}
+{{- $verbs := list }}
+{{- range .verbs }}
+{{- if has . (list "get" "list" "watch") }}
+{{- $verbs = append $verbs . }}
+{{- end }}
+{{- end }}
+{{- if $verbs }}
+{{- $rules = append $rules (merge (dict "verbs" $verbs) (omit . "verbs")) }}
+{{- end }}
+{{- else }}
+{{- $rules = append $rules . }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- toYaml (dict "rules" (uniq $rules)) }}
@@ -84,9 +115,11 @@ namespace; the daemon finishes running work 5 s before the pod's grace period en
 */}}
 {{- define "reflex.config" -}}
 {{- $paths := list }}
-{{- if .Values.bundledRules.enabled }}
-{{- range .Values.bundledRules.rules }}
-{{- $paths = append $paths (printf "/app/rules/%s.yaml" .) }}
+{{- $audit := list }}
+{{- range $name, $mode := (include "reflex.bundledModes" . | fromYaml) }}
+{{- $paths = append $paths (printf "/app/rules/%s.yaml" $name) }}
+{{- if eq $mode "audit" }}
+{{- $audit = append $audit $name }}
 {{- end }}
 {{- end }}
 {{- $grace := sub (int .Values.terminationGracePeriodSeconds) 5 }}
@@ -94,6 +127,7 @@ namespace; the daemon finishes running work 5 s before the pod's grace period en
   "namespace" .Release.Namespace
   "rules" (dict
     "paths" $paths
+    "audit" $audit
     "configMaps" (dict "enabled" true "namespaces" (list .Release.Namespace) "labelSelector" "reflex.dev/rules=true"))
   "dryRun" .Values.dryRun
   "leaderElection" (dict
