@@ -80,7 +80,7 @@ describe('charts/reflex: bundled rules in audit mode', function () {
 
         // The daemon as the installed pod would run it: the release's config and ServiceAccount,
         // the bundled rule read from this checkout instead of the image's /app/rules.
-        const cm = manifest.find((x) => x.kind === 'ConfigMap' && x.metadata.name === `${release}-config`) as Manifest & { data: Record<string, string> };
+        const cm = manifest.find((x) => x.kind === 'ConfigMap' && x.metadata.name.endsWith('-config')) as Manifest & { data: Record<string, string> };
         const cfg = load(cm.data['reflex.yaml']) as Config;
         cfg.rules.paths = cfg.rules.paths.map((p) => p.replace('/app/rules/', `${join(repoRoot, 'rules')}/`));
         dir = mkdtempSync(join(tmpdir(), 'reflex-audit-'));
