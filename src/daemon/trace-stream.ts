@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { errorMessage, type Logger } from '../core/index.js';
 import type { TraceHub } from './trace-hub.js';
 
@@ -37,7 +37,9 @@ export function isLoopbackHost(host: string | undefined): boolean {
 const DROP_WINDOW_MS = 10_000;
 
 export class TraceStream {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  /** The WebSocket server, loaded with the first subscriber (ws is not needed to start the daemon). */
+  private wss: WebSocketServer | undefined;
+  private loading: Promise<WebSocketServer> | undefined;
   private clients = 0;
   private readonly bytes = new WeakMap<object, Buffer>();
   private dropWindow: { more: number } | undefined;
@@ -76,7 +78,11 @@ export class TraceStream {
           return refuse(verdict.status, verdict.reason, verdict.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
         }
         if (socket.destroyed) return release();
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.serve(ws, rules, release));
+        return this.server().then((wss) => {
+          if (socket.destroyed) return release();
+          if (this.closed) return (release(), refuse(503, 'shutting down'));
+          wss.handleUpgrade(req, socket, head, (ws) => this.serve(ws, rules, release));
+        });
       },
       (err: unknown) => {
         release();
@@ -177,15 +183,20 @@ export class TraceStream {
     return data;
   }
 
+  private server(): Promise<WebSocketServer> {
+    this.loading ??= import('ws').then(({ WebSocketServer: Server }) => (this.wss = new Server({ noServer: true, maxPayload: 4096 })));
+    return this.loading;
+  }
+
   /** Closes every subscriber with 1001; later upgrades are refused. */
   close(): void {
     this.closed = true;
-    for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');
+    for (const ws of this.wss?.clients ?? []) ws.close(1001, 'server shutting down');
   }
 
   /** Ends what `close` left open. */
   terminate(): void {
-    for (const ws of this.wss.clients) ws.terminate();
-    this.wss.close();
+    for (const ws of this.wss?.clients ?? []) ws.terminate();
+    this.wss?.close();
   }
 }
