@@ -6,7 +6,8 @@
  * as its `spec.serviceAccountName` (default `default`).
  *
  * A kind the server does not serve (its CRD is not installed) is pending: discovery is asked
- * again every `retryMs`, and the kind is watched as soon as it is served, without a restart.
+ * again after `retryMs`, doubling up to a minute, and the kind is watched as soon as it is
+ * served, without a restart.
  */
 import { errorMessage, type Clock, type KubeObject, type Logger, type TimerHandle } from '../core/index.js';
 import { isUnknownKind, type KubeClient } from '../client/index.js';
@@ -52,7 +53,7 @@ export interface CrdRuleSourceOptions {
   factory: SharedInformerFactory;
   clock: Clock;
   logger: Logger;
-  /** How often discovery is asked again for a kind not served, ms. Default 5000. */
+  /** How soon discovery is asked again for a kind not served, ms (doubling up to a minute). Default 5000. */
   retryMs?: number;
   /** How long start waits for a served kind's first listing, ms. Default 30 000. */
   syncTimeoutMs?: number;
@@ -64,6 +65,9 @@ export interface CrdRuleSourceOptions {
   served?(kind: RuleObjectKind): void;
 }
 
+/** The longest wait between two looks for a kind not served, ms. */
+const MAX_RETRY_MS = 60_000;
+
 export class CrdRuleSource {
   private readonly objects = new Map<string, KubeObject>();
   /** What the loader read of each object (to tell a spec change from a status write). */
@@ -71,6 +75,7 @@ export class CrdRuleSource {
   private readonly watching = new Set<RuleObjectKind>();
   private readonly timers = new Map<RuleObjectKind, TimerHandle>();
   private readonly reasons = new Map<RuleObjectKind, string>();
+  private readonly tries = new Map<RuleObjectKind, number>();
   private stopped = false;
 
   constructor(private readonly o: CrdRuleSourceOptions) {}
@@ -126,7 +131,11 @@ export class CrdRuleSource {
       const reason = isUnknownKind(err) ? `${kind} is not served (its CustomResourceDefinition is not installed)` : `discovery failed: ${errorMessage(err)}`;
       if (this.reasons.get(kind) !== reason) this.o.logger.info(`${kind} objects not watched yet: ${reason}; will retry`, { kind });
       this.reasons.set(kind, reason);
-      this.timers.set(kind, this.o.clock.setTimer(() => void this.tryWatch(kind, signal), this.o.retryMs ?? 5000));
+      // Asked again every retryMs at first, then less often (discovery is a few requests each time).
+      const tries = (this.tries.get(kind) ?? 0) + 1;
+      this.tries.set(kind, tries);
+      const delay = Math.min((this.o.retryMs ?? 5000) * 2 ** Math.min(tries - 1, 10), MAX_RETRY_MS);
+      this.timers.set(kind, this.o.clock.setTimer(() => void this.tryWatch(kind, signal), delay));
       return;
     }
     const informer = this.o.factory.informerFor({ apiVersion: RULE_API_VERSION, kind });

@@ -117,7 +117,8 @@ describe('rules as ClusterRule and Rule objects (end to end)', function () {
     await daemon.waitForLog((l) => /ClusterRule objects not watched yet/.test(l.message), 20_000, 'the kind to be pending');
     await installCrds(fx);
     kubectlApply(fx, dump(shipped('deployment-pdb.yaml')));
-    await waitCondition(fx, 'deployment-pdb', 'Ready', 'True', 30_000);
+    // Discovery is asked again after 5 s, 10 s, 20 s… (at most a minute apart).
+    await waitCondition(fx, 'deployment-pdb', 'Ready', 'True', 75_000);
     await deployment('api', 3);
     await fx.admin.eventually(async () => (await pdbStatus('api')) === 200, 20_000, 'the PodDisruptionBudget to be generated');
   });

@@ -63,8 +63,14 @@ describe('rule objects as rule sources', () => {
     await src.start(new AbortController().signal);
     expect(src.served('ClusterRule')).to.equal(false);
     expect(asked).to.equal(2);
+    clock.advance(5000); // asked again after 5 s, then after 10 s (doubling up to a minute)
+    await new Promise((r) => setImmediate(r));
+    expect(asked).to.equal(4);
+    clock.advance(9999);
+    await new Promise((r) => setImmediate(r));
+    expect(asked).to.equal(4);
     served = true;
-    clock.advance(5000);
+    clock.advance(1);
     await new Promise((r) => setImmediate(r));
     expect(src.served('ClusterRule')).to.equal(true);
     expect(src.served('Rule')).to.equal(true);
