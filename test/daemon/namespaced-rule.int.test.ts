@@ -3,7 +3,8 @@
  * patch Deployments there (and read what it watches), run by a daemon whose own identity may do
  * anything. Its writes are made as the ServiceAccount (a delete its Role lacks is refused 403), its
  * reads are reviewed (a watch of Secrets and a $get of one are Forbidden), nothing outside A
- * changes, and removing the RoleBinding turns its patches Forbidden.
+ * changes, removing the RoleBinding turns its patches Forbidden, and a watch allowed later is acted on
+ * within the denial's minute, without a change of the objects.
  */
 import { expect } from 'chai';
 import { DaemonProcess, type LogLine } from '../support/daemon-process.js';
@@ -139,6 +140,20 @@ describe('namespaced rules acting as a ServiceAccount (end to end)', function ()
       await fx.admin.ok('POST', `/apis/apps/v1/namespaces/${a}/deployments`, deployment(a, 'web2', { role: 'web' }));
       await failure('label-deployments', 'Forbidden', new RegExp(`system:serviceaccount:${a}:deployer`));
       expect((await get(a, 'web2')).metadata.labels?.['reflex-seen']).to.equal(undefined);
+
+      // Granted later, a denied watch is reviewed again (denials hold 1 minute, re-checked in the
+      // background) and the objects that waited on it are evaluated without a change of theirs.
+      await fx.admin.ok('POST', `${RBAC}/namespaces/${a}/roles`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'secrets' },
+        rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['list', 'patch'] }],
+      });
+      await fx.admin.ok('POST', `${RBAC}/namespaces/${a}/rolebindings`, { ...binding, metadata: { name: 'secrets' }, roleRef: { ...binding.roleRef, name: 'secrets' } });
+      const granted = Date.now();
+      type Labelled = { metadata: { labels?: Record<string, string> } };
+      await fx.admin.eventually(async () => (await fx.admin.ok<Labelled>('GET', `/api/v1/namespaces/${a}/secrets/planted`)).metadata.labels?.seen === 'yes', 100_000, 'the Secret labelled once its watch is allowed');
+      console.log(`      a denied watch allowed again: acted on ${Date.now() - granted} ms after the grant`);
 
       const all = JSON.stringify(d.lines) + d.stderr.join('');
       expect(all).not.to.include('planted-value-7c1e');
