@@ -70,7 +70,7 @@ spec:
   limits: {maxActionsPerRun: 1000000, actionsPerObjectPerMinute: 1000}
   watch: {apiVersion: v1, kind: ConfigMap, namespaces: [${NS}], labelSelector: app=write}
   on: [sync, create, update]
-  when: "metadata.annotations.gen != '${gen}'"
+  when: "$not(metadata.annotations.gen = '${gen}')"
   actions:
     - patch: {patch: {metadata: {annotations: {gen: "${gen}"}}}}
 `;
