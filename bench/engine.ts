@@ -8,6 +8,7 @@ import jsonata from 'jsonata';
 import { cpus } from 'node:os';
 import { FakeClock, type KubeObject } from '../src/core/index.js';
 import { evaluate, loadRules, type CompiledRule, type ObjectLister } from '../src/engine/index.js';
+import { rate } from './support/rate.js';
 
 const seconds = Number(process.argv[2] ?? 3);
 const clock = new FakeClock(Date.parse('2026-03-10T12:00:00Z'));
@@ -45,20 +46,6 @@ const template = rule(
 `,
 );
 
-/** Evaluations per second of `fn` over `ms` milliseconds (after a short warm-up). */
-async function rate(fn: () => Promise<unknown> | unknown, ms: number): Promise<number> {
-  const warm = Date.now() + 100;
-  while (Date.now() < warm) await fn();
-  let n = 0;
-  const start = process.hrtime.bigint();
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    for (let i = 0; i < 200; i++) await fn();
-    n += 200;
-  }
-  return n / (Number(process.hrtime.bigint() - start) / 1e9);
-}
-
 const ctx = { clock, lister };
 const rawSimple = jsonata(SIMPLE);
 const rawCompound = jsonata(COMPOUND);
@@ -77,7 +64,7 @@ const cases: [string, () => Promise<unknown> | unknown][] = [
 const ROUNDS = 5;
 const samples: number[][] = cases.map(() => []);
 for (let r = 0; r < ROUNDS; r++) {
-  for (let i = 0; i < cases.length; i++) samples[i].push(await rate(cases[i][1], (seconds * 1000) / ROUNDS));
+  for (let i = 0; i < cases.length; i++) samples[i].push(await rate(cases[i][1], (seconds * 1000) / ROUNDS, 200));
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const m = samples.map(median);
@@ -126,7 +113,7 @@ for (const [name, expr, peer] of FUNCTION_CASES) {
 }
 const fnSamples: number[][] = fnCases.map(() => []);
 for (let r = 0; r < ROUNDS; r++) {
-  for (let i = 0; i < fnCases.length; i++) fnSamples[i].push(await rate(fnCases[i][1], (seconds * 500) / ROUNDS));
+  for (let i = 0; i < fnCases.length; i++) fnSamples[i].push(await rate(fnCases[i][1], (seconds * 500) / ROUNDS, 200));
 }
 const fm = fnSamples.map(median);
 console.log('\n| function (condition) | with the function, evaluations/s | plain-JSONata peer, evaluations/s | µs per evaluation, function − peer |');

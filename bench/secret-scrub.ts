@@ -8,6 +8,7 @@
  */
 import { FakeClock, type KubeObject } from '../src/core/index.js';
 import { evaluateRule, loadRules, type ObjectLister, type PlannedRef } from '../src/engine/index.js';
+import { rate } from './support/rate.js';
 import { scrubDeep, SecretValues } from '../src/daemon/secret-values.js';
 
 const seconds = Number(process.argv[2] ?? 1);
@@ -58,19 +59,6 @@ const failure = async () => {
   return s.scrub(message);
 };
 
-async function rate(fn: () => Promise<unknown>, ms: number): Promise<number> {
-  const warm = Date.now() + 100;
-  while (Date.now() < warm) await fn();
-  let n = 0;
-  const start = process.hrtime.bigint();
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    for (let i = 0; i < 20; i++) await fn();
-    n += 20;
-  }
-  return n / (Number(process.hrtime.bigint() - start) / 1e9);
-}
-
 const cases: [string, () => Promise<unknown>][] = [
   ['evaluation, no recording (peer)', plain],
   ['evaluation with recording', recording],
@@ -79,7 +67,7 @@ const cases: [string, () => Promise<unknown>][] = [
   ['evaluation, no recording (the peer again: order effects)', plain],
 ];
 const results = new Map<string, number[]>(cases.map(([name]) => [name, []]));
-for (let round = 0; round < 5; round++) for (const [name, fn] of cases) results.get(name)!.push(await rate(fn, seconds * 1000));
+for (let round = 0; round < 5; round++) for (const [name, fn] of cases) results.get(name)!.push(await rate(fn, seconds * 1000, 20));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const peer = median(results.get(cases[0][0])!);
 process.stdout.write(`$list of ${count} Secrets (3 keys each) per evaluation, ${seconds} s × 5 interleaved rounds, median\n`);

@@ -13,13 +13,8 @@
  */
 import { ReflexError, type KubeList, type KubeObject } from '../core/index.js';
 import { cutManagedFields } from './managed-fields.js';
+import { QUOTE, BACKSLASH, OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY } from './json-bytes.js';
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
 
 /** Where the scanner is: before `items`, inside it, or after it. */
 type Phase = 'head' | 'items' | 'tail';

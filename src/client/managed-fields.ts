@@ -11,14 +11,7 @@
  * (`path`), outside any string. Anything else (other spacing, managedFields first in metadata, a
  * field of that name elsewhere) is left as it is, for the caller's transform to drop.
  */
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const COLON = 0x3a;
+import { QUOTE, BACKSLASH, OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY, COLON } from './json-bytes.js';
 
 const PATTERN = Buffer.from(',"managedFields":[');
 
