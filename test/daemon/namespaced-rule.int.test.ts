@@ -10,16 +10,9 @@ import { expect } from 'chai';
 import { DaemonProcess, type LogLine } from '../support/daemon-process.js';
 import { useCluster } from '../support/cluster.js';
 import { kubectlApply, ruleConfigMap, writeConfig } from './daemon-support.js';
+import { createDeployer, deployment, RBAC } from './deployer-support.js';
 
 type Deploy = { metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } };
-const RBAC = '/apis/rbac.authorization.k8s.io/v1';
-
-const deployment = (ns: string, name: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}) => ({
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: { name, namespace: ns, labels: { app: name, ...labels }, annotations },
-  spec: { replicas: 0, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'registry.invalid/none' }] } } },
-});
 
 /** Rules of namespace `a`, all acting as ServiceAccount `deployer` of `a`. */
 const rules = (a: string) => {
@@ -84,21 +77,7 @@ describe('namespaced rules acting as a ServiceAccount (end to end)', function ()
     const b = `${fx.ns}-b`;
     for (const ns of [a, b]) await fx.admin.ok('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     try {
-      await fx.admin.ok('POST', `/api/v1/namespaces/${a}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'deployer' } });
-      await fx.admin.ok('POST', `${RBAC}/namespaces/${a}/roles`, {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'Role',
-        metadata: { name: 'patch-deployments' },
-        rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'patch'] }],
-      });
-      const binding = {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'RoleBinding',
-        metadata: { name: 'deployer' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'patch-deployments' },
-        subjects: [{ kind: 'ServiceAccount', name: 'deployer', namespace: a }],
-      };
-      await fx.admin.ok('POST', `${RBAC}/namespaces/${a}/rolebindings`, binding);
+      const binding = await createDeployer(fx, a);
       await fx.admin.ok('POST', `/api/v1/namespaces/${a}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'planted' }, stringData: { password: 'planted-value-7c1e' } });
       await fx.admin.ok('POST', `/apis/apps/v1/namespaces/${b}/deployments`, deployment(b, 'web', { role: 'web' }));
 
