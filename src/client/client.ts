@@ -3,8 +3,9 @@ import { type Clock, type KubeList, type KubeObject, type Logger, parseApiVersio
 import type { ConnectionConfig, Impersonation } from './config.js';
 import type { Discovery } from './discovery.js';
 import { ListDecoder } from './list-decoder.js';
+import { isProtobuf, loadProtoTypes, PROTO_OR_JSON_ACCEPT, ProtoListDecoder, type ProtoTypes } from './proto/index.js';
 import { describeResource, resourcePath } from './paths.js';
-import type { Requester, RequestSpec } from './request.js';
+import type { BodyDecoder, Requester, RequestSpec } from './request.js';
 import type { PoolStatsSnapshot, Transport } from './transport.js';
 import type * as T from './types.js';
 import { decodeWatch } from './watch-decoder.js';
@@ -28,6 +29,16 @@ export interface ClientParts {
   warnings: WarningHandler;
   clock: Clock;
   logger: Logger;
+  /** Ask for lists of built-in kinds in protobuf (see ClientOptions.protobuf). */
+  protobuf: boolean;
+  /** Lists answered in each encoding (shared by impersonating clients). */
+  listEncodings?: ListEncodings;
+}
+
+/** How many list answers came in protobuf and in JSON. */
+export interface ListEncodings {
+  protobuf: number;
+  json: number;
 }
 
 const writeQuery = (o: T.WriteOptions = {}) => ({ dryRun: o.dryRun ? 'All' : undefined, fieldManager: o.fieldManager });
@@ -67,6 +78,11 @@ export class DynamicClient implements T.KubeClient {
   get discovery(): Discovery {
     return this.p.discovery;
   }
+  /** How many list answers came in protobuf and how many in JSON, since the client was made. */
+  listEncodings(): ListEncodings {
+    return { ...(this.p.listEncodings ??= { protobuf: 0, json: 0 }) };
+  }
+
   /** Connection counts of the ordinary-request and the watch pools. */
   poolStats(): { requests: PoolStatsSnapshot; watches: PoolStatsSnapshot } {
     return this.p.transport.poolStats();
@@ -74,6 +90,12 @@ export class DynamicClient implements T.KubeClient {
 
   resolve(apiVersion: string, kind: string, options: T.CallOptions = {}): Promise<T.ResourceInfo> {
     return this.p.discovery.resolve(apiVersion, kind, options.signal);
+  }
+
+  /** The protobuf table when it can decode `apiVersion`'s `listKind` (loaded on first use). */
+  private async protoFor(apiVersion: string, listKind: string): Promise<ProtoTypes | undefined> {
+    const types = await loadProtoTypes();
+    return types.kind(apiVersion, listKind) ? types : undefined;
   }
 
   private async target(t: T.ResourceTarget, signal: AbortSignal | undefined, objectLevel: boolean) {
@@ -98,18 +120,26 @@ export class DynamicClient implements T.KubeClient {
     const apiVersion = o.metadataOnly ? 'meta.k8s.io/v1' : t.apiVersion;
     const kind = o.metadataOnly ? 'PartialObjectMetadata' : info.gvk.kind;
     const onItem = o.onItem;
-    // Items are decoded one by one as they stream in: a large list is never held as one text.
-    const decoder = new ListDecoder<R>(o.onMetadata, (item) => {
+    const fill = (item: R): R => {
       item.apiVersion ??= apiVersion;
       item.kind ??= kind;
       return onItem ? (onItem(item) as R) : item;
-    }, { dropManagedFields: o.dropManagedFields });
+    };
+    // Built-in kinds may come in protobuf, which the API server encodes faster than JSON.
+    const proto = !o.metadataOnly && this.p.protobuf ? await this.protoFor(t.apiVersion, `${info.gvk.kind}List`) : undefined;
+    // Items are decoded one by one as they stream in: a large list is never held as one text.
+    const options = { dropManagedFields: o.dropManagedFields };
+    const decoder = new ListBody<R>(
+      (this.p.listEncodings ??= { protobuf: 0, json: 0 }),
+      () => new ListDecoder<R>(o.onMetadata, fill, options),
+      proto && (() => new ProtoListDecoder<R>(proto, o.onMetadata, fill, options)),
+    );
     const list = await this.p.requester.json<KubeList<R>>({
       verb: 'list',
       resource: describeResource(info, ns),
       method: 'GET',
       path: resourcePath(info, ns),
-      accept: o.metadataOnly ? PARTIAL_METADATA_LIST_ACCEPT : undefined,
+      accept: o.metadataOnly ? PARTIAL_METADATA_LIST_ACCEPT : proto ? PROTO_OR_JSON_ACCEPT : undefined,
       query: {
         labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, continue: o.continue,
         resourceVersion: o.resourceVersion, resourceVersionMatch: o.resourceVersionMatch,
@@ -231,4 +261,29 @@ function deleteBody(o: T.DeleteOptions): KubeObject | undefined {
   if (o.preconditions) body.preconditions = o.preconditions;
   if (o.dryRun) body.dryRun = ['All'];
   return Object.keys(body).length > 2 ? body : undefined;
+}
+
+/** A list's answer in the encoding the server chose: protobuf when it was offered and sent, else JSON. */
+class ListBody<R extends KubeObject> implements BodyDecoder<KubeList<R>> {
+  private d?: BodyDecoder<KubeList<R>>;
+
+  constructor(
+    private readonly counts: ListEncodings,
+    private readonly json: () => BodyDecoder<KubeList<R>>,
+    private readonly proto?: () => BodyDecoder<KubeList<R>>,
+  ) {}
+
+  start(contentType: string | undefined): void {
+    const proto = this.proto !== undefined && isProtobuf(contentType);
+    this.d = proto ? this.proto!() : this.json();
+    this.counts[proto ? 'protobuf' : 'json']++;
+  }
+
+  write(chunk: Uint8Array): void {
+    (this.d ??= this.json()).write(chunk);
+  }
+
+  end(): KubeList<R> {
+    return (this.d ??= this.json()).end();
+  }
 }

@@ -35,6 +35,11 @@ export interface ClientOptions extends LoadConfigOptions {
   retry?: Partial<RetryPolicy>;
   discovery?: DiscoveryOptions;
   transport?: TransportOptions;
+  /**
+   * Ask for lists of built-in kinds in protobuf, decoded into the same objects as JSON (the API
+   * server encodes protobuf faster). Default true; false asks for JSON only.
+   */
+  protobuf?: boolean;
 }
 
 /**
@@ -64,5 +69,5 @@ export async function createClient(options: ClientOptions = {}): Promise<Dynamic
     retry: { ...DEFAULT_RETRY, ...options.retry },
   });
   const discovery = new Discovery(requester, clock, logger, options.discovery);
-  return new DynamicClient({ config, requester, discovery, transport, warnings, clock, logger });
+  return new DynamicClient({ config, requester, discovery, transport, warnings, clock, logger, protobuf: options.protobuf ?? true });
 }

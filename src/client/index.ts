@@ -1,7 +1,7 @@
 /** client: our dynamic Kubernetes client over undici (kubeconfig, auth, discovery, REST verbs, watch, typed errors). */
 export type * from './types.js';
 export { createClient, type ClientOptions, DEFAULT_QPS, DEFAULT_BURST, DEFAULT_TIMEOUT_MS } from './create-client.js';
-export { DynamicClient, PARTIAL_METADATA_ACCEPT, PARTIAL_METADATA_LIST_ACCEPT } from './client.js';
+export { DynamicClient, PARTIAL_METADATA_ACCEPT, PARTIAL_METADATA_LIST_ACCEPT, type ListEncodings } from './client.js';
 export { createAuthenticator, type Authenticator } from './auth.js';
 export { loadConfig, loadKubeconfig, inClusterConfig, SERVICE_ACCOUNT_DIR, type LoadConfigOptions } from './load-config.js';
 export { kubeconfigFiles, mergeKubeconfigs, resolveContext, type MergedKubeconfig, type KubeconfigLocation } from './kubeconfig.js';
@@ -12,6 +12,7 @@ export type { RetryPolicy } from './request.js';
 export { TokenBucket, requestLimiter, unlimited, type RequestLimiter } from './rate-limiter.js';
 export { parseWarnings } from './warnings.js';
 export { ListDecodeError } from './list-decoder.js';
+export { loadProtoTypes, ProtoListDecoder, ProtoTypes, decodeProtoObject, PROTO_OR_JSON_ACCEPT, PROTO_CONTENT_TYPE } from './proto/index.js';
 export {
   KubeApiError,
   KubeNetworkError,

@@ -7,6 +7,7 @@ import { type Clock, type Logger, ReflexError, sleep } from '../core/index.js';
 import { impersonationHeaders, type Authenticator } from './auth.js';
 import type { Impersonation } from './config.js';
 import { ListDecodeError } from './list-decoder.js';
+import { decodeProtoObject, isProtobuf, protoTypesIfLoaded } from './proto/index.js';
 import { KubeApiError, KubeNetworkError, reasonForStatus, type RequestContext, type Status } from './errors.js';
 import type { RequestLimiter } from './rate-limiter.js';
 import { classifyNetworkError, type HttpRequest, type HttpResponse, type Transport } from './transport.js';
@@ -86,8 +87,25 @@ export function toStatus(status: number, text: string): Status {
   return { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: status, reason: reasonForStatus(status), message: text.trim().slice(0, 300) || undefined };
 }
 
+/** The Status of a non-2xx answer, in JSON or (when protobuf was asked for) protobuf. */
+async function readStatus(res: HttpResponse): Promise<Status> {
+  const types = protoTypesIfLoaded();
+  if (!types || !isProtobuf(res.headers['content-type'])) return toStatus(res.status, await res.text());
+  const chunks: Buffer[] = [];
+  for await (const c of res.body) chunks.push(Buffer.from(c));
+  try {
+    const doc = decodeProtoObject(types, Buffer.concat(chunks)) as unknown as Status;
+    if (doc.kind === 'Status') return doc;
+  } catch {
+    /* not a Status */
+  }
+  return toStatus(res.status, '');
+}
+
 /** Decodes a body as it streams in (see ListDecoder); `end` returns the result or throws on malformed input. */
 export interface BodyDecoder<T> {
+  /** Called first, with the answer's Content-Type. */
+  start?(contentType: string | undefined): void;
   write(chunk: Uint8Array): void;
   end(): T;
 }
@@ -116,6 +134,8 @@ export class Requester {
         ? new ReflexError(`${ctx.verb} ${ctx.resource} on ${ctx.server}: ${err.message}`, { code: 'ERR_KUBE_DECODE', cause: err })
         : new ReflexError(`${ctx.verb} ${ctx.resource} on ${ctx.server}: the answer is not JSON`, { code: 'ERR_KUBE_DECODE' });
     if (decoder) {
+      const ct = res.headers['content-type'];
+      decoder.start?.(Array.isArray(ct) ? ct[0] : ct);
       try {
         for await (const chunk of res.body) decoder.write(chunk);
       } catch (err) {
@@ -175,13 +195,12 @@ export class Requester {
       }
       d.warnings.handle(res.headers.warning, ctx);
       if (res.status >= 200 && res.status < 300) return { res, timeout };
-      let text: string;
+      let status: Status;
       try {
-        text = await res.text();
+        status = await readStatus(res);
       } catch (err) {
         throw this.networkError(err, ctx, spec.signal, timeout);
       }
-      const status = toStatus(res.status, text);
       if (res.status === 401 && !reauthed && d.auth.unauthorized()) {
         reauthed = true;
         continue;

@@ -51,6 +51,13 @@ export class AdminRest {
     return { status: res.statusCode, body: parsed as T };
   }
 
+  /** A GET answered as bytes, with `accept` (e.g. protobuf). */
+  async raw(path: string, accept: string): Promise<{ status: number; contentType: string; bytes: Buffer }> {
+    const res = await request(this.server + path, { method: 'GET', dispatcher: this.agent, headers: { authorization: `Bearer ${this.token}`, accept } });
+    const bytes = Buffer.from(await res.body.arrayBuffer());
+    return { status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), bytes };
+  }
+
   /** Like `call`, but throws unless the status is 2xx. */
   async ok<T = Record<string, unknown>>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
     const res = await this.call<T>(method, path, body, contentType);
