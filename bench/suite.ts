@@ -38,7 +38,7 @@ const profile = argv.indexOf('--profile') >= 0 ? argv[argv.indexOf('--profile') 
 if (profile) process.env.BENCH_NODE_FLAGS = `--cpu-prof --cpu-prof-dir=${profile}`;
 const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
-type Mode = 'floor' | 'floor-cache' | 'reflex' | 'client-node' | 'client-go' | 'reflex-keep' | 'reflex-storage' | 'reflex-list' | 'reflex-stream';
+type Mode = 'floor' | 'floor-cache' | 'floor-cache-proto' | 'reflex' | 'reflex-json' | 'client-node' | 'client-go' | 'reflex-keep' | 'reflex-storage' | 'reflex-list' | 'reflex-stream';
 
 async function syncPhase(cp: ControlPlane, loader: Loader, goBin: string): Promise<Record<Mode, SyncSample>> {
   const ns = 'bench-sync';
@@ -46,7 +46,7 @@ async function syncPhase(cp: ControlPlane, loader: Loader, goBin: string): Promi
   const t = performance.now();
   await loader.seed(ns, 0, cfg.syncObjects);
   log(`seeded ${int(cfg.syncObjects)} ConfigMaps in ${secs(performance.now() - t)}`);
-  const modes: Mode[] = ['floor', 'floor-cache', 'reflex', 'client-node', 'client-go', 'reflex-keep', 'reflex-storage', 'reflex-list', 'reflex-stream'];
+  const modes: Mode[] = ['floor', 'floor-cache', 'floor-cache-proto', 'reflex', 'reflex-json', 'client-node', 'client-go', 'reflex-keep', 'reflex-storage', 'reflex-list', 'reflex-stream'];
   const all: Record<string, SyncSample[]> = {};
   for (let r = 0; r < cfg.runs; r++) {
     for (const mode of modes) {
@@ -132,6 +132,7 @@ function table(sync: Record<Mode, SyncSample>, ingest: IngestFigures, rules: Rul
     `sync ${k}: reflex ${secs(reflex.ms)}, client-node ${secs(cn.ms)} ${ratio(reflex.ms, cn.ms)}, client-go ${secs(cg.ms)} ${ratio(reflex.ms, cg.ms)}, floor ${secs(floor.ms)} (paginated), ${secs(floorCache.ms)} (one LIST from the watch cache)`,
     `peak RSS ${k}: reflex ${mib(reflex.peakRssMiB)}, client-node ${mib(cn.peakRssMiB)} ${ratio(reflex.peakRssMiB, cn.peakRssMiB)}, client-go ${mib(cg.peakRssMiB)} ${ratio(reflex.peakRssMiB, cg.peakRssMiB)}, floor ${mib(floor.peakRssMiB)}`,
     `steady RSS ${k}: reflex ${mib(reflex.steadyRssMiB)}, client-node ${mib(cn.steadyRssMiB)} ${ratio(reflex.steadyRssMiB, cn.steadyRssMiB)}, client-go ${mib(cg.steadyRssMiB)} ${ratio(reflex.steadyRssMiB, cg.steadyRssMiB)}, floor ${mib(floor.steadyRssMiB)}`,
+    `sync ${k}, protobuf against JSON: reflex in protobuf (the default) ${secs(reflex.ms)}, in JSON ${secs(sync['reflex-json'].ms)} ${ratio(reflex.ms, sync['reflex-json'].ms)} (${ratio(sync['reflex-json'].ms, cg.ms)} of client-go); one LIST from the watch cache, discarded: JSON ${secs(floorCache.ms)}, protobuf ${secs(sync['floor-cache-proto'].ms)}; reflex ${ratio(reflex.ms, floorCache.ms)} of the JSON floor, ${ratio(reflex.ms, sync['floor-cache-proto'].ms)} of the protobuf floor`,
     `sync ${k}, Reflex reading every page of 500 from storage (as a relist after 410 does): ${secs(storage.ms)} ${ratio(storage.ms, cn.ms)} of client-node, ${ratio(storage.ms, cg.ms)} of client-go; peak RSS ${mib(storage.peakRssMiB)} ${ratio(storage.peakRssMiB, cn.peakRssMiB)} of client-node`,
     `sync ${k}, LIST against streaming list: LIST ${secs(listed.ms)}, peak RSS ${mib(listed.peakRssMiB)}; streaming list ${secs(streamed.ms)} ${ratio(streamed.ms, listed.ms)}, peak RSS ${mib(streamed.peakRssMiB)} ${ratio(streamed.peakRssMiB, listed.peakRssMiB)}; client-go (streaming list) ${secs(cg.ms)}`,
     `heap per cached object: reflex ${int(reflex.heapPerObject ?? 0)} B (managedFields dropped), ${int(keep.heapPerObject ?? 0)} B (kept) ${ratio(reflex.heapPerObject ?? 0, keep.heapPerObject ?? 1)}, client-node ${int(cn.heapPerObject ?? 0)} B ${ratio(reflex.heapPerObject ?? 0, cn.heapPerObject ?? 1)}`,

@@ -7,19 +7,21 @@
  *
  * Reflex modes set the young generation as `reflex run` does (src/informers/heap.ts).
  * Modes: reflex (SharedInformerFactory, defaults: first LIST from the watch
- * cache, managedFields dropped), reflex-list and reflex-stream (the same with `streamingList`
+ * cache in protobuf, managedFields dropped), reflex-json (the same in JSON), reflex-list and reflex-stream (the same with `streamingList`
  * off and on), reflex-stream-latest (a streaming list of the latest state, as a relist after 410
  * does on that path), reflex-keep (the same, keeping managedFields), reflex-storage (every page of 500 read
  * from storage, as a relist after 410 does), client-node (makeInformer, its usual single LIST),
  * floor (raw paginated LIST, 500 a page, bodies streamed to /dev/null), floor-cache (one raw LIST
- * from the watch cache, resourceVersion=0, streamed to /dev/null); server-list and server-stream
+ * from the watch cache, resourceVersion=0, streamed to /dev/null), floor-cache-proto (the same in
+ * protobuf, items counted but not decoded); server-list and server-stream
  * (10 Reflex clients, each with its own informer of the namespace, syncing at once through LIST or
  * streaming lists, while the control plane's resident memory is sampled every 50 ms).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { createClient, loadConfig } from '../src/client/index.js';
+import { createClient, loadConfig, ProtoListDecoder, ProtoTypes, PROTO_OR_JSON_ACCEPT } from '../src/client/index.js';
+import { F_REPEATED } from '../src/client/proto/schema.js';
 import { keepYoungGenerationSmall, SharedInformerFactory, type SharedInformerFactoryOptions } from '../src/informers/index.js';
 import type { ControlPlaneState } from '../test/support/control-plane.js';
 import { loadClientNode } from './support/client-node.js';
@@ -56,9 +58,9 @@ async function measure(syncFn: () => Promise<{ objects: number; stop(): Promise<
   await stop();
 }
 
-async function reflex(options: SharedInformerFactoryOptions): Promise<void> {
+async function reflex(options: SharedInformerFactoryOptions, protobuf = true): Promise<void> {
   keepYoungGenerationSmall(); // as `reflex run` does
-  const client = await createClient({ config: loadConfig({ kubeconfig: state.adminKubeconfig }), qps: 0 });
+  const client = await createClient({ config: loadConfig({ kubeconfig: state.adminKubeconfig }), qps: 0, protobuf });
   await measure(async () => {
     await client.resolve('v1', 'ConfigMap'); // discovery, which typed clients do without, is part of Reflex's sync
     const factory = new SharedInformerFactory(client, options);
@@ -126,6 +128,32 @@ async function clientNode(): Promise<void> {
   });
 }
 
+/** One protobuf LIST from the watch cache: items are found (to count them) but not decoded. */
+async function floorProto(): Promise<void> {
+  const agent = new Agent({ connect: { ca: readFileSync(join(dir, 'ca.crt'), 'utf8') } });
+  // A table in which a ConfigMap has no fields: the scanner skips each item's bytes.
+  const types = new ProtoTypes({
+    version: 'floor',
+    kinds: { 'v1/ConfigMapList': 'List' },
+    messages: { List: { fields: [[2, 'items', 'm', F_REPEATED, 'Item']] }, Item: { fields: [] } },
+  });
+  await measure(async () => {
+    let objects = 0;
+    const decoder = new ProtoListDecoder(types, undefined, (item) => {
+      objects++;
+      return item;
+    });
+    const res = await request(`${state.server}/api/v1/namespaces/${namespace}/configmaps?resourceVersion=0`, {
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${state.adminToken}`, accept: PROTO_OR_JSON_ACCEPT },
+    });
+    if (res.statusCode !== 200 || !String(res.headers['content-type']).startsWith('application/vnd.kubernetes.protobuf')) throw new Error(`LIST in protobuf: HTTP ${res.statusCode} ${String(res.headers['content-type'])}`);
+    for await (const chunk of res.body) decoder.write(chunk as Buffer);
+    decoder.end();
+    return { objects, stop: () => agent.close() };
+  }, false);
+}
+
 async function floor(fromCache: boolean): Promise<void> {
   const agent = new Agent({ connect: { ca: readFileSync(join(dir, 'ca.crt'), 'utf8') } });
   await measure(async () => {
@@ -155,6 +183,8 @@ async function floor(fromCache: boolean): Promise<void> {
 }
 
 if (mode === 'reflex') await reflex({});
+else if (mode === 'reflex-json') await reflex({}, false);
+else if (mode === 'floor-cache-proto') await floorProto();
 else if (mode === 'reflex-list') await reflex({ streamingList: false });
 else if (mode === 'reflex-stream') await reflex({ streamingList: true });
 else if (mode === 'reflex-stream-latest') await reflex({ streamingList: true, initialListFromCache: false });
