@@ -72,6 +72,8 @@ export interface DaemonConfig {
      * API servers answer faster in JSON (docs/architecture.md).
      */
     streamingLists: boolean;
+    /** Lists of built-in kinds in protobuf (false: JSON only). */
+    protobuf: boolean;
   };
   /** The informers' caches of watched objects. */
   caches: {
@@ -192,7 +194,7 @@ export const DAEMON_CONFIG_SCHEMA = obj({
     maxDelayMs: posInt,
     maxRetries: { type: 'integer', minimum: 0 },
   }),
-  client: obj({ qps: { type: 'number', minimum: 0 }, burst: posInt, timeoutMs: posInt, streamingLists: { type: 'boolean' } }),
+  client: obj({ qps: { type: 'number', minimum: 0 }, burst: posInt, timeoutMs: posInt, streamingLists: { type: 'boolean' }, protobuf: { type: 'boolean' } }),
   caches: obj({ trim: { type: 'boolean' } }),
   leaderElection: obj({
     enabled: { type: 'boolean' },
@@ -233,7 +235,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = {}): DaemonConfig {
     dryRun: 'none',
     workers: 32,
     queue: { qps: 10, burst: 100, baseDelayMs: 5, maxDelayMs: 300_000, maxRetries: 0 },
-    client: { qps: 50, burst: 100, timeoutMs: 30_000, streamingLists: false },
+    client: { qps: 50, burst: 100, timeoutMs: 30_000, streamingLists: false, protobuf: true },
     caches: { trim: true },
     leaderElection: {
       enabled: Boolean(env.KUBERNETES_SERVICE_HOST),

@@ -54,6 +54,7 @@ export class Daemon {
       qps: config.client.qps,
       burst: config.client.burst,
       timeoutMs: config.client.timeoutMs,
+      protobuf: config.client.protobuf,
       logger: this.log.child({ component: 'client' }),
     });
     // Leases get a client of their own: a renewal must never wait behind the actions' request

@@ -33,7 +33,7 @@ describe('loadDaemonConfig', () => {
     expect(c.dryRun).to.equal('none');
     expect(c.workers).to.equal(32);
     expect(c.queue).to.deep.equal({ qps: 10, burst: 100, baseDelayMs: 5, maxDelayMs: 300_000, maxRetries: 0 });
-    expect(c.client).to.deep.equal({ qps: 50, burst: 100, timeoutMs: 30_000, streamingLists: false });
+    expect(c.client).to.deep.equal({ qps: 50, burst: 100, timeoutMs: 30_000, streamingLists: false, protobuf: true });
     expect(c.caches).to.deep.equal({ trim: true });
     expect(c.leaderElection).to.include({ enabled: false, leaseName: 'reflex', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 });
     expect(c.leaderElection.identity).to.match(/^.+_\d+-[0-9a-f]{8}$/);

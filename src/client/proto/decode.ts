@@ -45,6 +45,8 @@ export interface CompiledField {
   keyType?: T;
   valueType?: T;
   valueMsg?: CompiledMessage;
+  /** Makes this map field's objects. */
+  makeMap?: () => Record<string, unknown>;
 }
 
 export interface CompiledMessage {
@@ -60,6 +62,8 @@ export interface CompiledMessage {
    * merged in: values are gathered by position and the object is built in Go's order.
    */
   reorder: boolean;
+  /** Makes this message's objects (see plainMaker). */
+  make: () => Record<string, unknown>;
 }
 
 export interface DecodeOptions {
@@ -89,7 +93,7 @@ export class ProtoTypes {
     if (known) return known;
     const def = this.schema.messages[name];
     if (!def) throw new Error(`protobuf schema: no message ${name}`);
-    const msg: CompiledMessage = { name, byNumber: [], fields: [], defaults: [], wrap: def.wrap === true, reorder: false };
+    const msg: CompiledMessage = { name, byNumber: [], fields: [], defaults: [], wrap: def.wrap === true, reorder: false, make: plainMaker() };
     this.messages.set(name, msg); // before the fields: messages may refer to themselves
     for (const [num, json, type, flags, ref] of def.fields) {
       const f: CompiledField = {
@@ -101,6 +105,7 @@ export class ProtoTypes {
       if (type === 'm') f.msg = this.message(ref as string);
       if (type === 'map') {
         const [k, v, vm] = ref as MapRef;
+        f.makeMap = plainMaker();
         f.keyType = TYPE_CODES[k];
         f.valueType = TYPE_CODES[v];
         if (vm !== undefined) f.valueMsg = this.message(vm);
@@ -115,6 +120,17 @@ export class ProtoTypes {
     }
     return msg;
   }
+}
+
+/**
+ * A maker of plain objects (prototype Object.prototype) of one kind of message: V8 sizes the
+ * objects of one constructor by the properties they come to have, so they hold their fields
+ * in the object itself, as JSON.parse's do, instead of in a separate property array.
+ */
+function plainMaker(): () => Record<string, unknown> {
+  const Plain = function (this: object) {} as unknown as { new (): Record<string, unknown>; prototype: object };
+  Plain.prototype = Object.prototype;
+  return () => new Plain();
 }
 
 /** StatefulSet defaulting sets apiVersion and kind of its PersistentVolumeClaim templates. */
@@ -207,6 +223,9 @@ export class Reader {
   }
 }
 
+/** Stands in for the object of a message whose values are gathered by position (never written). */
+const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
 /**
  * Decodes one message from `r.pos` to `end`: an object, or for a list wrapper its array.
  * Keys come in the Go struct's order, as the API server's JSON has them.
@@ -214,7 +233,7 @@ export class Reader {
 export function decodeMessage(r: Reader, end: number, msg: CompiledMessage, opts: DecodeOptions): Record<string, unknown> {
   // Values by Go position when the wire's order is not JSON's; else straight into the object.
   const slots: unknown[] | undefined = msg.reorder ? new Array(msg.fields.length) : undefined;
-  const obj: Record<string, unknown> = {};
+  const obj = slots ? EMPTY : msg.make();
   const saved = r.end;
   r.end = end;
   const byNumber = msg.byNumber;
@@ -247,7 +266,7 @@ export function decodeMessage(r: Reader, end: number, msg: CompiledMessage, opts
     if (f.type === T.Map) {
       let map = (slots ? slots[f.idx] : obj[f.name]) as Record<string, unknown> | undefined;
       if (map === undefined) {
-        map = {};
+        map = f.makeMap!();
         if (slots) slots[f.idx] = map;
         else obj[f.name] = map;
       }
@@ -271,7 +290,7 @@ export function decodeMessage(r: Reader, end: number, msg: CompiledMessage, opts
 
 /** The object of `msg` from its values by Go position: keys in Go's order, inline structs merged in, defaults where JSON writes them. */
 function build(msg: CompiledMessage, slots: unknown[], opts: DecodeOptions): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out = msg.make();
   for (const f of msg.fields) {
     const v = slots[f.idx];
     if (f.inline) {
@@ -341,7 +360,7 @@ function readValue(r: Reader, wt: number, t: T, msg: CompiledMessage | undefined
       return text(buf, start, end);
     case T.Bytes:
       r.pos = end;
-      return buf.toString('base64', start, end);
+      return (buf as unknown as Slicers).base64Slice(start, end);
     case T.Message:
       return decodeMessage(r, end, msg!, opts);
     case T.Time:
@@ -490,20 +509,15 @@ function formatSeconds(seconds: number): string {
   return `${iso.slice(0, 19)}Z`;
 }
 
-/** Text from UTF-8 bytes; short ASCII runs are built in JS, cheaper than a call into the runtime. */
+/** Buffer's own slicers, without toString's argument checks (each string of an object is one call). */
+interface Slicers {
+  utf8Slice(start: number, end: number): string;
+  base64Slice(start: number, end: number): string;
+}
+
+/** Text from UTF-8 bytes (a flat string, as JSON.parse makes). */
 function text(buf: Buffer, start: number, end: number): string {
-  const len = end - start;
-  if (len === 0) return '';
-  if (len < 24) {
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const c = buf[i];
-      if (c >= 0x80) return buf.toString('utf8', start, end);
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
-  return buf.toString('utf8', start, end);
+  return start === end ? '' : (buf as unknown as Slicers).utf8Slice(start, end);
 }
 
 const UNITS: [number, string][] = [[3_600_000_000_000, 'h'], [60_000_000_000, 'm']];
