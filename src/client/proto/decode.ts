@@ -8,7 +8,7 @@
  * varint (0), 8 bytes (1), a length and that many bytes (2: strings, bytes, messages, map
  * entries, packed lists) or 4 bytes (5).
  */
-import { F_INLINE, F_OMITEMPTY, F_OMITZERO, F_POINTER, F_REPEATED, type FieldType, type MapRef, type ProtoSchema } from './schema.js';
+import { F_INLINE, F_OMITEMPTY, F_OMITZERO, F_POINTER, F_REPEATED, type FieldType, type MapRef, type Message, type ProtoSchema } from './schema.js';
 
 /** A malformed message. The message never quotes the bytes (they may be a Secret's). */
 export class ProtoDecodeError extends Error {}
@@ -74,9 +74,8 @@ export interface DecodeOptions {
 export class ProtoTypes {
   private readonly messages = new Map<string, CompiledMessage>();
 
-  constructor(private readonly schema: ProtoSchema) {
-    for (const name of Object.keys(schema.messages)) this.message(name);
-  }
+  /** Messages are compiled when first needed (a kind's and those it reaches), not all at once. */
+  constructor(private readonly schema: ProtoSchema) {}
 
   get version(): string {
     return this.schema.version;
@@ -85,13 +84,14 @@ export class ProtoTypes {
   /** The message of `apiVersion/kind`, if the table has it. */
   kind(apiVersion: string, kind: string): CompiledMessage | undefined {
     const name = this.schema.kinds[`${apiVersion}/${kind}`];
-    return name === undefined ? undefined : this.messages.get(name);
+    return name === undefined ? undefined : this.message(name);
   }
 
   message(name: string): CompiledMessage {
     const known = this.messages.get(name);
     if (known) return known;
-    const def = this.schema.messages[name];
+    const raw = this.schema.messages[name];
+    const def = typeof raw === 'string' ? (JSON.parse(raw) as Message) : raw;
     if (!def) throw new Error(`protobuf schema: no message ${name}`);
     const msg: CompiledMessage = { name, byNumber: [], fields: [], defaults: [], wrap: def.wrap === true, reorder: false, make: plainMaker() };
     this.messages.set(name, msg); // before the fields: messages may refer to themselves

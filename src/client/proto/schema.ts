@@ -30,7 +30,8 @@ export interface ProtoSchema {
   version: string;
   /** `apiVersion/kind` (`v1/ConfigMap`, `apps/v1/DeploymentList`) → message name. */
   kinds: Record<string, string>;
-  messages: Record<string, Message>;
+  /** Each message, or the JSON text of it (parsed when first needed: most lists need a few dozen of them). */
+  messages: Record<string, Message | string>;
 }
 
 export const F_REPEATED = 1;
