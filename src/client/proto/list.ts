@@ -13,13 +13,15 @@ import { decodeMessage, ProtoDecodeError, Reader, type CompiledMessage, type Pro
 export const PROTO_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 export const PROTO_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
 
+const EMPTY = Buffer.alloc(0);
+
 /** Where the scanner is. */
 const enum At { Magic, Envelope, List }
 
 export class ProtoListDecoder<T extends KubeObject = KubeObject> {
   private at = At.Magic;
-  /** Bytes not yet consumed: the start of a field whose last bytes have not arrived. */
-  private pending: Buffer = Buffer.alloc(0);
+  /** The start of a field whose tag or length has not all arrived. */
+  private pending: Buffer = EMPTY;
   /** Chunks gathered for a field of known length (`need` bytes from the start of pending). */
   private gathered: Buffer[] = [];
   private gatheredBytes = 0;
@@ -43,21 +45,30 @@ export class ProtoListDecoder<T extends KubeObject = KubeObject> {
   ) {}
 
   write(chunk: Uint8Array): void {
-    const c = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (this.need > 0) {
-      // A long field: gather chunks until it is whole, then join them once.
-      this.gathered.push(c);
-      this.gatheredBytes += c.length;
-      if (this.gatheredBytes < this.need) return;
-      this.pending = Buffer.concat(this.gathered, this.gatheredBytes);
-      this.gathered = [];
-      this.gatheredBytes = 0;
-      this.need = 0;
-    } else {
-      this.pending = this.pending.length === 0 ? c : Buffer.concat([this.pending, c]);
-    }
+    let c = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     try {
-      this.scan();
+      if (this.need > 0) {
+        // A field that began in an earlier chunk: gather what it lacks, join it once, decode it;
+        // the rest of this chunk is scanned where it lies (no chunk is copied whole).
+        const missing = this.need - this.gatheredBytes;
+        if (c.length < missing) {
+          this.gathered.push(c);
+          this.gatheredBytes += c.length;
+          return;
+        }
+        this.gathered.push(c.subarray(0, missing));
+        const field = Buffer.concat(this.gathered, this.need);
+        this.gathered = [];
+        this.gatheredBytes = 0;
+        this.need = 0;
+        this.scan(field);
+        c = c.subarray(missing);
+      } else if (this.pending.length > 0) {
+        // A few bytes of a field's head (its tag or length) from the last chunk.
+        c = Buffer.concat([this.pending, c]);
+        this.pending = EMPTY;
+      }
+      this.scan(c);
     } catch (err) {
       if (err instanceof ProtoDecodeError || err instanceof RangeError) throw new ListDecodeError(`the protobuf list is malformed: ${err.message}`);
       throw err;
@@ -72,9 +83,8 @@ export class ProtoListDecoder<T extends KubeObject = KubeObject> {
     return { apiVersion: this.apiVersion, kind: this.kind, metadata, items: this.items } as KubeList<T>;
   }
 
-  /** Consumes every whole field in `pending`; keeps the rest for the next chunk. */
-  private scan(): void {
-    const buf = this.pending;
+  /** Consumes every whole field in `buf`; keeps the start of an unfinished one for the next chunk. */
+  private scan(buf: Buffer): void {
     let pos = 0;
     for (;;) {
       if (this.at === At.Magic) {
@@ -120,7 +130,6 @@ export class ProtoListDecoder<T extends KubeObject = KubeObject> {
       if (end > buf.length) {
         // Wait for the rest of this field; a long one is gathered chunk by chunk.
         const rest = buf.subarray(pos);
-        this.pending = Buffer.alloc(0);
         this.gathered = [Buffer.from(rest)];
         this.gatheredBytes = rest.length;
         this.need = end - pos;
@@ -131,7 +140,7 @@ export class ProtoListDecoder<T extends KubeObject = KubeObject> {
       this.consumed(end - pos);
       pos = end;
     }
-    this.pending = pos === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(pos));
+    this.pending = pos === buf.length ? EMPTY : Buffer.from(buf.subarray(pos));
   }
 
   /** Counts bytes of the list message as they are consumed. */
