@@ -120,8 +120,12 @@ describe('the shipped example rules (daemon end to end, against the control plan
     }
     await fx.admin.eventually(async () => hooks.length >= 2, 10_000, 'two webhook calls');
     expect(hooks.join('\n')).to.contain(`preview ${ns}/pr-before expired`).and.to.contain(`preview ${ns}/pr-after expired`);
-    const scaled = await fx.admin.ok<{ items: { reason: string; regarding: { name: string } }[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${ns}/events`);
-    expect(scaled.items.filter((e) => e.reason === 'ScaledDown').map((e) => e.regarding.name)).to.include.members(['night-before', 'night-after']);
+    // The Event action runs after the update: its Events may come a moment after the replicas.
+    await fx.admin.eventually(async () => {
+      const events = await fx.admin.ok<{ items: { reason: string; regarding: { name: string } }[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${ns}/events`);
+      const names = events.items.filter((e) => e.reason === 'ScaledDown').map((e) => e.regarding.name);
+      return names.includes('night-before') && names.includes('night-after');
+    }, 10_000, 'ScaledDown Events for night-before and night-after');
     // Leave no expired namespaces of this test behind.
     for (const n of [`${ns}-copy-before`, `${ns}-copy-after`, team]) await fx.admin.call('DELETE', `/api/v1/namespaces/${n}`);
   });
