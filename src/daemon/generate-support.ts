@@ -61,6 +61,8 @@ export class GenerateSupport {
         // Taken over by another rule (two rules racing to declare one object): the previous owner looks again, and reports the conflict.
         if (old && old.metadata?.labels?.[GENERATED_RULE_LABEL] !== obj.metadata?.labels?.[GENERATED_RULE_LABEL]) this.drifted(old);
       },
+      // This replica's write took it over (the other rule's write was filed first): the other rule looks again, and reports the conflict.
+      onTakenOver: (old) => this.drifted(old),
     });
     this.planner = new GeneratePlanner(this.inventory);
   }

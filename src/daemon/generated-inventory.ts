@@ -24,6 +24,12 @@ export interface GeneratedInventoryOptions {
    * nor the initial listing); `old` is its previous state for a change.
    */
   onDrift: (obj: KubeObject, old?: KubeObject) => void;
+  /**
+   * The daemon's own write took a generated object over from another rule (two rules declaring
+   * one object, their first writes racing): `previous` is the other rule's version, so that rule
+   * can look again and report the conflict.
+   */
+  onTakenOver?: (previous: KubeObject) => void;
   /** How long `ensure` waits for a new kind's informer to sync, ms. Default 10 000. */
   syncTimeoutMs?: number;
 }
@@ -160,7 +166,10 @@ export class GeneratedInventory {
     const mine = this.written.get(id);
     if (mine !== undefined) {
       this.written.delete(id);
-      if (mine === obj.metadata?.resourceVersion) return;
+      if (mine === obj.metadata?.resourceVersion) {
+        if (old && old.metadata?.labels?.[GENERATED_RULE_LABEL] !== obj.metadata?.labels?.[GENERATED_RULE_LABEL]) this.o.onTakenOver?.(old);
+        return;
+      }
     }
     this.o.onDrift(obj, old);
   }
