@@ -132,6 +132,7 @@ export class RuleController {
         this.hooks.ruleActivated?.(name);
         void this.pruneStale(name);
       },
+      onSynced: (name) => this.hooks.ruleSynced?.(name),
       onStopped: (name) => this.book.forgetRule(name),
     });
     this.generate = new GenerateSupport({

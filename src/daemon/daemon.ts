@@ -257,6 +257,7 @@ export class Daemon {
       retriesExhausted: (rule) => m.retriesExhaustedFor(rule),
       loopGuard: (rule) => m.loopGuardTripped(rule),
       ruleActivated: (rule) => status?.touch(rule),
+      ruleSynced: (rule) => status?.touch(rule),
       generateConflict: (rule) => m.generateConflict(rule),
       generatedOrphans: (byRule) => m.setGeneratedOrphans(byRule),
       trace: (t) => this.traces.publish(t),

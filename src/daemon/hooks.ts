@@ -23,6 +23,8 @@ export interface ControllerHooks {
   settled?(key: string, outcome: ReconcileOutcome): void;
   loopGuard?(rule: string): void;
   ruleActivated?(rule: string): void;
+  /** Every cache of an active rule has its first listing (a rule's status turns Ready then). */
+  ruleSynced?(rule: string): void;
   /** A generated object was not written: another rule generated it. */
   generateConflict?(rule: string): void;
   /** Generated objects of rules not loaded, found at start-up (rule → count). */

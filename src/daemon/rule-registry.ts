@@ -36,6 +36,8 @@ export interface RuleRegistryOptions {
   /** Where the rules' informer events and sweeps go. */
   intake: Intake;
   onActivated?(rule: string): void;
+  /** Every informer of an active rule has synced (called once per activation, after onActivated). */
+  onSynced?(rule: string): void;
   /** A rule stopped (removed, or restarting as a new version). */
   onStopped?(rule: string): void;
 }
@@ -157,6 +159,17 @@ export class RuleRegistry {
     reg.active = active;
     this.o.logger.info('rule active', { rule: rule.name, watch: rule.watches.map((w) => `${w.apiVersion} ${w.kind}`).join(', ') });
     this.o.onActivated?.(rule.name);
+    this.whenSynced(reg, active);
+  }
+
+  /** Tells onSynced once the rule's informers have their first listings (not if it stops first). */
+  private whenSynced(reg: Registration, active: ActiveRule): void {
+    if (!this.o.onSynced) return;
+    const stopped = new AbortController();
+    reg.cleanup.push(() => stopped.abort());
+    void Promise.all(active.informers.map((i) => i.waitForSync(stopped.signal))).then((synced) => {
+      if (synced.every(Boolean) && reg.active === active && reg.state === 'active') this.o.onSynced?.(reg.rule.name);
+    });
   }
 
   /** Registers the rule's handlers on its informers, and its timers. */

@@ -81,7 +81,7 @@ export class RuleSources {
           clock: o.clock,
           logger: o.logger,
           ...(o.ruleObjects.retryMs !== undefined ? { retryMs: o.ruleObjects.retryMs } : {}),
-          changed: () => this.schedule({ files: false }),
+          changed: () => this.schedule({ files: false, prompt: true }),
           ...(o.ruleObjects.touched ? { touched: o.ruleObjects.touched } : {}),
         })
       : undefined;
@@ -164,15 +164,31 @@ export class RuleSources {
     }
   }
 
-  /** Debounces changes into one reload (reloads are serialized, so a change during one is seen by the next). */
-  private schedule(change: { files: boolean }): void {
-    if (this.timer) this.o.clock.clearTimer(this.timer);
+  /**
+   * Debounces changes into one reload (reloads are serialized, so a change during one is seen by
+   * the next). A `prompt` change (a rule object: a whole source, and someone waits for its status)
+   * is throttled instead: it reloads at once, then at most once per debounce interval, so a burst
+   * of them still makes two reloads, and a lone one is not held back.
+   */
+  private schedule(change: { files: boolean; prompt?: boolean }): void {
+    const debounceMs = this.o.debounceMs ?? 300;
+    const now = this.o.clock.now();
+    const throttled = change.prompt === true && this.loadedOnce && !this.filesDirty;
+    const delay = throttled ? Math.max(0, this.lastTimedReloadAt + debounceMs - now) : debounceMs;
+    if (this.timer) {
+      if (throttled && this.timerAt <= now + delay) return;
+      this.o.clock.clearTimer(this.timer);
+    }
     this.filesDirty ||= change.files;
+    this.timerAt = now + delay;
     this.timer = this.o.clock.setTimer(() => {
       this.timer = undefined;
+      this.lastTimedReloadAt = this.o.clock.now();
       void this.reload();
-    }, this.o.debounceMs ?? 300);
+    }, delay);
   }
+  private timerAt = 0;
+  private lastTimedReloadAt = -Infinity;
   private filesDirty = false;
   private stopped = false;
   private knownErrors = new Set<string>();

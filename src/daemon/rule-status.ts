@@ -1,7 +1,10 @@
 /**
  * rule-status: writes the status of rule objects (ClusterRule, Rule) through their `/status`
  * subresource: only the leader writes, at most once per `minIntervalMs` (5 s) per rule, and only
- * when the status it would write differs from the one on the server (or last written). What goes
+ * when the status it would write differs from the one on the server (or last written). The first
+ * write of a generation (a new rule, an edited one) is not held back by the previous write: it
+ * answers the user's change. A rule loading or syncing is written when that ends (its caches'
+ * first listings tell it, `touch`), or once it has lasted `startingGraceMs`. What goes
  * in it is rule-conditions.ts's; this file keeps the books (counters, objects failing) and the
  * timing. Counting is a map lookup and an increment: evaluations stay cheap with many rules.
  */
@@ -52,14 +55,23 @@ interface Entry {
   /** The status this replica last wrote while leading (the cache may not show it yet). */
   lastWritten?: RuleObjectStatus;
   timer?: TimerHandle;
+  /** When the timer fires (clock ms). */
+  timerDue?: number;
   writing: boolean;
+  /** Looked at while a write was under way: looked at again once it ends. */
+  again?: boolean;
+  /** After a failed write: no write before (clock ms), whatever the generation. */
+  retryAt?: number;
   /** Since when its status says only that it is loading or syncing (clock ms). */
   startingSince?: number;
   /** The last write failure reported (each new reason is logged once). */
   reported?: string;
 }
 
-/** How often a rule that is loading or syncing is looked at, within its grace. */
+/**
+ * How often a rule that is loading or syncing is looked at, within its grace: a safety net, the
+ * touches that say it is done (activated, caches synced) have it looked at at once.
+ */
 const STARTING_POLL_MS = 200;
 
 export class RuleStatusWriter {
@@ -176,21 +188,44 @@ export class RuleStatusWriter {
   private restarted(e: Entry): void {
     e.failing.clear();
     e.newestFailing = undefined;
+    e.startingSince = undefined;
   }
 
-  /** Arms the rule's one timer: at once, or when its interval since the last write has passed. */
+  /**
+   * Arms the rule's one timer: at once, or when its interval since the last write has passed (not
+   * for a generation the status does not show yet: its first write goes at once). An armed timer
+   * is moved earlier when this asks for sooner.
+   */
   private schedule(id: string, e: Entry, atLeastMs = 0): void {
-    if (e.timer || this.stopped) return;
-    const due = Math.max(atLeastMs, e.lastWriteAt + this.interval - this.o.clock.now(), 0);
+    if (this.stopped) return;
+    const now = this.o.clock.now();
+    const limited = this.showsGeneration(id, e) ? e.lastWriteAt + this.interval - now : 0;
+    const at = Math.max(now + Math.max(atLeastMs, limited, 0), e.retryAt ?? -Infinity);
+    if (e.timer) {
+      if (e.timerDue !== undefined && e.timerDue <= at) return;
+      this.o.clock.clearTimer(e.timer);
+    }
+    e.timerDue = at;
     e.timer = this.o.clock.setTimer(() => {
       e.timer = undefined;
+      e.timerDue = undefined;
       void this.flush(id, e);
-    }, due);
+    }, at - now);
+  }
+
+  /** Whether the status on the server (or last written) is of the generation loaded. */
+  private showsGeneration(id: string, e: Entry): boolean {
+    if (!e.load) return true;
+    const shown = e.lastWritten ?? (this.o.object(id) as { status?: { observedGeneration?: unknown } } | undefined)?.status;
+    return shown?.observedGeneration === e.load.generation;
   }
 
   private async flush(id: string, e: Entry): Promise<void> {
     if (this.stopped || this.entries.get(id) !== e || !this.o.isLeader() || this.o.readOnly) return;
-    if (e.writing) return this.schedule(id, e, this.interval);
+    if (e.writing) {
+      e.again = true;
+      return;
+    }
     const obj = this.o.object(id);
     const want = this.desired(id);
     if (!obj || !want) return;
@@ -218,6 +253,7 @@ export class RuleStatusWriter {
       await this.o.client.patch(target, { metadata: { uid: e.uid }, status: want }, { type: 'merge', subresource: 'status', fieldManager: 'reflex', dryRun: this.o.dryRun ?? false });
       e.lastWritten = want;
       e.reported = undefined;
+      e.retryAt = undefined;
       this.o.written?.(id);
     } catch (err) {
       e.lastWritten = undefined;
@@ -226,9 +262,14 @@ export class RuleStatusWriter {
       const why = errorMessage(err);
       if (e.reported !== why) this.o.logger.warn('could not write the status of a rule; will try again', { rule: id, error: why });
       e.reported = why;
-      this.schedule(id, e, this.interval);
+      e.retryAt = this.o.clock.now() + this.interval;
+      this.schedule(id, e);
     } finally {
       e.writing = false;
+      if (e.again) {
+        e.again = false;
+        this.schedule(id, e);
+      }
     }
   }
 }

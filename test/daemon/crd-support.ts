@@ -28,6 +28,24 @@ export async function installCrds(fx: ClusterFixture): Promise<void> {
   await fx.admin.eventually(async () => (await fx.admin.call('GET', '/apis/reflex.dev/v1alpha1/clusterrules')).status === 200 && (await fx.admin.call('GET', '/apis/reflex.dev/v1alpha1/rules')).status === 200, 30_000, 'the rule CRDs to be served');
 }
 
+/**
+ * Waits until both rule CRDs have been Established for more than 2 s. While a CRD is newer than
+ * that, the API server holds every create of its objects for 2 s (so that each server of an HA
+ * control plane has seen the CRD first); a test timing the daemon from a create must not count it.
+ */
+export async function pastNewCrdHold(fx: ClusterFixture): Promise<void> {
+  type Crd = { status?: { conditions?: { type: string; status: string; lastTransitionTime?: string }[] } };
+  await fx.admin.eventually(async () => {
+    for (const name of CRD_NAMES) {
+      const crd = await fx.admin.ok<Crd>('GET', `${CRD_PATH}/${name}`);
+      const established = crd.status?.conditions?.find((c) => c.type === 'Established' && c.status === 'True');
+      // The time is in whole seconds: the transition may have come up to 1 s after the time shown.
+      if (!established?.lastTransitionTime || Date.now() - Date.parse(established.lastTransitionTime) <= 3000) return false;
+    }
+    return true;
+  }, 10_000, 'the rule CRDs to be Established for more than 2 s');
+}
+
 /** Deletes the CRDs (and so every rule object) and waits until they are gone. */
 export async function removeCrds(fx: ClusterFixture): Promise<void> {
   for (const name of CRD_NAMES) await fx.admin.call('DELETE', `${CRD_PATH}/${name}`);

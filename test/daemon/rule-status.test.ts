@@ -178,13 +178,81 @@ describe('RuleStatusWriter', () => {
     expect((slow.patches[0].body.status.conditions as { reason: string }[])[2].reason).to.equal('Syncing');
   });
 
-  it('a failed write is tried again after the interval', async () => {
+  it('writes Ready as soon as it is told the first sync ended, with no poll or grace to wait out', async () => {
+    const h = harness();
+    h.setState({ state: 'active', synced: false, objects: 0 });
+    h.load(1);
+    await h.settle(50);
+    expect(h.patches).to.have.length(0);
+    h.setState(active);
+    h.writer.touch(h.id); // the rule's caches synced
+    await h.settle();
+    expect(h.patches).to.have.length(1);
+    expect((h.patches[0].body.status.conditions as { status: string }[])[0].status).to.equal('True');
+  });
+
+  it('writes the first status of a new generation at once, then again at most once per 5 s', async () => {
+    const h = harness();
+    h.load(1, true);
+    await h.settle();
+    expect(h.patches).to.have.length(1);
+    await h.settle(1000);
+    h.load(2); // fixed 1 s after the Stalled write
+    await h.settle();
+    expect(h.patches).to.have.length(2);
+    expect(h.patches[1].body.status.observedGeneration).to.equal(2);
+    h.writer.evaluated(h.id);
+    await h.settle(4999);
+    expect(h.patches).to.have.length(2);
+    await h.settle(1);
+    expect(h.patches).to.have.length(3);
+    expect(h.patches[2].at - h.patches[1].at).to.equal(5000);
+  });
+
+  it('a change seen while a write is under way is written after it, within the interval', async () => {
+    let release: (() => void) | undefined;
+    const h = harness();
+    h.load(1);
+    await h.settle();
+    expect(h.patches).to.have.length(1);
+    const writer = h.writer as unknown as { o: { client: { patch: (...a: unknown[]) => Promise<unknown> } } };
+    const patch = writer.o.client.patch;
+    writer.o.client.patch = async (...a: unknown[]) => {
+      await new Promise<void>((r) => (release = r));
+      return patch(...a);
+    };
+    h.writer.evaluated(h.id);
+    await h.settle(5000); // the second write starts, and hangs
+    h.writer.evaluated(h.id);
+    await h.settle(100);
+    release!();
+    await h.settle();
+    writer.o.client.patch = patch;
+    expect(h.patches).to.have.length(2);
+    await h.settle(4900);
+    expect(h.patches).to.have.length(3);
+    expect(h.patches[2].body.status.evaluations).to.equal(2);
+  });
+
+  it('a failed write is tried again after the interval, not sooner however often the rule changes', async () => {
     let failures = 1;
-    const h = harness({ fail: () => (failures-- > 0 ? new KubeApiError({ verb: 'PATCH', resource: 'clusterrules', server: 'https://s' } as never, 503, { reason: 'ServiceUnavailable', message: 'down' } as never) : undefined) });
+    let attempts = 0;
+    const h = harness({
+      fail: () => {
+        attempts++;
+        return failures-- > 0 ? new KubeApiError({ verb: 'PATCH', resource: 'clusterrules', server: 'https://s' } as never, 503, { reason: 'ServiceUnavailable', message: 'down' } as never) : undefined;
+      },
+    });
     h.load(1);
     await h.settle();
     expect(h.patches).to.have.length(0);
-    await h.settle(5000);
+    expect(attempts).to.equal(1);
+    for (let i = 0; i < 49; i++) {
+      h.writer.evaluated(h.id);
+      await h.settle(100);
+    }
+    expect(attempts, 'writes tried within the interval').to.equal(1);
+    await h.settle(100);
     expect(h.patches).to.have.length(1);
   });
 });
