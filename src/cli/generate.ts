@@ -10,6 +10,7 @@ import { commands } from './commands.js';
 import { crdFiles } from './crd-files.js';
 import { chartRbac, CHART_RBAC_PATH, valuesSchema, VALUES_SCHEMA_PATH } from './chart-files.js';
 import { ruleJsonSchema, ruleReference, RULE_SCHEMA_PATH } from './reference-docs.js';
+import { validatorFiles } from './validator-files.js';
 
 /** One generated file: its path from the repository root and its text. */
 export interface GeneratedFile {
@@ -26,6 +27,7 @@ export function generatedFiles(root = repositoryRoot): GeneratedFile[] {
     { path: 'docs/reference.md', text: ruleReference() },
     { path: RULE_SCHEMA_PATH, text: ruleJsonSchema() },
     ...crdFiles(),
+    ...validatorFiles(),
   ];
 }
 

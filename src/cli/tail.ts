@@ -3,7 +3,6 @@
  * running daemon, one line per decision, until interrupted or the daemon goes away. It sends the
  * bearer token of the kubeconfig's context when it has one (an exposed daemon requires it).
  */
-import { WebSocket } from 'ws';
 import { createAuthenticator, loadConfig } from '../client/index.js';
 import { errorMessage } from '../core/index.js';
 import type { DecisionTrace } from '../daemon/index.js';
@@ -100,7 +99,9 @@ async function bearerOf(kubeconfig: string | undefined, context: string | undefi
 
 const isLoopback = (host: string) => host === 'localhost' || host === '[::1]' || /^127\./.test(host);
 
-function stream(url: URL, rules: string[], authorization: string | undefined, print: (t: DecisionTrace, raw: string) => void, io: CommandIO, signal: AbortSignal): Promise<number> {
+async function stream(url: URL, rules: string[], authorization: string | undefined, print: (t: DecisionTrace, raw: string) => void, io: CommandIO, signal: AbortSignal): Promise<number> {
+  // Loaded here, not with the command table: every other command (the daemon too) goes without it.
+  const { WebSocket } = await import('ws');
   return new Promise((resolve) => {
     const ws = new WebSocket(url, authorization ? { headers: { authorization } } : {});
     ws.on('unexpected-response', (_req, res) => {

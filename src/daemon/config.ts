@@ -4,16 +4,16 @@
  * result with ajv. Any problem is one DaemonConfigError naming the file, variable or flag.
  */
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { load } from 'js-yaml';
 import { errorMessage, ReflexError } from '../core/index.js';
 import {
-  DAEMON_CONFIG_SCHEMA,
   defaultConfig,
   type DaemonConfig,
   type DaemonConfigOverrides,
 } from './config-schema.js';
 import { envLayer, isPlainObject, normalizeDurations, type Layer } from './config-sources.js';
+import { config as generatedValidator } from './config-validator.generated.js';
 
 export * from './config-schema.js';
 export { envVariables, parseDurationSeconds, type EnvVariable } from './config-sources.js';
@@ -41,8 +41,14 @@ export interface LoadDaemonConfigOptions {
   readFile?: (file: string) => string;
 }
 
-const ajv = new Ajv({ allErrors: false, strict: true, verbose: true });
-const validate = ajv.compile(DAEMON_CONFIG_SCHEMA);
+/** The ajv options of the configuration's validator. */
+export const DAEMON_CONFIG_OPTIONS = { allErrors: false, strict: true, verbose: true } as const;
+
+/** Where `npm run gen` writes it: ajv standalone code of DAEMON_CONFIG_SCHEMA (src/cli/validator-files.ts). */
+export const DAEMON_CONFIG_VALIDATOR_PATH = 'src/daemon/config-validator.generated.ts';
+
+/** The configuration's validator (compiled ahead of time: `npm run gen`). */
+const validate = generatedValidator as unknown as ValidateFunction;
 
 /** Loads, merges and validates. Throws DaemonConfigError; touches nothing but the file. */
 export function loadDaemonConfig(options: LoadDaemonConfigOptions): DaemonConfig {

@@ -10,7 +10,7 @@
  * served, without a restart.
  */
 import { errorMessage, type Clock, type KubeObject, type Logger, type TimerHandle } from '../core/index.js';
-import { isUnknownKind, type KubeClient } from '../client/index.js';
+import { isUnknownKind, UnknownKindError, type KubeClient } from '../client/index.js';
 import type { SharedInformerFactory } from '../informers/index.js';
 import type { RuleSource } from '../engine/index.js';
 
@@ -63,6 +63,13 @@ export interface CrdRuleSourceOptions {
   touched?(identity: string): void;
   /** A kind is served now (its informer synced). */
   served?(kind: RuleObjectKind): void;
+  /**
+   * Whether the server serves a kind, by the discovery the client has loaded (loading it if it
+   * has none): the first look at each kind asks this instead of resolving, which for a kind not
+   * served would wait out the client's least time between two discovery refreshes to ask again.
+   * The retries resolve. Default: the first look resolves too.
+   */
+  servedByDiscovery?(apiVersion: string, kind: string, signal: AbortSignal): Promise<boolean>;
 }
 
 /** The longest wait between two looks for a kind not served, ms. */
@@ -125,6 +132,10 @@ export class CrdRuleSource {
     this.timers.delete(kind);
     if (this.stopped || signal.aborted) return;
     try {
+      const firstLook = !this.tries.has(kind);
+      if (firstLook && this.o.servedByDiscovery && !(await this.o.servedByDiscovery(RULE_API_VERSION, kind, signal))) {
+        throw new UnknownKindError(RULE_API_VERSION, kind, this.o.client.server);
+      }
       await this.o.client.resolve(RULE_API_VERSION, kind, { signal });
     } catch (err) {
       if (this.stopped || signal.aborted) return;

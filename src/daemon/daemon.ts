@@ -7,7 +7,7 @@
  * intake, lets in-flight work finish within the grace period, releases the lease and
  * closes its servers and connections.
  */
-import { errorMessage, realClock, type Clock, type KubeObject, type Logger } from '../core/index.js';
+import { errorMessage, formatApiVersion, realClock, type Clock, type KubeObject, type Logger } from '../core/index.js';
 import { createClient, type DynamicClient } from '../client/index.js';
 import { GENERATED_RULE_LABEL } from '../engine/index.js';
 import { SharedInformerFactory } from '../informers/index.js';
@@ -174,7 +174,7 @@ export class Daemon {
         ? { namespaces: allNamespaces(cmNamespaces) ? [] : cmNamespaces, labelSelector: config.rules.configMaps.labelSelector }
         : undefined,
       ownNamespace: namespace,
-      ...(status ? { ruleObjects: { touched: (id: string) => status.touch(id) } } : {}),
+      ...(status ? { ruleObjects: { touched: (id: string) => status.touch(id), servedByDiscovery: (apiVersion: string, kind: string, signal: AbortSignal) => served(client, apiVersion, kind, signal) } } : {}),
       onLoaded: (update) => {
         if (status && sources.objects) status.loaded(sources.objects.all(), update.errors, update.kept, sources.objects.read());
       },
@@ -277,6 +277,11 @@ async function listableKinds(client: DynamicClient): Promise<{ apiVersion: strin
     out.push({ apiVersion: r.gvk.group ? `${r.gvk.group}/${r.gvk.version}` : r.gvk.version, kind: r.gvk.kind });
   }
   return out;
+}
+
+/** Whether the client's discovery (loaded once, then cached) holds the kind. */
+async function served(client: DynamicClient, apiVersion: string, kind: string, signal: AbortSignal): Promise<boolean> {
+  return (await client.discovery.resources(signal)).some((r) => r.gvk.kind === kind && formatApiVersion(r.gvk.group, r.gvk.version) === apiVersion);
 }
 
 /** Objects per cache, for the cache-size gauge. */

@@ -14,7 +14,7 @@ import type { KubeClient } from '../client/index.js';
 import type { SharedInformerFactory } from '../informers/index.js';
 import type { CompiledRule, PlannedAction, RuleLoadError, RuleSource, SourceLimits } from '../engine/index.js';
 import { executeAction } from '../actions/index.js';
-import { CrdRuleSource } from './crd-source.js';
+import { CrdRuleSource, type CrdRuleSourceOptions } from './crd-source.js';
 import { readSourceFiles } from './rule-files.js';
 import { RuleSet, type RuleSetUpdate } from './rule-set.js';
 
@@ -39,9 +39,9 @@ export interface RuleSourcesOptions {
   /**
    * Rules as ClusterRule and Rule objects; omit to read none. `touched`: an object changed in what
    * the loader does not read (its status, its metadata). `retryMs`: how often a kind not served is
-   * looked for again.
+   * looked for again. `servedByDiscovery`: the first look at a kind (CrdRuleSourceOptions).
    */
-  ruleObjects?: { retryMs?: number; touched?(identity: string): void };
+  ruleObjects?: { retryMs?: number; touched?(identity: string): void; servedByDiscovery?: CrdRuleSourceOptions['servedByDiscovery'] };
   /** Called after every reload with what it found (after `apply`). */
   onLoaded?(update: RuleSetUpdate): void;
   /** Called with the problems a reload found that the previous one did not have (for metrics). */
@@ -83,6 +83,7 @@ export class RuleSources {
           ...(o.ruleObjects.retryMs !== undefined ? { retryMs: o.ruleObjects.retryMs } : {}),
           changed: () => this.schedule({ files: false, prompt: true }),
           ...(o.ruleObjects.touched ? { touched: o.ruleObjects.touched } : {}),
+          ...(o.ruleObjects.servedByDiscovery ? { servedByDiscovery: o.ruleObjects.servedByDiscovery } : {}),
         })
       : undefined;
   }
@@ -101,6 +102,8 @@ export class RuleSources {
   async start(signal: AbortSignal): Promise<void> {
     await this.readFiles();
     this.watchFiles();
+    // The rule objects are looked for while the ConfigMaps list: the first load waits for both.
+    const objects = this.objects?.start(signal);
     if (this.o.configMaps) {
       const cms = this.o.configMaps;
       const namespaces = cms.namespaces.length ? cms.namespaces : [undefined];
@@ -114,9 +117,9 @@ export class RuleSources {
           delete: (cm) => this.configMapChanged(cm, { deleted: true }),
         });
       }
-      await Promise.all(informers.map((i) => i.waitForSync(signal)));
+      await Promise.all([...informers.map((i) => i.waitForSync(signal)), objects]);
     }
-    await this.objects?.start(signal);
+    await objects;
     signal.addEventListener('abort', () => this.stop(), { once: true });
     await this.reload();
   }

@@ -22,7 +22,7 @@ export { evaluate, evaluateRule, futureTime, selectingWatch, watchesOf, rejects,
 export { walk as valueAt, BAIL, type RequiredEquality } from './fast-path.js';
 export { Expression, ExpressionSyntaxError, ExpressionRuntimeError, DEFAULT_LIMITS, truthy, type ExpressionLimits } from './expression.js';
 export { splitTemplate } from './template.js';
-export { RenderedValueError, RENDERED_VALUE_ERROR, renderedProblems, staticProblems, type RenderedProblem } from './rendered-check.js';
+export { RenderedValueError, RENDERED_VALUE_ERROR, RENDERED_ACTION_SCHEMAS, renderedProblems, staticProblems, type RenderedProblem } from './rendered-check.js';
 export {
   LabelSelector,
   FieldSelector,
@@ -35,7 +35,7 @@ export {
 export { CronSchedule, parseDuration, isValidTimeZone } from './schedule.js';
 export { stampOwnership, MANAGED_BY_LABEL, MANAGED_BY_VALUE, RULE_ANNOTATION } from '../core/index.js';
 export { BUILTIN_KINDS, builtinKind, type BuiltinKind } from './kinds.js';
-export { RULE_SCHEMA, DOCUMENTED_RULE_SCHEMA, FIELD_DOCS, schemaFields, type SchemaField } from './schema.js';
+export { RULE_SCHEMA, DOCUMENTED_RULE_SCHEMA, FIELD_DOCS, SCHEMA_VALIDATOR_OPTIONS, SCHEMA_VALIDATORS_PATH, schemaFields, type SchemaField } from './schema.js';
 export { TenantConfinementError, confinedLister } from './tenant.js';
 export { lookupCalls, type LookupCall, type LookupArg } from './lookups.js';
 export { readsOf, mergeReads, keptPaths, kindKey, type RuleReads, type KindReads } from './read-paths.js';

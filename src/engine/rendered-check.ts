@@ -6,10 +6,10 @@
  * sent and never replaced by a default. The same check runs at load time on what is already known
  * then (constant expressions, text templates), so `reflex validate` places those at line:column.
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { RuleEvaluationError } from './errors.js';
 import type { Expression } from './expression.js';
-import { ACTION_SCHEMAS, TEMPLATE_SCHEMA } from './schema.js';
+import { ACTION_SCHEMAS, generatedValidators, TEMPLATE_SCHEMA } from './schema.js';
 import type { TemplateNode } from './template.js';
 import type { ActionKind } from './types.js';
 
@@ -45,8 +45,8 @@ function renderedForm(node: unknown): unknown {
 /** The rendered form of each action's fields. */
 export const RENDERED_ACTION_SCHEMAS: Record<string, Node> = Object.fromEntries(Object.entries(ACTION_SCHEMAS).map(([k, s]) => [k, renderedForm(s) as Node]));
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
-const validators = Object.fromEntries(Object.entries(RENDERED_ACTION_SCHEMAS).map(([k, s]) => [k, ajv.compile(s)]));
+/** The validator of each action's rendered form (compiled ahead of time: `npm run gen`). */
+const validators = Object.fromEntries(Object.keys(RENDERED_ACTION_SCHEMAS).map((k) => [k, generatedValidators[`rendered_${k}`]]));
 
 /** The fields an action has (its schema's properties), in schema order. */
 export function actionFields(kind: ActionKind): string[] {

@@ -1,8 +1,9 @@
 /**
- * schema: the JSON Schema of a rule document (reflex.dev/v1alpha1, kind ClusterRule or Rule), compiled
- * once with ajv. Unknown fields are errors everywhere. The CRDs are generated from it (src/cli/crd-files.ts).
+ * schema: the JSON Schema of a rule document (reflex.dev/v1alpha1, kind ClusterRule or Rule), checked
+ * with ajv's validation code generated from it (`npm run gen`). Unknown fields are errors everywhere. The CRDs are generated from it (src/cli/crd-files.ts).
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import * as generated from './schema-validators.generated.js';
 
 /** A string that is exactly one `{{ expr }}`: allowed wherever a typed value may be computed. */
 export const TEMPLATE_SCHEMA = { type: 'string', pattern: '^\\s*\\{\\{[\\s\\S]*\\}\\}\\s*$' };
@@ -181,10 +182,17 @@ export const RULE_SCHEMA = {
   },
 };
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
+/** The ajv options of the rule and rendered-action validators. */
+export const SCHEMA_VALIDATOR_OPTIONS = { allErrors: true, verbose: true, strict: false } as const;
 
-/** The compiled validator of kind Rule (compiled once, at module load). */
-export const validateRuleSchema = ajv.compile(RULE_SCHEMA);
+/** Where `npm run gen` writes them: ajv standalone code of RULE_SCHEMA and RENDERED_ACTION_SCHEMAS (src/cli/validator-files.ts). */
+export const SCHEMA_VALIDATORS_PATH = 'src/engine/schema-validators.generated.ts';
+
+/** The generated validators by export name (`rule`, `rendered_<action>`). */
+export const generatedValidators = generated as unknown as Record<string, ValidateFunction>;
+
+/** The validator of kind Rule (compiled ahead of time: `npm run gen`). */
+export const validateRuleSchema: ValidateFunction = generatedValidators.rule;
 
 export type SchemaError = ErrorObject;
 

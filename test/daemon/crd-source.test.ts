@@ -82,4 +82,42 @@ describe('rule objects as rule sources', () => {
     expect(src.sources().map((s) => s.file)).to.deep.equal(['ClusterRule/a']);
     src.stop();
   });
+
+  it('takes the first look at each kind from the discovery the client has loaded, and resolves on the retries', async () => {
+    const clock = new FakeClock();
+    const resolved: string[] = [];
+    const looked: string[] = [];
+    const client = {
+      server: 'https://s',
+      resolve: async (_a: string, kind: string) => {
+        resolved.push(kind);
+        return {} as never;
+      },
+    } as unknown as KubeClient;
+    const factory = { informerFor: () => ({ addHandler: () => undefined, waitForSync: async () => true }) } as unknown as SharedInformerFactory;
+    const src = new CrdRuleSource({
+      client,
+      factory,
+      clock,
+      logger: nullLogger,
+      retryMs: 5000,
+      changed: () => undefined,
+      servedByDiscovery: async (apiVersion, kind) => {
+        looked.push(`${apiVersion} ${kind}`);
+        return kind === 'ClusterRule';
+      },
+    });
+    await src.start(new AbortController().signal);
+    expect(looked).to.deep.equal(['reflex.dev/v1alpha1 ClusterRule', 'reflex.dev/v1alpha1 Rule']);
+    // Served there: resolved and watched. Not served there: no resolve (no wait for a discovery refresh) until the retry.
+    expect(resolved).to.deep.equal(['ClusterRule']);
+    expect(src.served('ClusterRule')).to.equal(true);
+    expect(src.served('Rule')).to.equal(false);
+    clock.advance(5000);
+    await new Promise((r) => setImmediate(r));
+    expect(looked).to.have.length(2);
+    expect(resolved).to.deep.equal(['ClusterRule', 'Rule']);
+    expect(src.served('Rule')).to.equal(true);
+    src.stop();
+  });
 });
