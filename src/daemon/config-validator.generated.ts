@@ -4,7 +4,7 @@
 // @ts-nocheck
 import ajvRuntime_ucs2length from 'ajv/dist/runtime/ucs2length.js';
 export const config = validate10;
-const schema11 = {"type":"object","additionalProperties":false,"properties":{"kubeconfig":{"type":"string","minLength":1},"context":{"type":"string","minLength":1},"namespace":{"type":"string","minLength":1},"rules":{"type":"object","additionalProperties":false,"properties":{"paths":{"type":"array","items":{"type":"string","minLength":1}},"configMaps":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"namespaces":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","minLength":1}},"labelSelector":{"type":"string"}}},"customResources":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"}}},"maxRulesPerSource":{"type":"integer","minimum":1},"maxSourceBytes":{"type":"integer","minimum":1},"audit":{"type":"array","uniqueItems":true,"items":{"type":"string","minLength":1}}}},"dryRun":{"enum":["none","client","server"]},"workers":{"type":"integer","minimum":1},"queue":{"type":"object","additionalProperties":false,"properties":{"qps":{"type":"number","exclusiveMinimum":0},"burst":{"type":"integer","minimum":1},"baseDelayMs":{"type":"integer","minimum":1},"maxDelayMs":{"type":"integer","minimum":1},"maxRetries":{"type":"integer","minimum":0}}},"client":{"type":"object","additionalProperties":false,"properties":{"qps":{"type":"number","minimum":0},"burst":{"type":"integer","minimum":1},"timeoutMs":{"type":"integer","minimum":1},"streamingLists":{"type":"boolean"}}},"caches":{"type":"object","additionalProperties":false,"properties":{"trim":{"type":"boolean"}}},"leaderElection":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"leaseName":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$","maxLength":253},"leaseNamespace":{"type":"string","minLength":1},"leaseDurationSeconds":{"type":"number","exclusiveMinimum":0},"renewDeadlineSeconds":{"type":"number","exclusiveMinimum":0},"retryPeriodSeconds":{"type":"number","exclusiveMinimum":0},"identity":{"type":"string","minLength":1}}},"sharding":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"ringName":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":50},"buckets":{"type":"integer","minimum":1,"maximum":1024},"leaseDurationSeconds":{"type":"number","exclusiveMinimum":0},"renewDeadlineSeconds":{"type":"number","exclusiveMinimum":0},"retryPeriodSeconds":{"type":"number","exclusiveMinimum":0},"maxClockSkewSeconds":{"type":"number","minimum":0}}},"metrics":{"type":"object","additionalProperties":false,"properties":{"address":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"}}},"health":{"type":"object","additionalProperties":false,"properties":{"address":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"}}},"traces":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"address":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},"maxClients":{"type":"integer","minimum":1},"allowedOrigins":{"type":"array","items":{"type":"string","minLength":1}}}},"webhooks":{"type":"object","additionalProperties":false,"properties":{"allowedHosts":{"type":"array","items":{"type":"string","minLength":1}}}},"log":{"type":"object","additionalProperties":false,"properties":{"level":{"enum":["debug","info","warn","error"]},"format":{"enum":["auto","json","text"]}}},"shutdown":{"type":"object","additionalProperties":false,"properties":{"gracePeriodSeconds":{"type":"number","minimum":0}}}}};
+const schema11 = {"type":"object","additionalProperties":false,"properties":{"kubeconfig":{"type":"string","minLength":1},"context":{"type":"string","minLength":1},"namespace":{"type":"string","minLength":1},"rules":{"type":"object","additionalProperties":false,"properties":{"paths":{"type":"array","items":{"type":"string","minLength":1}},"configMaps":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"namespaces":{"type":"array","minItems":1,"uniqueItems":true,"items":{"type":"string","minLength":1}},"labelSelector":{"type":"string"}}},"customResources":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"}}},"maxRulesPerSource":{"type":"integer","minimum":1},"maxSourceBytes":{"type":"integer","minimum":1},"audit":{"type":"array","uniqueItems":true,"items":{"type":"string","minLength":1}}}},"dryRun":{"enum":["none","client","server"]},"workers":{"type":"integer","minimum":1},"queue":{"type":"object","additionalProperties":false,"properties":{"qps":{"type":"number","exclusiveMinimum":0},"burst":{"type":"integer","minimum":1},"baseDelayMs":{"type":"integer","minimum":1},"maxDelayMs":{"type":"integer","minimum":1},"maxRetries":{"type":"integer","minimum":0}}},"client":{"type":"object","additionalProperties":false,"properties":{"qps":{"type":"number","minimum":0},"burst":{"type":"integer","minimum":1},"timeoutMs":{"type":"integer","minimum":1},"streamingLists":{"type":"boolean"},"protobuf":{"type":"boolean"}}},"caches":{"type":"object","additionalProperties":false,"properties":{"trim":{"type":"boolean"}}},"leaderElection":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"leaseName":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$","maxLength":253},"leaseNamespace":{"type":"string","minLength":1},"leaseDurationSeconds":{"type":"number","exclusiveMinimum":0},"renewDeadlineSeconds":{"type":"number","exclusiveMinimum":0},"retryPeriodSeconds":{"type":"number","exclusiveMinimum":0},"identity":{"type":"string","minLength":1}}},"sharding":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"ringName":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":50},"buckets":{"type":"integer","minimum":1,"maximum":1024},"leaseDurationSeconds":{"type":"number","exclusiveMinimum":0},"renewDeadlineSeconds":{"type":"number","exclusiveMinimum":0},"retryPeriodSeconds":{"type":"number","exclusiveMinimum":0},"maxClockSkewSeconds":{"type":"number","minimum":0}}},"metrics":{"type":"object","additionalProperties":false,"properties":{"address":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"}}},"health":{"type":"object","additionalProperties":false,"properties":{"address":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"}}},"traces":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"address":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},"maxClients":{"type":"integer","minimum":1},"allowedOrigins":{"type":"array","items":{"type":"string","minLength":1}}}},"webhooks":{"type":"object","additionalProperties":false,"properties":{"allowedHosts":{"type":"array","items":{"type":"string","minLength":1}}}},"log":{"type":"object","additionalProperties":false,"properties":{"level":{"enum":["debug","info","warn","error"]},"format":{"enum":["auto","json","text"]}}},"shutdown":{"type":"object","additionalProperties":false,"properties":{"gracePeriodSeconds":{"type":"number","minimum":0}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = ajvRuntime_ucs2length.default;
 const pattern0 = new RegExp("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", "u");
@@ -588,7 +588,7 @@ if(errors === _errs55){
 if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
 const _errs57 = errors;
 for(const key5 in data25){
-if(!((((key5 === "qps") || (key5 === "burst")) || (key5 === "timeoutMs")) || (key5 === "streamingLists"))){
+if(!(((((key5 === "qps") || (key5 === "burst")) || (key5 === "timeoutMs")) || (key5 === "streamingLists")) || (key5 === "protobuf"))){
 validate10.errors = [{instancePath:instancePath+"/client",schemaPath:"#/properties/client/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.client,data:data25}];
 return false;
 break;
@@ -670,6 +670,20 @@ var valid10 = _errs64 === errors;
 else {
 var valid10 = true;
 }
+if(valid10){
+if(data25.protobuf !== undefined){
+let data30 = data25.protobuf;
+const _errs66 = errors;
+if(typeof data30 !== "boolean"){
+validate10.errors = [{instancePath:instancePath+"/client/protobuf",schemaPath:"#/properties/client/properties/protobuf/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.client.properties.protobuf.type,parentSchema:schema11.properties.client.properties.protobuf,data:data30}];
+return false;
+}
+var valid10 = _errs66 === errors;
+}
+else {
+var valid10 = true;
+}
+}
 }
 }
 }
@@ -687,86 +701,59 @@ var valid0 = true;
 }
 if(valid0){
 if(data.caches !== undefined){
-let data30 = data.caches;
-const _errs66 = errors;
-if(errors === _errs66){
-if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+let data31 = data.caches;
 const _errs68 = errors;
-for(const key6 in data30){
+if(errors === _errs68){
+if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
+const _errs70 = errors;
+for(const key6 in data31){
 if(!(key6 === "trim")){
-validate10.errors = [{instancePath:instancePath+"/caches",schemaPath:"#/properties/caches/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.caches,data:data30}];
+validate10.errors = [{instancePath:instancePath+"/caches",schemaPath:"#/properties/caches/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.caches,data:data31}];
 return false;
 break;
 }
 }
-if(_errs68 === errors){
-if(data30.trim !== undefined){
-let data31 = data30.trim;
-if(typeof data31 !== "boolean"){
-validate10.errors = [{instancePath:instancePath+"/caches/trim",schemaPath:"#/properties/caches/properties/trim/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.caches.properties.trim.type,parentSchema:schema11.properties.caches.properties.trim,data:data31}];
+if(_errs70 === errors){
+if(data31.trim !== undefined){
+let data32 = data31.trim;
+if(typeof data32 !== "boolean"){
+validate10.errors = [{instancePath:instancePath+"/caches/trim",schemaPath:"#/properties/caches/properties/trim/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.caches.properties.trim.type,parentSchema:schema11.properties.caches.properties.trim,data:data32}];
 return false;
 }
 }
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/caches",schemaPath:"#/properties/caches/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.caches.type,parentSchema:schema11.properties.caches,data:data30}];
+validate10.errors = [{instancePath:instancePath+"/caches",schemaPath:"#/properties/caches/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.caches.type,parentSchema:schema11.properties.caches,data:data31}];
 return false;
 }
 }
-var valid0 = _errs66 === errors;
+var valid0 = _errs68 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.leaderElection !== undefined){
-let data32 = data.leaderElection;
-const _errs71 = errors;
-if(errors === _errs71){
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+let data33 = data.leaderElection;
 const _errs73 = errors;
-for(const key7 in data32){
+if(errors === _errs73){
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+const _errs75 = errors;
+for(const key7 in data33){
 if(!(((((((key7 === "enabled") || (key7 === "leaseName")) || (key7 === "leaseNamespace")) || (key7 === "leaseDurationSeconds")) || (key7 === "renewDeadlineSeconds")) || (key7 === "retryPeriodSeconds")) || (key7 === "identity"))){
-validate10.errors = [{instancePath:instancePath+"/leaderElection",schemaPath:"#/properties/leaderElection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.leaderElection,data:data32}];
+validate10.errors = [{instancePath:instancePath+"/leaderElection",schemaPath:"#/properties/leaderElection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.leaderElection,data:data33}];
 return false;
 break;
 }
 }
-if(_errs73 === errors){
-if(data32.enabled !== undefined){
-let data33 = data32.enabled;
-const _errs74 = errors;
-if(typeof data33 !== "boolean"){
-validate10.errors = [{instancePath:instancePath+"/leaderElection/enabled",schemaPath:"#/properties/leaderElection/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.leaderElection.properties.enabled.type,parentSchema:schema11.properties.leaderElection.properties.enabled,data:data33}];
-return false;
-}
-var valid12 = _errs74 === errors;
-}
-else {
-var valid12 = true;
-}
-if(valid12){
-if(data32.leaseName !== undefined){
-let data34 = data32.leaseName;
+if(_errs75 === errors){
+if(data33.enabled !== undefined){
+let data34 = data33.enabled;
 const _errs76 = errors;
-if(errors === _errs76){
-if(typeof data34 === "string"){
-if(func3(data34) > 253){
-validate10.errors = [{instancePath:instancePath+"/leaderElection/leaseName",schemaPath:"#/properties/leaderElection/properties/leaseName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.leaderElection.properties.leaseName,data:data34}];
+if(typeof data34 !== "boolean"){
+validate10.errors = [{instancePath:instancePath+"/leaderElection/enabled",schemaPath:"#/properties/leaderElection/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.leaderElection.properties.enabled.type,parentSchema:schema11.properties.leaderElection.properties.enabled,data:data34}];
 return false;
-}
-else {
-if(!pattern0.test(data34)){
-validate10.errors = [{instancePath:instancePath+"/leaderElection/leaseName",schemaPath:"#/properties/leaderElection/properties/leaseName/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",parentSchema:schema11.properties.leaderElection.properties.leaseName,data:data34}];
-return false;
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/leaderElection/leaseName",schemaPath:"#/properties/leaderElection/properties/leaseName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.leaderElection.properties.leaseName.type,parentSchema:schema11.properties.leaderElection.properties.leaseName,data:data34}];
-return false;
-}
 }
 var valid12 = _errs76 === errors;
 }
@@ -774,18 +761,24 @@ else {
 var valid12 = true;
 }
 if(valid12){
-if(data32.leaseNamespace !== undefined){
-let data35 = data32.leaseNamespace;
+if(data33.leaseName !== undefined){
+let data35 = data33.leaseName;
 const _errs78 = errors;
 if(errors === _errs78){
 if(typeof data35 === "string"){
-if(func3(data35) < 1){
-validate10.errors = [{instancePath:instancePath+"/leaderElection/leaseNamespace",schemaPath:"#/properties/leaderElection/properties/leaseNamespace/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.leaderElection.properties.leaseNamespace,data:data35}];
+if(func3(data35) > 253){
+validate10.errors = [{instancePath:instancePath+"/leaderElection/leaseName",schemaPath:"#/properties/leaderElection/properties/leaseName/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.leaderElection.properties.leaseName,data:data35}];
+return false;
+}
+else {
+if(!pattern0.test(data35)){
+validate10.errors = [{instancePath:instancePath+"/leaderElection/leaseName",schemaPath:"#/properties/leaderElection/properties/leaseName/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",parentSchema:schema11.properties.leaderElection.properties.leaseName,data:data35}];
 return false;
 }
 }
+}
 else {
-validate10.errors = [{instancePath:instancePath+"/leaderElection/leaseNamespace",schemaPath:"#/properties/leaderElection/properties/leaseNamespace/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.leaderElection.properties.leaseNamespace.type,parentSchema:schema11.properties.leaderElection.properties.leaseNamespace,data:data35}];
+validate10.errors = [{instancePath:instancePath+"/leaderElection/leaseName",schemaPath:"#/properties/leaderElection/properties/leaseName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.leaderElection.properties.leaseName.type,parentSchema:schema11.properties.leaderElection.properties.leaseName,data:data35}];
 return false;
 }
 }
@@ -795,18 +788,18 @@ else {
 var valid12 = true;
 }
 if(valid12){
-if(data32.leaseDurationSeconds !== undefined){
-let data36 = data32.leaseDurationSeconds;
+if(data33.leaseNamespace !== undefined){
+let data36 = data33.leaseNamespace;
 const _errs80 = errors;
 if(errors === _errs80){
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 <= 0 || isNaN(data36)){
-validate10.errors = [{instancePath:instancePath+"/leaderElection/leaseDurationSeconds",schemaPath:"#/properties/leaderElection/properties/leaseDurationSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.leaderElection.properties.leaseDurationSeconds,data:data36}];
+if(typeof data36 === "string"){
+if(func3(data36) < 1){
+validate10.errors = [{instancePath:instancePath+"/leaderElection/leaseNamespace",schemaPath:"#/properties/leaderElection/properties/leaseNamespace/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.leaderElection.properties.leaseNamespace,data:data36}];
 return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/leaderElection/leaseDurationSeconds",schemaPath:"#/properties/leaderElection/properties/leaseDurationSeconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.leaderElection.properties.leaseDurationSeconds.type,parentSchema:schema11.properties.leaderElection.properties.leaseDurationSeconds,data:data36}];
+validate10.errors = [{instancePath:instancePath+"/leaderElection/leaseNamespace",schemaPath:"#/properties/leaderElection/properties/leaseNamespace/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.leaderElection.properties.leaseNamespace.type,parentSchema:schema11.properties.leaderElection.properties.leaseNamespace,data:data36}];
 return false;
 }
 }
@@ -816,18 +809,18 @@ else {
 var valid12 = true;
 }
 if(valid12){
-if(data32.renewDeadlineSeconds !== undefined){
-let data37 = data32.renewDeadlineSeconds;
+if(data33.leaseDurationSeconds !== undefined){
+let data37 = data33.leaseDurationSeconds;
 const _errs82 = errors;
 if(errors === _errs82){
 if((typeof data37 == "number") && (isFinite(data37))){
 if(data37 <= 0 || isNaN(data37)){
-validate10.errors = [{instancePath:instancePath+"/leaderElection/renewDeadlineSeconds",schemaPath:"#/properties/leaderElection/properties/renewDeadlineSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.leaderElection.properties.renewDeadlineSeconds,data:data37}];
+validate10.errors = [{instancePath:instancePath+"/leaderElection/leaseDurationSeconds",schemaPath:"#/properties/leaderElection/properties/leaseDurationSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.leaderElection.properties.leaseDurationSeconds,data:data37}];
 return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/leaderElection/renewDeadlineSeconds",schemaPath:"#/properties/leaderElection/properties/renewDeadlineSeconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.leaderElection.properties.renewDeadlineSeconds.type,parentSchema:schema11.properties.leaderElection.properties.renewDeadlineSeconds,data:data37}];
+validate10.errors = [{instancePath:instancePath+"/leaderElection/leaseDurationSeconds",schemaPath:"#/properties/leaderElection/properties/leaseDurationSeconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.leaderElection.properties.leaseDurationSeconds.type,parentSchema:schema11.properties.leaderElection.properties.leaseDurationSeconds,data:data37}];
 return false;
 }
 }
@@ -837,18 +830,18 @@ else {
 var valid12 = true;
 }
 if(valid12){
-if(data32.retryPeriodSeconds !== undefined){
-let data38 = data32.retryPeriodSeconds;
+if(data33.renewDeadlineSeconds !== undefined){
+let data38 = data33.renewDeadlineSeconds;
 const _errs84 = errors;
 if(errors === _errs84){
 if((typeof data38 == "number") && (isFinite(data38))){
 if(data38 <= 0 || isNaN(data38)){
-validate10.errors = [{instancePath:instancePath+"/leaderElection/retryPeriodSeconds",schemaPath:"#/properties/leaderElection/properties/retryPeriodSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.leaderElection.properties.retryPeriodSeconds,data:data38}];
+validate10.errors = [{instancePath:instancePath+"/leaderElection/renewDeadlineSeconds",schemaPath:"#/properties/leaderElection/properties/renewDeadlineSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.leaderElection.properties.renewDeadlineSeconds,data:data38}];
 return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/leaderElection/retryPeriodSeconds",schemaPath:"#/properties/leaderElection/properties/retryPeriodSeconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.leaderElection.properties.retryPeriodSeconds.type,parentSchema:schema11.properties.leaderElection.properties.retryPeriodSeconds,data:data38}];
+validate10.errors = [{instancePath:instancePath+"/leaderElection/renewDeadlineSeconds",schemaPath:"#/properties/leaderElection/properties/renewDeadlineSeconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.leaderElection.properties.renewDeadlineSeconds.type,parentSchema:schema11.properties.leaderElection.properties.renewDeadlineSeconds,data:data38}];
 return false;
 }
 }
@@ -858,22 +851,43 @@ else {
 var valid12 = true;
 }
 if(valid12){
-if(data32.identity !== undefined){
-let data39 = data32.identity;
+if(data33.retryPeriodSeconds !== undefined){
+let data39 = data33.retryPeriodSeconds;
 const _errs86 = errors;
 if(errors === _errs86){
-if(typeof data39 === "string"){
-if(func3(data39) < 1){
-validate10.errors = [{instancePath:instancePath+"/leaderElection/identity",schemaPath:"#/properties/leaderElection/properties/identity/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.leaderElection.properties.identity,data:data39}];
+if((typeof data39 == "number") && (isFinite(data39))){
+if(data39 <= 0 || isNaN(data39)){
+validate10.errors = [{instancePath:instancePath+"/leaderElection/retryPeriodSeconds",schemaPath:"#/properties/leaderElection/properties/retryPeriodSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.leaderElection.properties.retryPeriodSeconds,data:data39}];
 return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/leaderElection/identity",schemaPath:"#/properties/leaderElection/properties/identity/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.leaderElection.properties.identity.type,parentSchema:schema11.properties.leaderElection.properties.identity,data:data39}];
+validate10.errors = [{instancePath:instancePath+"/leaderElection/retryPeriodSeconds",schemaPath:"#/properties/leaderElection/properties/retryPeriodSeconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.leaderElection.properties.retryPeriodSeconds.type,parentSchema:schema11.properties.leaderElection.properties.retryPeriodSeconds,data:data39}];
 return false;
 }
 }
 var valid12 = _errs86 === errors;
+}
+else {
+var valid12 = true;
+}
+if(valid12){
+if(data33.identity !== undefined){
+let data40 = data33.identity;
+const _errs88 = errors;
+if(errors === _errs88){
+if(typeof data40 === "string"){
+if(func3(data40) < 1){
+validate10.errors = [{instancePath:instancePath+"/leaderElection/identity",schemaPath:"#/properties/leaderElection/properties/identity/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.leaderElection.properties.identity,data:data40}];
+return false;
+}
+}
+else {
+validate10.errors = [{instancePath:instancePath+"/leaderElection/identity",schemaPath:"#/properties/leaderElection/properties/identity/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.leaderElection.properties.identity.type,parentSchema:schema11.properties.leaderElection.properties.identity,data:data40}];
+return false;
+}
+}
+var valid12 = _errs88 === errors;
 }
 else {
 var valid12 = true;
@@ -887,63 +901,36 @@ var valid12 = true;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/leaderElection",schemaPath:"#/properties/leaderElection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.leaderElection.type,parentSchema:schema11.properties.leaderElection,data:data32}];
+validate10.errors = [{instancePath:instancePath+"/leaderElection",schemaPath:"#/properties/leaderElection/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.leaderElection.type,parentSchema:schema11.properties.leaderElection,data:data33}];
 return false;
 }
 }
-var valid0 = _errs71 === errors;
+var valid0 = _errs73 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.sharding !== undefined){
-let data40 = data.sharding;
-const _errs88 = errors;
-if(errors === _errs88){
-if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
+let data41 = data.sharding;
 const _errs90 = errors;
-for(const key8 in data40){
+if(errors === _errs90){
+if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
+const _errs92 = errors;
+for(const key8 in data41){
 if(!(((((((key8 === "enabled") || (key8 === "ringName")) || (key8 === "buckets")) || (key8 === "leaseDurationSeconds")) || (key8 === "renewDeadlineSeconds")) || (key8 === "retryPeriodSeconds")) || (key8 === "maxClockSkewSeconds"))){
-validate10.errors = [{instancePath:instancePath+"/sharding",schemaPath:"#/properties/sharding/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.sharding,data:data40}];
+validate10.errors = [{instancePath:instancePath+"/sharding",schemaPath:"#/properties/sharding/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.sharding,data:data41}];
 return false;
 break;
 }
 }
-if(_errs90 === errors){
-if(data40.enabled !== undefined){
-let data41 = data40.enabled;
-const _errs91 = errors;
-if(typeof data41 !== "boolean"){
-validate10.errors = [{instancePath:instancePath+"/sharding/enabled",schemaPath:"#/properties/sharding/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.sharding.properties.enabled.type,parentSchema:schema11.properties.sharding.properties.enabled,data:data41}];
-return false;
-}
-var valid13 = _errs91 === errors;
-}
-else {
-var valid13 = true;
-}
-if(valid13){
-if(data40.ringName !== undefined){
-let data42 = data40.ringName;
+if(_errs92 === errors){
+if(data41.enabled !== undefined){
+let data42 = data41.enabled;
 const _errs93 = errors;
-if(errors === _errs93){
-if(typeof data42 === "string"){
-if(func3(data42) > 50){
-validate10.errors = [{instancePath:instancePath+"/sharding/ringName",schemaPath:"#/properties/sharding/properties/ringName/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters",schema:50,parentSchema:schema11.properties.sharding.properties.ringName,data:data42}];
+if(typeof data42 !== "boolean"){
+validate10.errors = [{instancePath:instancePath+"/sharding/enabled",schemaPath:"#/properties/sharding/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.sharding.properties.enabled.type,parentSchema:schema11.properties.sharding.properties.enabled,data:data42}];
 return false;
-}
-else {
-if(!pattern1.test(data42)){
-validate10.errors = [{instancePath:instancePath+"/sharding/ringName",schemaPath:"#/properties/sharding/properties/ringName/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema11.properties.sharding.properties.ringName,data:data42}];
-return false;
-}
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/sharding/ringName",schemaPath:"#/properties/sharding/properties/ringName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sharding.properties.ringName.type,parentSchema:schema11.properties.sharding.properties.ringName,data:data42}];
-return false;
-}
 }
 var valid13 = _errs93 === errors;
 }
@@ -951,25 +938,25 @@ else {
 var valid13 = true;
 }
 if(valid13){
-if(data40.buckets !== undefined){
-let data43 = data40.buckets;
+if(data41.ringName !== undefined){
+let data43 = data41.ringName;
 const _errs95 = errors;
-if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
-validate10.errors = [{instancePath:instancePath+"/sharding/buckets",schemaPath:"#/properties/sharding/properties/buckets/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.sharding.properties.buckets.type,parentSchema:schema11.properties.sharding.properties.buckets,data:data43}];
-return false;
-}
 if(errors === _errs95){
-if((typeof data43 == "number") && (isFinite(data43))){
-if(data43 > 1024 || isNaN(data43)){
-validate10.errors = [{instancePath:instancePath+"/sharding/buckets",schemaPath:"#/properties/sharding/properties/buckets/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.sharding.properties.buckets,data:data43}];
+if(typeof data43 === "string"){
+if(func3(data43) > 50){
+validate10.errors = [{instancePath:instancePath+"/sharding/ringName",schemaPath:"#/properties/sharding/properties/ringName/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters",schema:50,parentSchema:schema11.properties.sharding.properties.ringName,data:data43}];
 return false;
 }
 else {
-if(data43 < 1 || isNaN(data43)){
-validate10.errors = [{instancePath:instancePath+"/sharding/buckets",schemaPath:"#/properties/sharding/properties/buckets/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.sharding.properties.buckets,data:data43}];
+if(!pattern1.test(data43)){
+validate10.errors = [{instancePath:instancePath+"/sharding/ringName",schemaPath:"#/properties/sharding/properties/ringName/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",parentSchema:schema11.properties.sharding.properties.ringName,data:data43}];
 return false;
 }
 }
+}
+else {
+validate10.errors = [{instancePath:instancePath+"/sharding/ringName",schemaPath:"#/properties/sharding/properties/ringName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.sharding.properties.ringName.type,parentSchema:schema11.properties.sharding.properties.ringName,data:data43}];
+return false;
 }
 }
 var valid13 = _errs95 === errors;
@@ -978,19 +965,25 @@ else {
 var valid13 = true;
 }
 if(valid13){
-if(data40.leaseDurationSeconds !== undefined){
-let data44 = data40.leaseDurationSeconds;
+if(data41.buckets !== undefined){
+let data44 = data41.buckets;
 const _errs97 = errors;
+if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
+validate10.errors = [{instancePath:instancePath+"/sharding/buckets",schemaPath:"#/properties/sharding/properties/buckets/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.sharding.properties.buckets.type,parentSchema:schema11.properties.sharding.properties.buckets,data:data44}];
+return false;
+}
 if(errors === _errs97){
 if((typeof data44 == "number") && (isFinite(data44))){
-if(data44 <= 0 || isNaN(data44)){
-validate10.errors = [{instancePath:instancePath+"/sharding/leaseDurationSeconds",schemaPath:"#/properties/sharding/properties/leaseDurationSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.sharding.properties.leaseDurationSeconds,data:data44}];
+if(data44 > 1024 || isNaN(data44)){
+validate10.errors = [{instancePath:instancePath+"/sharding/buckets",schemaPath:"#/properties/sharding/properties/buckets/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema11.properties.sharding.properties.buckets,data:data44}];
 return false;
-}
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/sharding/leaseDurationSeconds",schemaPath:"#/properties/sharding/properties/leaseDurationSeconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.sharding.properties.leaseDurationSeconds.type,parentSchema:schema11.properties.sharding.properties.leaseDurationSeconds,data:data44}];
+if(data44 < 1 || isNaN(data44)){
+validate10.errors = [{instancePath:instancePath+"/sharding/buckets",schemaPath:"#/properties/sharding/properties/buckets/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.sharding.properties.buckets,data:data44}];
 return false;
+}
+}
 }
 }
 var valid13 = _errs97 === errors;
@@ -999,18 +992,18 @@ else {
 var valid13 = true;
 }
 if(valid13){
-if(data40.renewDeadlineSeconds !== undefined){
-let data45 = data40.renewDeadlineSeconds;
+if(data41.leaseDurationSeconds !== undefined){
+let data45 = data41.leaseDurationSeconds;
 const _errs99 = errors;
 if(errors === _errs99){
 if((typeof data45 == "number") && (isFinite(data45))){
 if(data45 <= 0 || isNaN(data45)){
-validate10.errors = [{instancePath:instancePath+"/sharding/renewDeadlineSeconds",schemaPath:"#/properties/sharding/properties/renewDeadlineSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.sharding.properties.renewDeadlineSeconds,data:data45}];
+validate10.errors = [{instancePath:instancePath+"/sharding/leaseDurationSeconds",schemaPath:"#/properties/sharding/properties/leaseDurationSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.sharding.properties.leaseDurationSeconds,data:data45}];
 return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/sharding/renewDeadlineSeconds",schemaPath:"#/properties/sharding/properties/renewDeadlineSeconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.sharding.properties.renewDeadlineSeconds.type,parentSchema:schema11.properties.sharding.properties.renewDeadlineSeconds,data:data45}];
+validate10.errors = [{instancePath:instancePath+"/sharding/leaseDurationSeconds",schemaPath:"#/properties/sharding/properties/leaseDurationSeconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.sharding.properties.leaseDurationSeconds.type,parentSchema:schema11.properties.sharding.properties.leaseDurationSeconds,data:data45}];
 return false;
 }
 }
@@ -1020,18 +1013,18 @@ else {
 var valid13 = true;
 }
 if(valid13){
-if(data40.retryPeriodSeconds !== undefined){
-let data46 = data40.retryPeriodSeconds;
+if(data41.renewDeadlineSeconds !== undefined){
+let data46 = data41.renewDeadlineSeconds;
 const _errs101 = errors;
 if(errors === _errs101){
 if((typeof data46 == "number") && (isFinite(data46))){
 if(data46 <= 0 || isNaN(data46)){
-validate10.errors = [{instancePath:instancePath+"/sharding/retryPeriodSeconds",schemaPath:"#/properties/sharding/properties/retryPeriodSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.sharding.properties.retryPeriodSeconds,data:data46}];
+validate10.errors = [{instancePath:instancePath+"/sharding/renewDeadlineSeconds",schemaPath:"#/properties/sharding/properties/renewDeadlineSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.sharding.properties.renewDeadlineSeconds,data:data46}];
 return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/sharding/retryPeriodSeconds",schemaPath:"#/properties/sharding/properties/retryPeriodSeconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.sharding.properties.retryPeriodSeconds.type,parentSchema:schema11.properties.sharding.properties.retryPeriodSeconds,data:data46}];
+validate10.errors = [{instancePath:instancePath+"/sharding/renewDeadlineSeconds",schemaPath:"#/properties/sharding/properties/renewDeadlineSeconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.sharding.properties.renewDeadlineSeconds.type,parentSchema:schema11.properties.sharding.properties.renewDeadlineSeconds,data:data46}];
 return false;
 }
 }
@@ -1041,22 +1034,43 @@ else {
 var valid13 = true;
 }
 if(valid13){
-if(data40.maxClockSkewSeconds !== undefined){
-let data47 = data40.maxClockSkewSeconds;
+if(data41.retryPeriodSeconds !== undefined){
+let data47 = data41.retryPeriodSeconds;
 const _errs103 = errors;
 if(errors === _errs103){
 if((typeof data47 == "number") && (isFinite(data47))){
-if(data47 < 0 || isNaN(data47)){
-validate10.errors = [{instancePath:instancePath+"/sharding/maxClockSkewSeconds",schemaPath:"#/properties/sharding/properties/maxClockSkewSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.sharding.properties.maxClockSkewSeconds,data:data47}];
+if(data47 <= 0 || isNaN(data47)){
+validate10.errors = [{instancePath:instancePath+"/sharding/retryPeriodSeconds",schemaPath:"#/properties/sharding/properties/retryPeriodSeconds/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema11.properties.sharding.properties.retryPeriodSeconds,data:data47}];
 return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/sharding/maxClockSkewSeconds",schemaPath:"#/properties/sharding/properties/maxClockSkewSeconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.sharding.properties.maxClockSkewSeconds.type,parentSchema:schema11.properties.sharding.properties.maxClockSkewSeconds,data:data47}];
+validate10.errors = [{instancePath:instancePath+"/sharding/retryPeriodSeconds",schemaPath:"#/properties/sharding/properties/retryPeriodSeconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.sharding.properties.retryPeriodSeconds.type,parentSchema:schema11.properties.sharding.properties.retryPeriodSeconds,data:data47}];
 return false;
 }
 }
 var valid13 = _errs103 === errors;
+}
+else {
+var valid13 = true;
+}
+if(valid13){
+if(data41.maxClockSkewSeconds !== undefined){
+let data48 = data41.maxClockSkewSeconds;
+const _errs105 = errors;
+if(errors === _errs105){
+if((typeof data48 == "number") && (isFinite(data48))){
+if(data48 < 0 || isNaN(data48)){
+validate10.errors = [{instancePath:instancePath+"/sharding/maxClockSkewSeconds",schemaPath:"#/properties/sharding/properties/maxClockSkewSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.sharding.properties.maxClockSkewSeconds,data:data48}];
+return false;
+}
+}
+else {
+validate10.errors = [{instancePath:instancePath+"/sharding/maxClockSkewSeconds",schemaPath:"#/properties/sharding/properties/maxClockSkewSeconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.sharding.properties.maxClockSkewSeconds.type,parentSchema:schema11.properties.sharding.properties.maxClockSkewSeconds,data:data48}];
+return false;
+}
+}
+var valid13 = _errs105 === errors;
 }
 else {
 var valid13 = true;
@@ -1070,42 +1084,42 @@ var valid13 = true;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/sharding",schemaPath:"#/properties/sharding/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.sharding.type,parentSchema:schema11.properties.sharding,data:data40}];
+validate10.errors = [{instancePath:instancePath+"/sharding",schemaPath:"#/properties/sharding/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.sharding.type,parentSchema:schema11.properties.sharding,data:data41}];
 return false;
 }
 }
-var valid0 = _errs88 === errors;
+var valid0 = _errs90 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.metrics !== undefined){
-let data48 = data.metrics;
-const _errs105 = errors;
-if(errors === _errs105){
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+let data49 = data.metrics;
 const _errs107 = errors;
-for(const key9 in data48){
+if(errors === _errs107){
+if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
+const _errs109 = errors;
+for(const key9 in data49){
 if(!(key9 === "address")){
-validate10.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.metrics,data:data48}];
+validate10.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.metrics,data:data49}];
 return false;
 break;
 }
 }
-if(_errs107 === errors){
-if(data48.address !== undefined){
-let data49 = data48.address;
-const _errs108 = errors;
-if(errors === _errs108){
-if(typeof data49 === "string"){
-if(!pattern2.test(data49)){
-validate10.errors = [{instancePath:instancePath+"/metrics/address",schemaPath:"#/properties/metrics/properties/address/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema11.properties.metrics.properties.address,data:data49}];
+if(_errs109 === errors){
+if(data49.address !== undefined){
+let data50 = data49.address;
+const _errs110 = errors;
+if(errors === _errs110){
+if(typeof data50 === "string"){
+if(!pattern2.test(data50)){
+validate10.errors = [{instancePath:instancePath+"/metrics/address",schemaPath:"#/properties/metrics/properties/address/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema11.properties.metrics.properties.address,data:data50}];
 return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/metrics/address",schemaPath:"#/properties/metrics/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.metrics.properties.address.type,parentSchema:schema11.properties.metrics.properties.address,data:data49}];
+validate10.errors = [{instancePath:instancePath+"/metrics/address",schemaPath:"#/properties/metrics/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.metrics.properties.address.type,parentSchema:schema11.properties.metrics.properties.address,data:data50}];
 return false;
 }
 }
@@ -1113,42 +1127,42 @@ return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.metrics.type,parentSchema:schema11.properties.metrics,data:data48}];
+validate10.errors = [{instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.metrics.type,parentSchema:schema11.properties.metrics,data:data49}];
 return false;
 }
 }
-var valid0 = _errs105 === errors;
+var valid0 = _errs107 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.health !== undefined){
-let data50 = data.health;
-const _errs110 = errors;
-if(errors === _errs110){
-if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
+let data51 = data.health;
 const _errs112 = errors;
-for(const key10 in data50){
+if(errors === _errs112){
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+const _errs114 = errors;
+for(const key10 in data51){
 if(!(key10 === "address")){
-validate10.errors = [{instancePath:instancePath+"/health",schemaPath:"#/properties/health/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.health,data:data50}];
+validate10.errors = [{instancePath:instancePath+"/health",schemaPath:"#/properties/health/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.health,data:data51}];
 return false;
 break;
 }
 }
-if(_errs112 === errors){
-if(data50.address !== undefined){
-let data51 = data50.address;
-const _errs113 = errors;
-if(errors === _errs113){
-if(typeof data51 === "string"){
-if(!pattern2.test(data51)){
-validate10.errors = [{instancePath:instancePath+"/health/address",schemaPath:"#/properties/health/properties/address/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema11.properties.health.properties.address,data:data51}];
+if(_errs114 === errors){
+if(data51.address !== undefined){
+let data52 = data51.address;
+const _errs115 = errors;
+if(errors === _errs115){
+if(typeof data52 === "string"){
+if(!pattern2.test(data52)){
+validate10.errors = [{instancePath:instancePath+"/health/address",schemaPath:"#/properties/health/properties/address/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema11.properties.health.properties.address,data:data52}];
 return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/health/address",schemaPath:"#/properties/health/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.health.properties.address.type,parentSchema:schema11.properties.health.properties.address,data:data51}];
+validate10.errors = [{instancePath:instancePath+"/health/address",schemaPath:"#/properties/health/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.health.properties.address.type,parentSchema:schema11.properties.health.properties.address,data:data52}];
 return false;
 }
 }
@@ -1156,57 +1170,36 @@ return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/health",schemaPath:"#/properties/health/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.health.type,parentSchema:schema11.properties.health,data:data50}];
+validate10.errors = [{instancePath:instancePath+"/health",schemaPath:"#/properties/health/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.health.type,parentSchema:schema11.properties.health,data:data51}];
 return false;
 }
 }
-var valid0 = _errs110 === errors;
+var valid0 = _errs112 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.traces !== undefined){
-let data52 = data.traces;
-const _errs115 = errors;
-if(errors === _errs115){
-if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
+let data53 = data.traces;
 const _errs117 = errors;
-for(const key11 in data52){
+if(errors === _errs117){
+if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
+const _errs119 = errors;
+for(const key11 in data53){
 if(!((((key11 === "enabled") || (key11 === "address")) || (key11 === "maxClients")) || (key11 === "allowedOrigins"))){
-validate10.errors = [{instancePath:instancePath+"/traces",schemaPath:"#/properties/traces/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.traces,data:data52}];
+validate10.errors = [{instancePath:instancePath+"/traces",schemaPath:"#/properties/traces/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.traces,data:data53}];
 return false;
 break;
 }
 }
-if(_errs117 === errors){
-if(data52.enabled !== undefined){
-let data53 = data52.enabled;
-const _errs118 = errors;
-if(typeof data53 !== "boolean"){
-validate10.errors = [{instancePath:instancePath+"/traces/enabled",schemaPath:"#/properties/traces/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.traces.properties.enabled.type,parentSchema:schema11.properties.traces.properties.enabled,data:data53}];
-return false;
-}
-var valid16 = _errs118 === errors;
-}
-else {
-var valid16 = true;
-}
-if(valid16){
-if(data52.address !== undefined){
-let data54 = data52.address;
+if(_errs119 === errors){
+if(data53.enabled !== undefined){
+let data54 = data53.enabled;
 const _errs120 = errors;
-if(errors === _errs120){
-if(typeof data54 === "string"){
-if(!pattern2.test(data54)){
-validate10.errors = [{instancePath:instancePath+"/traces/address",schemaPath:"#/properties/traces/properties/address/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema11.properties.traces.properties.address,data:data54}];
+if(typeof data54 !== "boolean"){
+validate10.errors = [{instancePath:instancePath+"/traces/enabled",schemaPath:"#/properties/traces/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.traces.properties.enabled.type,parentSchema:schema11.properties.traces.properties.enabled,data:data54}];
 return false;
-}
-}
-else {
-validate10.errors = [{instancePath:instancePath+"/traces/address",schemaPath:"#/properties/traces/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.traces.properties.address.type,parentSchema:schema11.properties.traces.properties.address,data:data54}];
-return false;
-}
 }
 var valid16 = _errs120 === errors;
 }
@@ -1214,19 +1207,19 @@ else {
 var valid16 = true;
 }
 if(valid16){
-if(data52.maxClients !== undefined){
-let data55 = data52.maxClients;
+if(data53.address !== undefined){
+let data55 = data53.address;
 const _errs122 = errors;
-if(!(((typeof data55 == "number") && (!(data55 % 1) && !isNaN(data55))) && (isFinite(data55)))){
-validate10.errors = [{instancePath:instancePath+"/traces/maxClients",schemaPath:"#/properties/traces/properties/maxClients/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.traces.properties.maxClients.type,parentSchema:schema11.properties.traces.properties.maxClients,data:data55}];
-return false;
-}
 if(errors === _errs122){
-if((typeof data55 == "number") && (isFinite(data55))){
-if(data55 < 1 || isNaN(data55)){
-validate10.errors = [{instancePath:instancePath+"/traces/maxClients",schemaPath:"#/properties/traces/properties/maxClients/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.traces.properties.maxClients,data:data55}];
+if(typeof data55 === "string"){
+if(!pattern2.test(data55)){
+validate10.errors = [{instancePath:instancePath+"/traces/address",schemaPath:"#/properties/traces/properties/address/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"+"\"",schema:"^(\\[[0-9a-fA-F:.]*\\]|[^:\\s]*):([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",parentSchema:schema11.properties.traces.properties.address,data:data55}];
 return false;
 }
+}
+else {
+validate10.errors = [{instancePath:instancePath+"/traces/address",schemaPath:"#/properties/traces/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.traces.properties.address.type,parentSchema:schema11.properties.traces.properties.address,data:data55}];
+return false;
 }
 }
 var valid16 = _errs122 === errors;
@@ -1235,40 +1228,61 @@ else {
 var valid16 = true;
 }
 if(valid16){
-if(data52.allowedOrigins !== undefined){
-let data56 = data52.allowedOrigins;
+if(data53.maxClients !== undefined){
+let data56 = data53.maxClients;
 const _errs124 = errors;
+if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
+validate10.errors = [{instancePath:instancePath+"/traces/maxClients",schemaPath:"#/properties/traces/properties/maxClients/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.traces.properties.maxClients.type,parentSchema:schema11.properties.traces.properties.maxClients,data:data56}];
+return false;
+}
 if(errors === _errs124){
-if(Array.isArray(data56)){
-var valid17 = true;
-const len3 = data56.length;
-for(let i5=0; i5<len3; i5++){
-let data57 = data56[i5];
+if((typeof data56 == "number") && (isFinite(data56))){
+if(data56 < 1 || isNaN(data56)){
+validate10.errors = [{instancePath:instancePath+"/traces/maxClients",schemaPath:"#/properties/traces/properties/maxClients/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.traces.properties.maxClients,data:data56}];
+return false;
+}
+}
+}
+var valid16 = _errs124 === errors;
+}
+else {
+var valid16 = true;
+}
+if(valid16){
+if(data53.allowedOrigins !== undefined){
+let data57 = data53.allowedOrigins;
 const _errs126 = errors;
 if(errors === _errs126){
-if(typeof data57 === "string"){
-if(func3(data57) < 1){
-validate10.errors = [{instancePath:instancePath+"/traces/allowedOrigins/" + i5,schemaPath:"#/properties/traces/properties/allowedOrigins/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.traces.properties.allowedOrigins.items,data:data57}];
+if(Array.isArray(data57)){
+var valid17 = true;
+const len3 = data57.length;
+for(let i5=0; i5<len3; i5++){
+let data58 = data57[i5];
+const _errs128 = errors;
+if(errors === _errs128){
+if(typeof data58 === "string"){
+if(func3(data58) < 1){
+validate10.errors = [{instancePath:instancePath+"/traces/allowedOrigins/" + i5,schemaPath:"#/properties/traces/properties/allowedOrigins/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.traces.properties.allowedOrigins.items,data:data58}];
 return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/traces/allowedOrigins/" + i5,schemaPath:"#/properties/traces/properties/allowedOrigins/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.traces.properties.allowedOrigins.items.type,parentSchema:schema11.properties.traces.properties.allowedOrigins.items,data:data57}];
+validate10.errors = [{instancePath:instancePath+"/traces/allowedOrigins/" + i5,schemaPath:"#/properties/traces/properties/allowedOrigins/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.traces.properties.allowedOrigins.items.type,parentSchema:schema11.properties.traces.properties.allowedOrigins.items,data:data58}];
 return false;
 }
 }
-var valid17 = _errs126 === errors;
+var valid17 = _errs128 === errors;
 if(!valid17){
 break;
 }
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/traces/allowedOrigins",schemaPath:"#/properties/traces/properties/allowedOrigins/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.traces.properties.allowedOrigins.type,parentSchema:schema11.properties.traces.properties.allowedOrigins,data:data56}];
+validate10.errors = [{instancePath:instancePath+"/traces/allowedOrigins",schemaPath:"#/properties/traces/properties/allowedOrigins/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.traces.properties.allowedOrigins.type,parentSchema:schema11.properties.traces.properties.allowedOrigins,data:data57}];
 return false;
 }
 }
-var valid16 = _errs124 === errors;
+var valid16 = _errs126 === errors;
 }
 else {
 var valid16 = true;
@@ -1279,60 +1293,60 @@ var valid16 = true;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/traces",schemaPath:"#/properties/traces/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.traces.type,parentSchema:schema11.properties.traces,data:data52}];
+validate10.errors = [{instancePath:instancePath+"/traces",schemaPath:"#/properties/traces/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.traces.type,parentSchema:schema11.properties.traces,data:data53}];
 return false;
 }
 }
-var valid0 = _errs115 === errors;
+var valid0 = _errs117 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.webhooks !== undefined){
-let data58 = data.webhooks;
-const _errs128 = errors;
-if(errors === _errs128){
-if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
+let data59 = data.webhooks;
 const _errs130 = errors;
-for(const key12 in data58){
+if(errors === _errs130){
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+const _errs132 = errors;
+for(const key12 in data59){
 if(!(key12 === "allowedHosts")){
-validate10.errors = [{instancePath:instancePath+"/webhooks",schemaPath:"#/properties/webhooks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.webhooks,data:data58}];
+validate10.errors = [{instancePath:instancePath+"/webhooks",schemaPath:"#/properties/webhooks/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.webhooks,data:data59}];
 return false;
 break;
 }
 }
-if(_errs130 === errors){
-if(data58.allowedHosts !== undefined){
-let data59 = data58.allowedHosts;
-const _errs131 = errors;
-if(errors === _errs131){
-if(Array.isArray(data59)){
-var valid19 = true;
-const len4 = data59.length;
-for(let i6=0; i6<len4; i6++){
-let data60 = data59[i6];
+if(_errs132 === errors){
+if(data59.allowedHosts !== undefined){
+let data60 = data59.allowedHosts;
 const _errs133 = errors;
 if(errors === _errs133){
-if(typeof data60 === "string"){
-if(func3(data60) < 1){
-validate10.errors = [{instancePath:instancePath+"/webhooks/allowedHosts/" + i6,schemaPath:"#/properties/webhooks/properties/allowedHosts/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.webhooks.properties.allowedHosts.items,data:data60}];
+if(Array.isArray(data60)){
+var valid19 = true;
+const len4 = data60.length;
+for(let i6=0; i6<len4; i6++){
+let data61 = data60[i6];
+const _errs135 = errors;
+if(errors === _errs135){
+if(typeof data61 === "string"){
+if(func3(data61) < 1){
+validate10.errors = [{instancePath:instancePath+"/webhooks/allowedHosts/" + i6,schemaPath:"#/properties/webhooks/properties/allowedHosts/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.webhooks.properties.allowedHosts.items,data:data61}];
 return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/webhooks/allowedHosts/" + i6,schemaPath:"#/properties/webhooks/properties/allowedHosts/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.webhooks.properties.allowedHosts.items.type,parentSchema:schema11.properties.webhooks.properties.allowedHosts.items,data:data60}];
+validate10.errors = [{instancePath:instancePath+"/webhooks/allowedHosts/" + i6,schemaPath:"#/properties/webhooks/properties/allowedHosts/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.webhooks.properties.allowedHosts.items.type,parentSchema:schema11.properties.webhooks.properties.allowedHosts.items,data:data61}];
 return false;
 }
 }
-var valid19 = _errs133 === errors;
+var valid19 = _errs135 === errors;
 if(!valid19){
 break;
 }
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/webhooks/allowedHosts",schemaPath:"#/properties/webhooks/properties/allowedHosts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.webhooks.properties.allowedHosts.type,parentSchema:schema11.properties.webhooks.properties.allowedHosts,data:data59}];
+validate10.errors = [{instancePath:instancePath+"/webhooks/allowedHosts",schemaPath:"#/properties/webhooks/properties/allowedHosts/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.webhooks.properties.allowedHosts.type,parentSchema:schema11.properties.webhooks.properties.allowedHosts,data:data60}];
 return false;
 }
 }
@@ -1340,51 +1354,51 @@ return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/webhooks",schemaPath:"#/properties/webhooks/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.webhooks.type,parentSchema:schema11.properties.webhooks,data:data58}];
+validate10.errors = [{instancePath:instancePath+"/webhooks",schemaPath:"#/properties/webhooks/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.webhooks.type,parentSchema:schema11.properties.webhooks,data:data59}];
 return false;
 }
 }
-var valid0 = _errs128 === errors;
+var valid0 = _errs130 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.log !== undefined){
-let data61 = data.log;
-const _errs135 = errors;
-if(errors === _errs135){
-if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
+let data62 = data.log;
 const _errs137 = errors;
-for(const key13 in data61){
+if(errors === _errs137){
+if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
+const _errs139 = errors;
+for(const key13 in data62){
 if(!((key13 === "level") || (key13 === "format"))){
-validate10.errors = [{instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data61}];
+validate10.errors = [{instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.log,data:data62}];
 return false;
 break;
 }
 }
-if(_errs137 === errors){
-if(data61.level !== undefined){
-let data62 = data61.level;
-const _errs138 = errors;
-if(!((((data62 === "debug") || (data62 === "info")) || (data62 === "warn")) || (data62 === "error"))){
-validate10.errors = [{instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.level.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.log.properties.level.enum,parentSchema:schema11.properties.log.properties.level,data:data62}];
+if(_errs139 === errors){
+if(data62.level !== undefined){
+let data63 = data62.level;
+const _errs140 = errors;
+if(!((((data63 === "debug") || (data63 === "info")) || (data63 === "warn")) || (data63 === "error"))){
+validate10.errors = [{instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.level.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.log.properties.level.enum,parentSchema:schema11.properties.log.properties.level,data:data63}];
 return false;
 }
-var valid20 = _errs138 === errors;
+var valid20 = _errs140 === errors;
 }
 else {
 var valid20 = true;
 }
 if(valid20){
-if(data61.format !== undefined){
-let data63 = data61.format;
-const _errs139 = errors;
-if(!(((data63 === "auto") || (data63 === "json")) || (data63 === "text"))){
-validate10.errors = [{instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.format.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.log.properties.format.enum,parentSchema:schema11.properties.log.properties.format,data:data63}];
+if(data62.format !== undefined){
+let data64 = data62.format;
+const _errs141 = errors;
+if(!(((data64 === "auto") || (data64 === "json")) || (data64 === "text"))){
+validate10.errors = [{instancePath:instancePath+"/log/format",schemaPath:"#/properties/log/properties/format/enum",keyword:"enum",params:{allowedValues: schema11.properties.log.properties.format.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.log.properties.format.enum,parentSchema:schema11.properties.log.properties.format,data:data64}];
 return false;
 }
-var valid20 = _errs139 === errors;
+var valid20 = _errs141 === errors;
 }
 else {
 var valid20 = true;
@@ -1393,42 +1407,42 @@ var valid20 = true;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data61}];
+validate10.errors = [{instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.log.type,parentSchema:schema11.properties.log,data:data62}];
 return false;
 }
 }
-var valid0 = _errs135 === errors;
+var valid0 = _errs137 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.shutdown !== undefined){
-let data64 = data.shutdown;
-const _errs140 = errors;
-if(errors === _errs140){
-if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
+let data65 = data.shutdown;
 const _errs142 = errors;
-for(const key14 in data64){
+if(errors === _errs142){
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+const _errs144 = errors;
+for(const key14 in data65){
 if(!(key14 === "gracePeriodSeconds")){
-validate10.errors = [{instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.shutdown,data:data64}];
+validate10.errors = [{instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.shutdown,data:data65}];
 return false;
 break;
 }
 }
-if(_errs142 === errors){
-if(data64.gracePeriodSeconds !== undefined){
-let data65 = data64.gracePeriodSeconds;
-const _errs143 = errors;
-if(errors === _errs143){
-if((typeof data65 == "number") && (isFinite(data65))){
-if(data65 < 0 || isNaN(data65)){
-validate10.errors = [{instancePath:instancePath+"/shutdown/gracePeriodSeconds",schemaPath:"#/properties/shutdown/properties/gracePeriodSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.shutdown.properties.gracePeriodSeconds,data:data65}];
+if(_errs144 === errors){
+if(data65.gracePeriodSeconds !== undefined){
+let data66 = data65.gracePeriodSeconds;
+const _errs145 = errors;
+if(errors === _errs145){
+if((typeof data66 == "number") && (isFinite(data66))){
+if(data66 < 0 || isNaN(data66)){
+validate10.errors = [{instancePath:instancePath+"/shutdown/gracePeriodSeconds",schemaPath:"#/properties/shutdown/properties/gracePeriodSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.shutdown.properties.gracePeriodSeconds,data:data66}];
 return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/shutdown/gracePeriodSeconds",schemaPath:"#/properties/shutdown/properties/gracePeriodSeconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.shutdown.properties.gracePeriodSeconds.type,parentSchema:schema11.properties.shutdown.properties.gracePeriodSeconds,data:data65}];
+validate10.errors = [{instancePath:instancePath+"/shutdown/gracePeriodSeconds",schemaPath:"#/properties/shutdown/properties/gracePeriodSeconds/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.shutdown.properties.gracePeriodSeconds.type,parentSchema:schema11.properties.shutdown.properties.gracePeriodSeconds,data:data66}];
 return false;
 }
 }
@@ -1436,11 +1450,11 @@ return false;
 }
 }
 else {
-validate10.errors = [{instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.shutdown.type,parentSchema:schema11.properties.shutdown,data:data64}];
+validate10.errors = [{instancePath:instancePath+"/shutdown",schemaPath:"#/properties/shutdown/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.shutdown.type,parentSchema:schema11.properties.shutdown,data:data65}];
 return false;
 }
 }
-var valid0 = _errs140 === errors;
+var valid0 = _errs142 === errors;
 }
 else {
 var valid0 = true;
