@@ -1,4 +1,5 @@
 /** SharedInformerFactory: one shared informer per (resource, namespace, label selector, field selector, metadata-only). */
+import { setMaxListeners } from 'node:events';
 import { nullLogger, type KubeObject, type Logger } from '../core/index.js';
 import type { KubeClient } from '../client/index.js';
 import { listWatcherFor, type InformerTarget } from './list-watcher.js';
@@ -111,6 +112,8 @@ export class SharedInformerFactory {
   start(signal?: AbortSignal): void {
     if (this.controller) return;
     const controller = new AbortController();
+    // One listener per informer: a daemon with many watched kinds is not a leak.
+    setMaxListeners(0, controller.signal);
     this.controller = controller;
     signal?.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
     for (const entry of this.entries.values()) this.launch(entry, controller.signal);
