@@ -32,7 +32,7 @@ export interface ClientParts {
   /** Ask for lists of built-in kinds in protobuf (see ClientOptions.protobuf). */
   protobuf: boolean;
   /** Lists answered in each encoding (shared by impersonating clients). */
-  listEncodings?: ListEncodings;
+  listEncodings: ListEncodings;
 }
 
 /** How many list answers came in protobuf and in JSON. */
@@ -80,7 +80,7 @@ export class DynamicClient implements T.KubeClient {
   }
   /** How many list answers came in protobuf and how many in JSON, since the client was made. */
   listEncodings(): ListEncodings {
-    return { ...(this.p.listEncodings ??= { protobuf: 0, json: 0 }) };
+    return { ...this.p.listEncodings };
   }
 
   /** Connection counts of the ordinary-request and the watch pools. */
@@ -130,7 +130,7 @@ export class DynamicClient implements T.KubeClient {
     // Items are decoded one by one as they stream in: a large list is never held as one text.
     const options = { dropManagedFields: o.dropManagedFields };
     const decoder = new ListBody<R>(
-      (this.p.listEncodings ??= { protobuf: 0, json: 0 }),
+      this.p.listEncodings,
       () => new ListDecoder<R>(o.onMetadata, fill, options),
       proto && (() => new ProtoListDecoder<R>(proto, o.onMetadata, fill, options)),
     );

@@ -69,5 +69,5 @@ export async function createClient(options: ClientOptions = {}): Promise<Dynamic
     retry: { ...DEFAULT_RETRY, ...options.retry },
   });
   const discovery = new Discovery(requester, clock, logger, options.discovery);
-  return new DynamicClient({ config, requester, discovery, transport, warnings, clock, logger, protobuf: options.protobuf ?? true });
+  return new DynamicClient({ config, requester, discovery, transport, warnings, clock, logger, protobuf: options.protobuf ?? true, listEncodings: { protobuf: 0, json: 0 } });
 }

@@ -147,15 +147,19 @@ function needsDefault(f: CompiledField): boolean {
 
 /** What JSON writes for a field the wire left out: null for lists, maps, bytes, pointers and times; else the zero value. */
 function defaultValue(f: CompiledField, opts: DecodeOptions): unknown {
-  if (f.repeated || f.type === T.Map || f.type === T.Bytes || f.pointer) return null;
-  switch (f.type) {
-    case T.String: return '';
+  if (f.repeated || f.type === T.Map || f.type === T.Bytes || f.pointer || (f.type === T.Message && f.msg!.wrap)) return null;
+  return zeroValue(f.type, f.msg, opts);
+}
+
+/** The zero value of a type as JSON writes it (a map's value the wire left out, a struct field's default). */
+function zeroValue(t: T, msg: CompiledMessage | undefined, opts: DecodeOptions): unknown {
+  switch (t) {
+    case T.String: case T.Bytes: return '';
     case T.Bool: return false;
-    case T.Time: case T.MicroTime: case T.Raw: case T.FieldsV1: return null;
+    case T.Message: return msg!.wrap ? [] : build(msg!, [], opts);
     case T.Quantity: return '0';
     case T.Duration: return '0s';
-    case T.IntOrString: return 0;
-    case T.Message: return f.msg!.wrap ? null : build(f.msg!, [], opts);
+    case T.Time: case T.MicroTime: case T.Raw: case T.FieldsV1: return null;
     default: return 0;
   }
 }
@@ -225,6 +229,24 @@ export class Reader {
 
 /** Stands in for the object of a message whose values are gathered by position (never written). */
 const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+/** The type of an envelope (runtime.Unknown's typeMeta: apiVersion = 1, kind = 2) from `start` to `end`. */
+export function readTypeMeta(buf: Buffer, start: number, end: number): { apiVersion: string; kind: string } {
+  const r = new Reader(buf, start, end);
+  const out = { apiVersion: '', kind: '' };
+  while (r.pos < end) {
+    const tag = r.varint();
+    if ((tag & 7) !== 2) {
+      r.skip(tag & 7);
+      continue;
+    }
+    const e = r.lengthEnd();
+    if (tag >>> 3 === 1) out.apiVersion = text(buf, r.pos, e);
+    else if (tag >>> 3 === 2) out.kind = text(buf, r.pos, e);
+    r.pos = e;
+  }
+  return out;
+}
 
 /**
  * Decodes one message from `r.pos` to `end`: an object, or for a list wrapper its array.
@@ -397,19 +419,7 @@ function readEntry(r: Reader, f: CompiledField, map: Record<string, unknown>, op
   r.end = saved;
   // Go decodes a map's list value as an empty list, not nil.
   if (value === null && f.valueMsg?.wrap) value = [];
-  map[String(key)] = value === undefined ? emptyValue(f.valueType!, f.valueMsg, opts) : value;
-}
-
-/** A map value the wire left out: the zero value of its type. */
-function emptyValue(t: T, msg: CompiledMessage | undefined, opts: DecodeOptions): unknown {
-  switch (t) {
-    case T.String: case T.Bytes: return '';
-    case T.Bool: return false;
-    case T.Message: return msg!.wrap ? [] : build(msg!, [], opts);
-    case T.Quantity: return '0';
-    case T.Time: case T.MicroTime: case T.Raw: case T.FieldsV1: return null;
-    default: return 0;
-  }
+  map[String(key)] = value === undefined ? zeroValue(f.valueType!, f.valueMsg, opts) : value;
 }
 
 /** Field `num` of a small message (a number, or text with `asText`); undefined when absent. */

@@ -5,7 +5,7 @@
  * objects as JSON. The table is loaded on the first such list.
  */
 import type { KubeObject } from '../../core/index.js';
-import { decodeMessage, ProtoDecodeError, ProtoTypes, Reader } from './decode.js';
+import { decodeMessage, ProtoDecodeError, ProtoTypes, readTypeMeta, Reader } from './decode.js';
 import { PROTO_CONTENT_TYPE, PROTO_MAGIC } from './list.js';
 
 export { ProtoTypes, ProtoDecodeError, goDuration } from './decode.js';
@@ -38,8 +38,7 @@ export function isProtobuf(contentType: string | string[] | undefined): boolean 
 export function decodeProtoObject<T extends KubeObject = KubeObject>(types: ProtoTypes, bytes: Buffer): T {
   if (bytes.length < 4 || !bytes.subarray(0, 4).equals(PROTO_MAGIC)) throw new ProtoDecodeError('not a Kubernetes protobuf object');
   const r = new Reader(bytes, 4);
-  let apiVersion = '';
-  let kind = '';
+  let type = { apiVersion: '', kind: '' };
   let raw: [number, number] | undefined;
   while (r.pos < bytes.length) {
     const tag = r.varint();
@@ -49,19 +48,11 @@ export function decodeProtoObject<T extends KubeObject = KubeObject>(types: Prot
       continue;
     }
     const end = r.lengthEnd();
-    if (tag >>> 3 === 1) {
-      while (r.pos < end) {
-        const t = r.varint();
-        const e = r.lengthEnd();
-        if (t >>> 3 === 1) apiVersion = bytes.toString('utf8', r.pos, e);
-        else if (t >>> 3 === 2) kind = bytes.toString('utf8', r.pos, e);
-        r.pos = e;
-      }
-    } else if (tag >>> 3 === 2) {
-      raw = [r.pos, end];
-    }
+    if (tag >>> 3 === 1) type = readTypeMeta(bytes, r.pos, end);
+    else if (tag >>> 3 === 2) raw = [r.pos, end];
     r.pos = end;
   }
+  const { apiVersion, kind } = type;
   const msg = types.kind(apiVersion, kind);
   if (!msg) throw new ProtoDecodeError(`a ${apiVersion} ${kind} cannot be decoded from protobuf`);
   const obj = raw ? decodeMessage(new Reader(bytes, raw[0], raw[1]), raw[1], msg, {}) : {};

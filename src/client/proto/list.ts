@@ -7,7 +7,7 @@
  */
 import type { KubeList, KubeObject } from '../../core/index.js';
 import { ListDecodeError } from '../list-decoder.js';
-import { decodeMessage, ProtoDecodeError, Reader, type CompiledMessage, type ProtoTypes } from './decode.js';
+import { decodeMessage, ProtoDecodeError, readTypeMeta, Reader, type CompiledMessage, type ProtoTypes } from './decode.js';
 
 /** The four bytes before every protobuf object the API server sends. */
 export const PROTO_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
@@ -152,18 +152,7 @@ export class ProtoListDecoder<T extends KubeObject = KubeObject> {
 
   private envelopeField(num: number, buf: Buffer, start: number, end: number): void {
     if (num !== 1) return; // contentEncoding, contentType: empty for objects the API server encodes
-    const r = new Reader(buf, start, end);
-    while (r.pos < end) {
-      const tag = r.varint();
-      if ((tag & 7) !== 2) {
-        r.skip(tag & 7);
-        continue;
-      }
-      const e = r.lengthEnd();
-      if (tag >>> 3 === 1) this.apiVersion = buf.toString('utf8', r.pos, e);
-      else if (tag >>> 3 === 2) this.kind = buf.toString('utf8', r.pos, e);
-      r.pos = e;
-    }
+    ({ apiVersion: this.apiVersion, kind: this.kind } = readTypeMeta(buf, start, end));
     const list = this.types.kind(this.apiVersion, this.kind);
     if (!list) throw new ListDecodeError(`the answer is a ${this.apiVersion} ${this.kind}, which this client cannot decode from protobuf`);
     this.list = list;
