@@ -1,7 +1,6 @@
 /** notify: the `event`, `log` and `webhook` actions. */
 import { createHash } from 'node:crypto';
-import { request } from 'undici';
-import { isAlreadyExists } from '../client/index.js';
+import { isAlreadyExists, requestUrl } from '../client/index.js';
 import { formatMicroTime, parseDuration, realClock, type KubeObject } from '../core/index.js';
 import type { PlannedAction } from '../engine/index.js';
 import { apiFailure } from './writes.js';
@@ -105,7 +104,7 @@ export async function runWebhook(p: PlannedAction, o: ExecuteOptions): Promise<A
     return { status: 'failed', action: p.action, target: p.target, cause };
   }
   try {
-    const res = await request(url, { method, headers, body: payload, signal });
+    const res = await requestUrl(url, { method, headers, body: payload, signal });
     await res.body.dump();
     if (res.statusCode < 200 || res.statusCode > 299) {
       const cause = new ActionError(`webhook ${method} ${host} for rule "${p.rule}" answered ${res.statusCode}; expected 2xx`, p.action, p.target, {

@@ -8,6 +8,7 @@ export { kubeconfigFiles, mergeKubeconfigs, resolveContext, type MergedKubeconfi
 export type { ConnectionConfig, AuthConfig, ExecConfig, TLSConfig, Impersonation } from './config.js';
 export { Discovery, AGGREGATED_DISCOVERY_ACCEPT, type DiscoveryOptions } from './discovery.js';
 export type { PoolStatsSnapshot, TransportOptions } from './transport.js';
+export { requestUrl } from './undici.js';
 export type { RetryPolicy } from './request.js';
 export { TokenBucket, requestLimiter, unlimited, type RequestLimiter } from './rate-limiter.js';
 export { parseWarnings } from './warnings.js';

@@ -1,9 +1,9 @@
 /**
- * Transport: HTTP to one API server over keep-alive undici pools. The only file that
- * touches undici. Ordinary requests and long watches use separate pools, so watches
+ * Transport: HTTP to one API server over keep-alive undici pools. The only file of the
+ * client that touches undici (through ./undici.ts, which loads only the parts used). Ordinary requests and long watches use separate pools, so watches
  * never hold the connections ordinary requests need.
  */
-import { Agent, type Dispatcher, ProxyAgent, Socks5ProxyAgent } from 'undici';
+import { Agent, type Dispatcher, dispatch, proxyAgent, socks5ProxyAgent } from './undici.js';
 import type { TLSConfig } from './config.js';
 import type { NetworkFailure } from './errors.js';
 
@@ -95,8 +95,8 @@ export class UndiciTransport implements Transport {
         connections: watch ? null : (this.options.connections ?? 32),
       };
       if (!this.proxyUrl) return new Agent({ ...base, connect });
-      if (this.proxyUrl.startsWith('socks5')) return new Socks5ProxyAgent(this.proxyUrl, { ...base, connect } as never);
-      return new ProxyAgent({ ...base, uri: this.proxyUrl, requestTls: connect });
+      if (this.proxyUrl.startsWith('socks5')) return new (socks5ProxyAgent())(this.proxyUrl, { ...base, connect } as never);
+      return new (proxyAgent())({ ...base, uri: this.proxyUrl, requestTls: connect });
     };
     this.requests = make(false);
     this.watches = make(true);
@@ -104,7 +104,7 @@ export class UndiciTransport implements Transport {
 
   async request(req: HttpRequest): Promise<HttpResponse> {
     const dispatcher = req.watch ? this.watches : this.requests;
-    const res = await dispatcher.request({
+    const res = await dispatch(dispatcher, {
       origin: this.origin,
       path: req.path,
       method: req.method,
