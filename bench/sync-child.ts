@@ -19,7 +19,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
 import { createClient, loadConfig, ProtoListDecoder, ProtoTypes, PROTO_OR_JSON_ACCEPT } from '../src/client/index.js';
 import { F_REPEATED } from '../src/client/proto/schema.js';
 import { keepYoungGenerationSmall, SharedInformerFactory, type SharedInformerFactoryOptions } from '../src/informers/index.js';
@@ -62,7 +61,8 @@ async function reflex(options: SharedInformerFactoryOptions, protobuf = true): P
   keepYoungGenerationSmall(); // as `reflex run` does
   const client = await createClient({ config: loadConfig({ kubeconfig: state.adminKubeconfig }), qps: 0, protobuf });
   await measure(async () => {
-    await client.resolve('v1', 'ConfigMap'); // discovery, which typed clients do without, is part of Reflex's sync
+    // Discovery, which typed clients do without, is part of Reflex's sync: a new client's first list of a
+    // built-in kind goes out while discovery loads, and its answer is used once discovery confirms the path.
     const factory = new SharedInformerFactory(client, options);
     const informer = factory.informerFor({ apiVersion: 'v1', kind: 'ConfigMap', namespace });
     let adds = 0;
@@ -130,6 +130,8 @@ async function clientNode(): Promise<void> {
 
 /** One protobuf LIST from the watch cache: items are found (to count them) but not decoded. */
 async function floorProto(): Promise<void> {
+  // undici's package entry, loaded only by the floor modes: the Reflex modes load only the client's parts of it (src/client/undici.ts).
+  const { Agent, request } = await import('undici');
   const agent = new Agent({ connect: { ca: readFileSync(join(dir, 'ca.crt'), 'utf8') } });
   // A table in which a ConfigMap has no fields: the scanner skips each item's bytes.
   const types = new ProtoTypes({
@@ -155,6 +157,7 @@ async function floorProto(): Promise<void> {
 }
 
 async function floor(fromCache: boolean): Promise<void> {
+  const { Agent, request } = await import('undici');
   const agent = new Agent({ connect: { ca: readFileSync(join(dir, 'ca.crt'), 'utf8') } });
   await measure(async () => {
     let cont = '';

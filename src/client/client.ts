@@ -4,7 +4,7 @@ import type { ConnectionConfig, Impersonation } from './config.js';
 import type { Discovery } from './discovery.js';
 import { ListDecoder } from './list-decoder.js';
 import { isProtobuf, loadProtoTypes, PROTO_OR_JSON_ACCEPT, ProtoListDecoder, type ProtoTypes } from './proto/index.js';
-import { describeResource, resourcePath } from './paths.js';
+import { describeResource, guessResource, resourcePath } from './paths.js';
 import type { BodyDecoder, Requester, RequestSpec } from './request.js';
 import type { PoolStatsSnapshot, Transport } from './transport.js';
 import type * as T from './types.js';
@@ -115,7 +115,43 @@ export class DynamicClient implements T.KubeClient {
   }
 
   async list<R extends KubeObject = KubeObject>(t: T.ResourceTarget, o: T.ListOptions = {}): Promise<KubeList<R>> {
+    if (!t.apiVersion || !t.kind) throw new ReflexError('a request needs apiVersion and kind', { code: 'ERR_KUBE_TARGET' });
+    // A client's first list of a built-in kind need not wait for discovery: see listBeforeDiscovery.
+    if (!this.p.discovery.loaded && this.p.protobuf && !o.metadataOnly && (await this.protoFor(t.apiVersion, `${t.kind}List`))) {
+      return this.listBeforeDiscovery<R>(t, o);
+    }
     const { info, ns } = await this.target(t, o.signal, false);
+    return this.listAt<R>(info, ns, t, o);
+  }
+
+  /**
+   * A list sent at once to where a built-in kind is served (guessResource), while discovery
+   * loads: typed clients know their paths, and this spares a new client's first list the wait
+   * for discovery. Its answer is used only if discovery then gives the same path, and only after
+   * it has (nothing of it is decoded before); otherwise it is dropped and the list sent again to
+   * the path discovery gives. An error of a confirmed request is the list's error.
+   */
+  private async listBeforeDiscovery<R extends KubeObject>(t: T.ResourceTarget, o: T.ListOptions): Promise<KubeList<R>> {
+    const ns = t.namespace || undefined;
+    const guess = guessResource(t.apiVersion, t.kind, ns !== undefined);
+    const resolving = this.resolve(t.apiVersion, t.kind, { signal: o.signal });
+    const confirmed = resolving.then(
+      (info) => resourcePath(info, info.namespaced ? ns : undefined) === resourcePath(guess, ns),
+      () => false,
+    );
+    const miss = new Error('the guessed path was not the one discovery gives');
+    try {
+      return await this.listAt<R>(guess, ns, t, o, async () => {
+        if (!(await confirmed)) throw miss;
+      });
+    } catch (err) {
+      if (err !== miss && (o.signal?.aborted || (await confirmed))) throw err;
+    }
+    const info = await resolving;
+    return this.listAt<R>(info, info.namespaced ? ns : undefined, t, o);
+  }
+
+  private async listAt<R extends KubeObject>(info: T.ResourceInfo, ns: string | undefined, t: T.ResourceTarget, o: T.ListOptions, confirm?: () => Promise<void>): Promise<KubeList<R>> {
     // Items of a list carry no apiVersion/kind on the wire; fill them in as client-go's unstructured decoder does.
     const apiVersion = o.metadataOnly ? 'meta.k8s.io/v1' : t.apiVersion;
     const kind = o.metadataOnly ? 'PartialObjectMetadata' : info.gvk.kind;
@@ -146,6 +182,7 @@ export class DynamicClient implements T.KubeClient {
       },
       signal: o.signal,
       impersonate: this.as,
+      confirm,
     }, decoder);
     list.items ??= [];
     return list;

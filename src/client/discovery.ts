@@ -111,6 +111,16 @@ export class Discovery {
     return [...(this.byKind?.values() ?? [])];
   }
 
+  /** apiVersion + kind from what has been loaded, without a request (undefined before the first load). */
+  cached(apiVersion: string, kind: string): ResourceInfo | undefined {
+    return this.byKind?.get(key(apiVersion, kind));
+  }
+
+  /** Whether discovery has been loaded at least once. */
+  get loaded(): boolean {
+    return this.byKind !== undefined;
+  }
+
   /** Resolves apiVersion + kind; an unknown kind refreshes once (rate-bounded) before failing with UnknownKindError. */
   async resolve(apiVersion: string, kind: string, signal?: AbortSignal): Promise<ResourceInfo> {
     if (!this.byKind) await this.refresh(signal);

@@ -1,4 +1,5 @@
 /** REST paths and human descriptions of resources, from discovery's ResourceInfo. */
+import { parseApiVersion } from '../core/index.js';
 import type { ResourceInfo } from './types.js';
 
 const enc = encodeURIComponent;
@@ -15,6 +16,19 @@ export function resourcePath(info: ResourceInfo, namespace?: string, name?: stri
     if (subresource) p += `/${enc(subresource)}`;
   }
   return p;
+}
+
+/**
+ * The resource a built-in kind is most likely served as, before discovery has said: its name
+ * lower-cased and made plural as the API machinery does for most kinds (`ConfigMap` →
+ * `configmaps`, `NetworkPolicy` → `networkpolicies`, `Ingress` → `ingresses`), namespaced when
+ * a namespace is asked for. Only a guess, to be confirmed by discovery (see DynamicClient.list).
+ */
+export function guessResource(apiVersion: string, kind: string, namespaced: boolean): ResourceInfo {
+  const { group, version } = parseApiVersion(apiVersion);
+  const lower = kind.toLowerCase();
+  const resource = lower.endsWith('s') ? `${lower}es` : lower.endsWith('y') ? `${lower.slice(0, -1)}ies` : `${lower}s`;
+  return { gvk: { group, version, kind }, gvr: { group, version, resource }, namespaced, verbs: [], shortNames: [], subresources: [] };
 }
 
 /** Human form for messages: `configmaps "a" in namespace "x"`, `deployments.apps (all namespaces)`, `nodes "n1" (status)`. */

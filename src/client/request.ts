@@ -27,6 +27,12 @@ export interface RequestSpec {
   watch?: boolean;
   /** Send as this identity: replaces the configuration's own impersonation, if any (see DynamicClient.impersonate). */
   impersonate?: Impersonation;
+  /**
+   * Awaited when the answer's headers have come and before anything of it is used: a request
+   * sent before it was known to be the right one (see DynamicClient.list) is kept only if this
+   * resolves; if it rejects, the answer is dropped and its error is thrown.
+   */
+  confirm?: () => Promise<void>;
 }
 
 export interface RetryPolicy {
@@ -192,6 +198,14 @@ export class Requester {
         res = await d.transport.request({ method: spec.method, path: withQuery(spec.path, spec.query), headers, body, signal, watch: spec.watch });
       } catch (err) {
         throw this.networkError(err, ctx, spec.signal, timeout);
+      }
+      if (spec.confirm) {
+        try {
+          await spec.confirm();
+        } catch (err) {
+          res.destroy();
+          throw err;
+        }
       }
       d.warnings.handle(res.headers.warning, ctx);
       if (res.status >= 200 && res.status < 300) return { res, timeout };

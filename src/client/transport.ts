@@ -118,7 +118,10 @@ export class UndiciTransport implements Transport {
       body: res.body,
       text: () => res.body.text(),
       destroy: () => {
-        if (!res.body.destroyed) res.body.destroy();
+        if (res.body.destroyed) return;
+        // A body nobody has read has no error listener: destroying it must not raise an uncaught error.
+        res.body.on('error', () => undefined);
+        res.body.destroy();
       },
     };
   }

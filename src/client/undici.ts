@@ -10,9 +10,23 @@
  * each part loads and is the class the package entry exports.
  */
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 import type * as Undici from 'undici';
 
 const require = createRequire(import.meta.url);
+
+/*
+ * undici parses HTTP with llhttp compiled to WebAssembly, on the first connection. V8 compiles
+ * WebAssembly twice: at once with its baseline compiler (Liftoff), then, for functions that run
+ * hot, again in the background with its optimizing compiler (TurboFan). llhttp's parser is one
+ * very large function, and optimizing it takes about 35 MiB of compiler memory for a few hundred
+ * milliseconds, plus their CPU, while the first large answer streams in: it was most of a 20k
+ * list's peak memory above what the list itself needs (bench/RESULTS.md). The baseline code
+ * parses a 23 MB list as fast, within the noise (a parser mostly steps over body bytes). So the
+ * process compiles WebAssembly with Liftoff only. This is a process-wide V8 setting, set before
+ * the first connection can be made; llhttp is the only WebAssembly Reflex runs.
+ */
+setFlagsFromString('--liftoff-only');
 
 /** undici's Agent (a pool per origin). */
 export const Agent = require('undici/lib/dispatcher/agent.js') as typeof Undici.Agent;
