@@ -29,6 +29,8 @@ import { emit, peakRssMiB, procStatusMiB, rssMiB } from './support/proc.js';
 export interface SyncSample {
   mode: string;
   ms: number;
+  /** client-go only: when HasSynced first held (polled every ms); `ms` is when WaitForCacheSync, which polls every 100 ms, returned. */
+  syncedMs?: number;
   objects: number;
   peakRssMiB: number;
   steadyRssMiB: number;
