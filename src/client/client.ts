@@ -115,7 +115,6 @@ export class DynamicClient implements T.KubeClient {
   }
 
   async list<R extends KubeObject = KubeObject>(t: T.ResourceTarget, o: T.ListOptions = {}): Promise<KubeList<R>> {
-    if (!t.apiVersion || !t.kind) throw new ReflexError('a request needs apiVersion and kind', { code: 'ERR_KUBE_TARGET' });
     // A client's first list of a built-in kind need not wait for discovery: see listBeforeDiscovery.
     if (!this.p.discovery.loaded && this.p.protobuf && !o.metadataOnly && (await this.protoFor(t.apiVersion, `${t.kind}List`))) {
       return this.listBeforeDiscovery<R>(t, o);

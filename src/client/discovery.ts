@@ -111,11 +111,6 @@ export class Discovery {
     return [...(this.byKind?.values() ?? [])];
   }
 
-  /** apiVersion + kind from what has been loaded, without a request (undefined before the first load). */
-  cached(apiVersion: string, kind: string): ResourceInfo | undefined {
-    return this.byKind?.get(key(apiVersion, kind));
-  }
-
   /** Whether discovery has been loaded at least once. */
   get loaded(): boolean {
     return this.byKind !== undefined;

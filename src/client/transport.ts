@@ -1,7 +1,8 @@
 /**
  * Transport: HTTP to one API server over keep-alive undici pools. The only file of the
- * client that touches undici (through ./undici.ts, which loads only the parts used). Ordinary requests and long watches use separate pools, so watches
- * never hold the connections ordinary requests need.
+ * client that uses undici (through ./undici.ts, which loads only the parts used). Ordinary
+ * requests and long watches use separate pools, so watches never hold the connections
+ * ordinary requests need.
  */
 import { Agent, type Dispatcher, dispatch, proxyAgent, socks5ProxyAgent } from './undici.js';
 import type { TLSConfig } from './config.js';
